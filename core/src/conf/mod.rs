@@ -1,0 +1,1 @@
+//! STUB: the NATS configuration file format.

@@ -1,0 +1,180 @@
+//! Server options: what nats-server calls `Options` (opts.go). Built by the
+//! `server` crate from flags and the config file (see [`crate::conf`]), then
+//! handed to the core [`crate::server::Server`] as a value.
+//!
+//! Field names follow Go's config keys; defaults follow Go's `setBaselineOptions`.
+
+use std::time::Duration;
+
+pub const DEFAULT_PORT: u16 = 4222;
+pub const DEFAULT_HOST: &str = "0.0.0.0";
+pub const DEFAULT_HTTP_PORT: u16 = 8222;
+/// const.go: MAX_PAYLOAD_SIZE (1 MiB).
+pub const MAX_PAYLOAD_SIZE: i32 = 1024 * 1024;
+/// const.go: MAX_CONTROL_LINE_SIZE.
+pub const MAX_CONTROL_LINE_SIZE: i32 = 4096;
+/// const.go: MAX_PENDING_SIZE (64 MiB).
+pub const MAX_PENDING_SIZE: i64 = 64 * 1024 * 1024;
+/// const.go: DEFAULT_MAX_CONNECTIONS (64K).
+pub const DEFAULT_MAX_CONNECTIONS: i32 = 64 * 1024;
+/// const.go: DEFAULT_PING_INTERVAL.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(120);
+/// const.go: DEFAULT_PING_MAX_OUT.
+pub const DEFAULT_PING_MAX_OUT: i32 = 2;
+/// const.go: AUTH_TIMEOUT (2 s).
+pub const AUTH_TIMEOUT: Duration = Duration::from_secs(2);
+/// const.go: DEFAULT_FLUSH_DEADLINE (10 s).
+pub const DEFAULT_FLUSH_DEADLINE: Duration = Duration::from_secs(10);
+/// jetstream: default sync interval (2 min) when `sync_interval` is set to a non-always value.
+pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(120);
+
+/// Publish/subscribe permissions of one user (Go's `Permissions`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Permissions {
+    pub publish: Option<SubjectPermission>,
+    pub subscribe: Option<SubjectPermission>,
+    /// `allow_responses`: (max messages, expiry). None when not set.
+    pub response: Option<ResponsePermission>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubjectPermission {
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponsePermission {
+    pub max_msgs: i32,
+    pub expires: Duration,
+}
+
+/// A user of the `authorization { users = [...] }` block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct User {
+    pub username: String,
+    /// Plain text, or a bcrypt hash (`$2a$...`) as Go accepts.
+    pub password: String,
+    pub permissions: Option<Permissions>,
+}
+
+/// The `jetstream {}` block and the `-js`/`-sd` flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JetStreamOptions {
+    pub enabled: bool,
+    pub store_dir: Option<String>,
+    /// -1 means "dynamic" as in Go.
+    pub max_memory_store: i64,
+    pub max_file_store: i64,
+    /// None: rnatsd's default (durable before ack). Some(ZERO) = `always`.
+    pub sync_interval: Option<Duration>,
+    pub sync_always: bool,
+    pub strict: bool,
+    pub domain: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerOptions {
+    pub config_file: Option<String>,
+    pub server_name: String,
+    pub host: String,
+    /// 0 or -1 (RANDOM_PORT) picks a free port, as in Go.
+    pub port: i32,
+    pub client_advertise: Option<String>,
+
+    // Authorization (single user, token, or users list).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub authorization: Option<String>,
+    pub users: Vec<User>,
+    pub auth_timeout: Duration,
+    pub no_auth_user: Option<String>,
+
+    // Limits.
+    pub max_conn: i32,
+    pub max_subs: i32,
+    pub max_payload: i32,
+    pub max_control_line: i32,
+    pub max_pending: i64,
+    pub ping_interval: Duration,
+    pub max_pings_out: i32,
+    pub write_deadline: Duration,
+    pub no_header_support: bool,
+
+    // Logging.
+    pub debug: bool,
+    pub trace: bool,
+    pub trace_verbose: bool,
+    pub logtime: bool,
+    pub logtime_utc: bool,
+    pub log_file: Option<String>,
+    pub syslog: bool,
+    pub pid_file: Option<String>,
+    pub ports_file_dir: Option<String>,
+
+    // Monitoring.
+    pub http_host: String,
+    pub http_port: i32,
+    pub https_port: i32,
+    pub http_base_path: String,
+
+    pub jetstream: JetStreamOptions,
+
+    // Clustering (accepted, not yet supported).
+    pub cluster_listen: Option<String>,
+    pub cluster_name: Option<String>,
+    pub routes: Vec<String>,
+
+    pub lame_duck_duration: Duration,
+    pub lame_duck_grace_period: Duration,
+
+    /// Unknown-but-Go-known keys seen in the config file, for warnings.
+    pub warnings: Vec<String>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            config_file: None,
+            server_name: String::new(),
+            host: DEFAULT_HOST.to_string(),
+            port: DEFAULT_PORT as i32,
+            client_advertise: None,
+            username: None,
+            password: None,
+            authorization: None,
+            users: Vec::new(),
+            auth_timeout: AUTH_TIMEOUT,
+            no_auth_user: None,
+            max_conn: DEFAULT_MAX_CONNECTIONS,
+            max_subs: 0,
+            max_payload: MAX_PAYLOAD_SIZE,
+            max_control_line: MAX_CONTROL_LINE_SIZE,
+            max_pending: MAX_PENDING_SIZE,
+            ping_interval: DEFAULT_PING_INTERVAL,
+            max_pings_out: DEFAULT_PING_MAX_OUT,
+            write_deadline: DEFAULT_FLUSH_DEADLINE,
+            no_header_support: false,
+            debug: false,
+            trace: false,
+            trace_verbose: false,
+            logtime: true,
+            logtime_utc: false,
+            log_file: None,
+            syslog: false,
+            pid_file: None,
+            ports_file_dir: None,
+            http_host: DEFAULT_HOST.to_string(),
+            http_port: 0,
+            https_port: 0,
+            http_base_path: String::new(),
+            jetstream: JetStreamOptions::default(),
+            cluster_listen: None,
+            cluster_name: None,
+            routes: Vec::new(),
+            lame_duck_duration: Duration::from_secs(120),
+            lame_duck_grace_period: Duration::from_secs(10),
+            warnings: Vec::new(),
+        }
+    }
+}

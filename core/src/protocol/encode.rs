@@ -1,0 +1,1 @@
+//! STUB: encoders, to be written with the parser.

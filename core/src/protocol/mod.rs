@@ -1,0 +1,10 @@
+//! The NATS client protocol: a zero-copy incremental decoder ([`parser`]),
+//! the operations it yields ([`op`]) and the encoders for what we send
+//! ([`encode`]). INFO and CONNECT JSON live in [`info`] and [`connect`].
+
+pub mod encode;
+pub mod op;
+pub mod parser;
+
+pub use op::Op;
+pub use parser::{ParseError, Parser, ParserLimits};

@@ -1,0 +1,1 @@
+//! STUB: the protocol engine (Server, client connections, routing).

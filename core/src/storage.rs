@@ -1,0 +1,1 @@
+//! STUB: the narrow storage trait through which core reaches the disk.

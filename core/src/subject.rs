@@ -1,0 +1,1 @@
+//! STUB: subject validation and matching helpers.

@@ -1,0 +1,1 @@
+//! The tokio adapter. Thin: no protocol logic lives here.
