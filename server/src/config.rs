@@ -1,0 +1,1 @@
+//! STUB: loading the config file into ServerOptions.

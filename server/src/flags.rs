@@ -1,0 +1,1 @@
+//! STUB: Go-style command-line flags.

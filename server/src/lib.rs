@@ -1,0 +1,4 @@
+//! The rnatsd binary's library: flags, config loading, logging and startup.
+
+pub mod config;
+pub mod flags;
