@@ -66,7 +66,10 @@ fn check_item(
     let rust = select::rust_items(conn, item.id)?;
     let evidence = select::evidence(conn, item.id)?;
     let mut problem = |message: String| {
-        report.problems.push(Finding { subject: item.display(), message });
+        report.problems.push(Finding {
+            subject: item.display(),
+            message,
+        });
     };
     if item.status.needs_reason() && item.reason.trim().is_empty() {
         problem(format!("status {} without a reason", item.status));
@@ -79,7 +82,9 @@ fn check_item(
     }
     for test in &evidence {
         if !tests.evidence_exists(test) {
-            problem(format!("evidence names Rust test {test:?}, which does not exist in the workspace"));
+            problem(format!(
+                "evidence names Rust test {test:?}, which does not exist in the workspace"
+            ));
         }
     }
     for path in rust.iter().chain(&evidence) {
@@ -104,7 +109,9 @@ fn unrecorded_tests(
         by_rust_name.entry(item.rust_name()).or_default().push(item);
     }
     for name in tests.names() {
-        let Some(go) = by_rust_name.get(name) else { continue };
+        let Some(go) = by_rust_name.get(name) else {
+            continue;
+        };
         let recorded = go.iter().any(|it| it.status.needs_rust_item());
         if recorded || mentioned.contains(name) {
             continue;
@@ -176,15 +183,20 @@ mod tests {
         .unwrap();
         let index = index_with("#[test]\nfn test_sublist_simple() {}\n");
         let report = check(&conn, &index).unwrap();
-        let messages: Vec<String> =
-            report.problems.iter().map(|f| format!("{}: {}", f.subject, f.message)).collect();
+        let messages: Vec<String> = report
+            .problems
+            .iter()
+            .map(|f| format!("{}: {}", f.subject, f.message))
+            .collect();
         assert_eq!(messages.len(), 5, "{messages:#?}");
         let has = |needle: &str| messages.iter().any(|m| m.contains(needle));
         assert!(has("TestSublistSimple: verified without evidence"));
         assert!(has("TestSublistSimple: verified without a Rust item"));
         assert!(has("TestRouteConfig: status n_a without a reason"));
         assert!(has("Sublist.Insert: ported without a Rust item"));
-        assert!(has("TestFileStoreBasics: evidence names Rust test \"test_file_store_basics\""));
+        assert!(has(
+            "TestFileStoreBasics: evidence names Rust test \"test_file_store_basics\""
+        ));
         assert!(!report.passes(false));
 
         // Fix each one through `set`.
@@ -196,9 +208,15 @@ mod tests {
             ..Change::default()
         };
         set(&mut conn, &one("TestSublistSimple"), &none, false, &verify).unwrap();
-        let reason = Change { reason: Some("covered elsewhere".into()), ..Change::default() };
+        let reason = Change {
+            reason: Some("covered elsewhere".into()),
+            ..Change::default()
+        };
         set(&mut conn, &one("TestRouteConfig"), &none, false, &reason).unwrap();
-        let rust = Change { rust: vec!["rnatsd_core::sublist::Sublist::insert".into()], ..Change::default() };
+        let rust = Change {
+            rust: vec!["rnatsd_core::sublist::Sublist::insert".into()],
+            ..Change::default()
+        };
         set(&mut conn, &one("Sublist.Insert"), &none, false, &rust).unwrap();
         let report = check(&conn, &index).unwrap();
         assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
@@ -213,7 +231,8 @@ mod tests {
     #[test]
     fn unrecorded_port_is_a_warning() {
         let conn = seeded();
-        let index = index_with("#[test]\nfn test_sublist_simple() {}\n#[test]\nfn test_other() {}\n");
+        let index =
+            index_with("#[test]\nfn test_sublist_simple() {}\n#[test]\nfn test_other() {}\n");
         let report = check(&conn, &index).unwrap();
         assert!(report.problems.is_empty());
         assert_eq!(report.warnings.len(), 1);

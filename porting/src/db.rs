@@ -97,7 +97,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 5] = [Kind::Feature, Kind::Test, Kind::Bench, Kind::Fuzz, Kind::Helper];
+    pub const ALL: [Kind; 5] = [
+        Kind::Feature,
+        Kind::Test,
+        Kind::Bench,
+        Kind::Fuzz,
+        Kind::Helper,
+    ];
 
     /// The spelling stored in the database.
     pub fn as_str(self) -> &'static str {

@@ -32,7 +32,8 @@ commands:
   set --from FILE [--all]
         lines: ITEM<TAB>status<TAB>rust entries<TAB>reason
   check [--strict]
-        fail on rule violations (and, with --strict, on unrecorded ports)
+        fail on rule violations or a stale docs/PORTING.md
+        (and, with --strict, on unrecorded ports)
   stats
         one-line summary
   query SQL
@@ -176,7 +177,9 @@ fn cmd_seed(paths: &Paths, mut args: Args) -> Result<ExitCode, Error> {
     let mut conn = db::open(&paths.db)?;
     let commit = match commit {
         Some(c) => c,
-        None => db::meta(&conn, "go_commit")?.unwrap_or_else(|| seed::DEFAULT_GO_COMMIT.to_string()),
+        None => {
+            db::meta(&conn, "go_commit")?.unwrap_or_else(|| seed::DEFAULT_GO_COMMIT.to_string())
+        }
     };
     let out = seed::seed(&mut conn, &rows, &commit)?;
     println!(
@@ -248,10 +251,16 @@ fn cmd_set(paths: &Paths, mut args: Args) -> Result<ExitCode, Error> {
         files: args.values("--file")?,
         area: args.value("--area")?,
         kind: args.value("--kind")?.map(|k| Kind::parse(&k)).transpose()?,
-        status: args.value("--where-status")?.map(|s| Status::parse(&s)).transpose()?,
+        status: args
+            .value("--where-status")?
+            .map(|s| Status::parse(&s))
+            .transpose()?,
     };
     let change = Change {
-        status: args.value("--status")?.map(|s| Status::parse(&s)).transpose()?,
+        status: args
+            .value("--status")?
+            .map(|s| Status::parse(&s))
+            .transpose()?,
         reason: args.value("--reason")?,
         rust: args.values("--rust")?,
         tests: args.values("--test")?,
@@ -262,19 +271,26 @@ fn cmd_set(paths: &Paths, mut args: Args) -> Result<ExitCode, Error> {
     let outcome = match from {
         Some(file) => {
             if !selectors.is_empty() || !filters.is_empty() || change != Change::default() {
-                return Err(Error::Usage("set --from FILE takes no other items or options (except --all)".into()));
+                return Err(Error::Usage(
+                    "set --from FILE takes no other items or options (except --all)".into(),
+                ));
             }
             let batch = set::parse_batch(&porting::read_file(Path::new(&file))?)?;
             set::set_batch(&mut conn, &batch, allow_many)?
         }
         None => {
             if change == Change::default() {
-                return Err(Error::Usage("set needs --status, --reason, --rust or --test".into()));
+                return Err(Error::Usage(
+                    "set needs --status, --reason, --rust or --test".into(),
+                ));
             }
             set::set(&mut conn, &selectors, &filters, allow_many, &change)?
         }
     };
-    println!("{} item(s) matched, {} changed", outcome.matched, outcome.changed);
+    println!(
+        "{} item(s) matched, {} changed",
+        outcome.matched, outcome.changed
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -283,9 +299,23 @@ fn cmd_check(paths: &Paths, mut args: Args) -> Result<ExitCode, Error> {
     no_positional(args)?;
     let conn = db::open_read_only(&paths.db)?;
     let tests = scan::scan_workspace(&paths.root)?;
-    let result = check::check(&conn, &tests)?;
+    let mut result = check::check(&conn, &tests)?;
+    let report_path = paths.root.join(porting::REPORT_FILE);
+    let md = report::render_markdown(&conn)?;
+    if std::fs::read_to_string(&report_path).ok().as_deref() != Some(md.as_str()) {
+        result.problems.push(check::Finding {
+            subject: porting::REPORT_FILE.to_string(),
+            message:
+                "is not what porting.db says; run `cargo run -p porting -- report` and commit it"
+                    .to_string(),
+        });
+    }
     print!("{}", check::render(&result));
-    Ok(if result.passes(strict) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if result.passes(strict) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn cmd_stats(paths: &Paths, args: Args) -> Result<ExitCode, Error> {

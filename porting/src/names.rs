@@ -118,8 +118,14 @@ mod tests {
     fn snake_case_acronyms_stay_whole() {
         assert_eq!(snake_case("TestJSONFoo"), "test_json_foo");
         assert_eq!(snake_case("TestMQTTConnect"), "test_mqtt_connect");
-        assert_eq!(snake_case("TestJetStreamAPIList"), "test_jet_stream_api_list");
-        assert_eq!(snake_case("TestNoRaceJetStreamWQ"), "test_no_race_jet_stream_wq");
+        assert_eq!(
+            snake_case("TestJetStreamAPIList"),
+            "test_jet_stream_api_list"
+        );
+        assert_eq!(
+            snake_case("TestNoRaceJetStreamWQ"),
+            "test_no_race_jet_stream_wq"
+        );
         assert_eq!(snake_case("parseURL"), "parse_url");
         assert_eq!(snake_case("HTTPHandler"), "http_handler");
     }
@@ -127,7 +133,10 @@ mod tests {
     #[test]
     fn snake_case_digits_and_underscores() {
         assert_eq!(snake_case("TestNode48"), "test_node48");
-        assert_eq!(snake_case("TestJetStreamClusterR3Foo"), "test_jet_stream_cluster_r3_foo");
+        assert_eq!(
+            snake_case("TestJetStreamClusterR3Foo"),
+            "test_jet_stream_cluster_r3_foo"
+        );
         assert_eq!(snake_case("Test2Foo"), "test2_foo");
         assert_eq!(snake_case("TestMQTTQoS2"), "test_mqtt_qo_s2");
         assert_eq!(snake_case("TestFoo_Bar"), "test_foo_bar");
@@ -139,7 +148,12 @@ mod tests {
 
     #[test]
     fn snake_case_is_idempotent_on_its_output() {
-        for name in ["TestFileStoreBasics", "TestJSONFoo", "TestMQTTQoS2", "TestNode48"] {
+        for name in [
+            "TestFileStoreBasics",
+            "TestJSONFoo",
+            "TestMQTTQoS2",
+            "TestNode48",
+        ] {
             let once = snake_case(name);
             assert_eq!(snake_case(&once), once);
         }
@@ -151,7 +165,10 @@ mod tests {
         assert!(glob_match("TestMQTT*", "TestMQTT"));
         assert!(!glob_match("TestMQTT*", "TestMQT"));
         assert!(glob_match("server/mqtt*.go", "server/mqtt_test.go"));
-        assert!(glob_match("*_windows*.go", "server/pse/pse_windows_test.go"));
+        assert!(glob_match(
+            "*_windows*.go",
+            "server/pse/pse_windows_test.go"
+        ));
         assert!(!glob_match("*_windows*.go", "server/pse/pse_linux.go"));
         assert!(glob_match("Test?ub", "TestSub"));
         assert!(!glob_match("Test?ub", "TestSSub"));

@@ -26,7 +26,12 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 4] = [Group::Features, Group::Tests, Group::Benchmarks, Group::Helpers];
+    pub const ALL: [Group; 4] = [
+        Group::Features,
+        Group::Tests,
+        Group::Benchmarks,
+        Group::Helpers,
+    ];
 
     pub fn of(kind: Kind) -> Group {
         match kind {
@@ -164,9 +169,14 @@ pub fn render_text(items: &[Item]) -> String {
             "deferred",
             "done"
         ));
-        let rows = tally.iter().map(|(area, groups)| (area.as_str(), groups.get(&group).copied()));
+        let rows = tally
+            .iter()
+            .map(|(area, groups)| (area.as_str(), groups.get(&group).copied()));
         for (area, counts) in rows.chain([("TOTAL", Some(group_total(&tally, group)))]) {
             let c = counts.unwrap_or_default();
+            if c.total() == 0 {
+                continue;
+            }
             out.push_str(&format!(
                 "{:<18} {:>6} {:>11} {:>7} {:>8} {:>5} {:>8} {:>7}\n",
                 area,
@@ -195,12 +205,16 @@ fn md_counts_row(label: &str, c: &Counts) -> String {
         c.get(Status::Verified),
         c.get(Status::NotApplicable),
         c.get(Status::Deferred),
-        percent(&c.clone())
+        percent(c)
     )
 }
 
-const MD_COUNTS_HEADER: &str = "| total | not_started | ported | verified | n_a | deferred | done |\n";
-const MD_COUNTS_RULE: &str = "|---:|---:|---:|---:|---:|---:|---:|\n";
+fn md_counts_header(first: &str) -> String {
+    format!(
+        "| {first} | total | not_started | ported | verified | n_a | deferred | done |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n"
+    )
+}
 
 /// docs/PORTING.md.
 pub fn render_markdown(conn: &Connection) -> Result<String, Error> {
@@ -214,18 +228,14 @@ pub fn render_markdown(conn: &Connection) -> Result<String, Error> {
          Go nats-server commit: `{commit}`. How to read and update it: [PORTING-TOOL.md](PORTING-TOOL.md).\n\n\
          *done* = (ported + verified) / (total − n_a).\n\n"
     ));
-    out.push_str("## Summary\n\n| | ");
-    out.push_str(MD_COUNTS_HEADER);
-    out.push_str("|---");
-    out.push_str(MD_COUNTS_RULE);
+    out.push_str("## Summary\n\n");
+    out.push_str(&md_counts_header(""));
     for group in Group::ALL {
         out.push_str(&md_counts_row(group.title(), &group_total(&tally, group)));
     }
     for group in [Group::Features, Group::Tests, Group::Benchmarks] {
-        out.push_str(&format!("\n## {} by area\n\n| area | ", capitalize(group.title())));
-        out.push_str(MD_COUNTS_HEADER);
-        out.push_str("|---");
-        out.push_str(MD_COUNTS_RULE);
+        out.push_str(&format!("\n## {} by area\n\n", capitalize(group.title())));
+        out.push_str(&md_counts_header("area"));
         for (area, groups) in &tally {
             let c = groups.get(&group).copied().unwrap_or_default();
             if c.total() > 0 {
@@ -279,17 +289,19 @@ fn render_area(
         }
         out.push('\n');
     }
-    out.push_str("| | ");
-    out.push_str(MD_COUNTS_HEADER);
-    out.push_str("|---");
-    out.push_str(MD_COUNTS_RULE);
+    out.push_str(&md_counts_header(""));
     for (group, c) in groups {
         out.push_str(&md_counts_row(group.title(), c));
     }
     let area_items: Vec<&Item> = items.iter().filter(|it| it.area == area).collect();
-    let done: Vec<&&Item> = area_items.iter().filter(|it| it.status.needs_rust_item()).collect();
+    let done: Vec<&&Item> = area_items
+        .iter()
+        .filter(|it| it.status.needs_rust_item())
+        .collect();
     if !done.is_empty() {
-        out.push_str("\nPorted and verified:\n\n| Go | status | Rust | evidence |\n|---|---|---|---|\n");
+        out.push_str(
+            "\nPorted and verified:\n\n| Go | status | Rust | evidence |\n|---|---|---|---|\n",
+        );
         for item in done {
             let rust = select::rust_items(conn, item.id)?;
             let evidence = select::evidence(conn, item.id)?;
@@ -316,14 +328,21 @@ fn render_area(
         for ((status, reason), files) in reasons {
             let n: usize = files.values().sum();
             let files: Vec<String> = files.iter().map(|(f, k)| format!("`{f}` ({k})")).collect();
-            out.push_str(&format!("- **{status}**, {n} items: {reason}. Files: {}\n", files.join(", ")));
+            out.push_str(&format!(
+                "- **{status}**, {n} items: {reason}. Files: {}\n",
+                files.join(", ")
+            ));
         }
     }
     Ok(())
 }
 
 fn code_list(values: &[String]) -> String {
-    values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join("<br>")
+    values
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join("<br>")
 }
 
 #[cfg(test)]
@@ -341,7 +360,14 @@ mod tests {
             tests: vec!["test_sublist_simple".into()],
             ..Change::default()
         };
-        set(&mut conn, &["TestSublistSimple".into()], &Filters::default(), false, &change).unwrap();
+        set(
+            &mut conn,
+            &["TestSublistSimple".into()],
+            &Filters::default(),
+            false,
+            &change,
+        )
+        .unwrap();
         let items = all_items(&conn).unwrap();
         let t = tally(&items);
         let sublist = &t["sublist"];
@@ -350,7 +376,10 @@ mod tests {
         assert_eq!(sublist[&Group::Benchmarks].total(), 1);
         assert_eq!(sublist[&Group::Helpers].total(), 1);
         assert_eq!(t["monitor"][&Group::Features].get(Status::NotApplicable), 1);
-        assert_eq!(t["jetstream-cluster"][&Group::Tests].get(Status::Deferred), 1);
+        assert_eq!(
+            t["jetstream-cluster"][&Group::Tests].get(Status::Deferred),
+            1
+        );
         let tests = group_total(&t, Group::Tests);
         assert_eq!(tests.total(), 5);
         assert_eq!(tests.done(), 1);
@@ -358,11 +387,17 @@ mod tests {
         assert_eq!(percent(&tests), "20.0%");
         let features = group_total(&t, Group::Features);
         // 5 features, 2 n_a, none done.
-        assert_eq!((features.total(), features.get(Status::NotApplicable)), (5, 2));
+        assert_eq!(
+            (features.total(), features.get(Status::NotApplicable)),
+            (5, 2)
+        );
         assert_eq!(percent(&features), "0.0%");
         assert_eq!(percent(&Counts::default()), "-");
         let line = stats_line(&items);
-        assert!(line.starts_with("12 Go items: features 5 (ported 0, verified 0, n_a 2,"), "{line}");
+        assert!(
+            line.starts_with("12 Go items: features 5 (ported 0, verified 0, n_a 2,"),
+            "{line}"
+        );
     }
 
     #[test]
@@ -371,8 +406,19 @@ mod tests {
         let md = render_markdown(&conn).unwrap();
         assert_eq!(md, render_markdown(&conn).unwrap());
         assert!(md.contains("Go nats-server commit: `abc123`"));
-        assert!(md.contains("| features | 5 | 3 | 0 | 0 | 2 | 0 | 0.0% |"), "{md}");
+        assert!(
+            md.contains("| features | 5 | 3 | 0 | 0 | 2 | 0 | 0.0% |"),
+            "{md}"
+        );
         assert!(md.contains("### mqtt"));
+        assert!(md.contains("| area | total | not_started | ported | verified | n_a | deferred | done |\n|---|---:|"));
+        // Every table row has as many cells as the header.
+        for line in md
+            .lines()
+            .filter(|l| l.ends_with("% |") || l.ends_with("| - |"))
+        {
+            assert_eq!(line.matches(" | ").count() + 2, 9, "{line}");
+        }
         assert!(md.contains("- **deferred**, 1 items: not on the current roadmap"));
         let text = render_text(&all_items(&conn).unwrap());
         assert!(text.contains("TOTAL"));

@@ -24,7 +24,10 @@ impl TestIndex {
     /// Adds every test function of one Rust source file.
     pub fn add_source(&mut self, file: &str, text: &str) {
         for name in test_fns(text) {
-            self.by_name.entry(name).or_default().insert(file.to_string());
+            self.by_name
+                .entry(name)
+                .or_default()
+                .insert(file.to_string());
         }
     }
 
@@ -40,7 +43,11 @@ impl TestIndex {
 
     /// The files defining test `name`.
     pub fn files_of(&self, name: &str) -> impl Iterator<Item = &str> {
-        self.by_name.get(name).into_iter().flatten().map(String::as_str)
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
     }
 
     /// True if an evidence entry names an existing test. The test's name is
@@ -59,7 +66,8 @@ impl TestIndex {
             None => self.contains(name),
             Some(file) => {
                 let suffix = format!("/{file}");
-                self.files_of(name).any(|f| f == file || f.ends_with(&suffix))
+                self.files_of(name)
+                    .any(|f| f == file || f.ends_with(&suffix))
             }
         }
     }
@@ -162,8 +170,10 @@ pub fn test_fns(text: &str) -> Vec<String> {
 
 fn is_test_attr(path: &str) -> bool {
     let path = path.trim();
-    matches!(path, "test" | "rstest" | "test_case" | "proptest" | "quickcheck")
-        || path.ends_with("::test")
+    matches!(
+        path,
+        "test" | "rstest" | "test_case" | "proptest" | "quickcheck"
+    ) || path.ends_with("::test")
         || path.ends_with("::proptest")
 }
 
@@ -187,19 +197,23 @@ fn attr_end(attr: &str) -> Option<usize> {
 }
 
 fn bracket_balance(text: &str) -> i32 {
-    text.chars().map(|c| match c {
-        '[' => 1,
-        ']' => -1,
-        _ => 0,
-    }).sum()
+    text.chars()
+        .map(|c| match c {
+            '[' => 1,
+            ']' => -1,
+            _ => 0,
+        })
+        .sum()
 }
 
 fn brace_balance(text: &str) -> i32 {
-    text.chars().map(|c| match c {
-        '{' => 1,
-        '}' => -1,
-        _ => 0,
-    }).sum()
+    text.chars()
+        .map(|c| match c {
+            '{' => 1,
+            '}' => -1,
+            _ => 0,
+        })
+        .sum()
 }
 
 /// The function name declared on `line`, if it declares one: `fn name`,
@@ -296,7 +310,10 @@ fn bolero_decode() {
     #[test]
     fn evidence_resolution() {
         let mut index = TestIndex::default();
-        index.add_source("core/src/sublist/mod.rs", "#[test]\nfn test_sublist_simple() {}\n");
+        index.add_source(
+            "core/src/sublist/mod.rs",
+            "#[test]\nfn test_sublist_simple() {}\n",
+        );
         assert!(index.evidence_exists("test_sublist_simple"));
         assert!(index.evidence_exists("rnatsd_core::sublist::tests::test_sublist_simple"));
         assert!(index.evidence_exists("core/src/sublist/mod.rs::test_sublist_simple"));
@@ -321,7 +338,11 @@ fn bolero_decode() {
         std::fs::create_dir_all(&src).unwrap();
         std::fs::create_dir_all(dir.join("target/debug")).unwrap();
         std::fs::write(src.join("lib.rs"), "#[test]\nfn test_in_src() {}\n").unwrap();
-        std::fs::write(dir.join("target/debug/x.rs"), "#[test]\nfn test_in_target() {}\n").unwrap();
+        std::fs::write(
+            dir.join("target/debug/x.rs"),
+            "#[test]\nfn test_in_target() {}\n",
+        )
+        .unwrap();
         let index = scan_workspace(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(index.evidence_exists("crate/src/lib.rs::test_in_src"));

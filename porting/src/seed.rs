@@ -50,9 +50,10 @@ pub fn parse_tsv(text: &str) -> Result<Vec<TsvRow>, Error> {
         if line.trim().is_empty() {
             continue;
         }
-        rows.push(parse_tsv_line(line).map_err(|msg| {
-            Error::Invalid(format!("TSV line {}: {msg}: {line:?}", idx + 1))
-        })?);
+        rows.push(
+            parse_tsv_line(line)
+                .map_err(|msg| Error::Invalid(format!("TSV line {}: {msg}: {line:?}", idx + 1)))?,
+        );
     }
     Ok(rows)
 }
@@ -60,7 +61,10 @@ pub fn parse_tsv(text: &str) -> Result<Vec<TsvRow>, Error> {
 fn parse_tsv_line(line: &str) -> Result<TsvRow, String> {
     let cols: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
     let [file, start, end, receiver, name, area, kind] = cols[..] else {
-        return Err(format!("expected 7 tab-separated columns, got {}", cols.len()));
+        return Err(format!(
+            "expected 7 tab-separated columns, got {}",
+            cols.len()
+        ));
     };
     let line_start: u32 = start.parse().map_err(|_| "line_start is not a number")?;
     let line_end: u32 = end.parse().map_err(|_| "line_end is not a number")?;
@@ -85,8 +89,8 @@ fn parse_tsv_line(line: &str) -> Result<TsvRow, String> {
 // ---------------------------------------------------------------------------
 // Default statuses. First matching rule wins; no match means not_started.
 
-const WINDOWS_REASON: &str = "Windows-only (GOOS=windows build): Windows service, event log, \
-     certificate store, TPM or process stats; rnatsd targets Linux and Unix, no Windows port is planned";
+const WINDOWS_REASON: &str = "Windows-only code (builds only for GOOS=windows); \
+     rnatsd targets Linux and Unix, no Windows port is planned";
 
 const PSE_REASON: &str = "platform-specific process stats for a non-Linux GOOS; \
      rnatsd reads /proc on Linux (the pse_linux.go counterpart)";
@@ -138,7 +142,10 @@ pub const DEFERRED_AREAS: &[&str] = &["gateways", "leafnodes", "mqtt", "websocke
 /// Tests (in other areas) that exercise a deferred subsystem:
 /// (glob on the Go test file, or on the test name, subsystem).
 const DEFERRED_TEST_FILES: &[(&str, &str)] = &[
-    ("server/jetstream_super_cluster_test.go", "gateways (super-clusters)"),
+    (
+        "server/jetstream_super_cluster_test.go",
+        "gateways (super-clusters)",
+    ),
     ("server/jetstream_leafnode_test.go", "leafnodes"),
 ];
 const DEFERRED_TEST_NAMES: &[(&str, &str)] = &[
@@ -164,8 +171,12 @@ pub fn default_status(row: &TsvRow) -> (Status, String) {
         return (Status::Deferred, ROADMAP_REASON.to_string());
     }
     if row.kind.is_test_like() {
-        let by_file = DEFERRED_TEST_FILES.iter().find(|(p, _)| glob_match(p, &row.file));
-        let by_name = DEFERRED_TEST_NAMES.iter().find(|(p, _)| glob_match(p, &row.name));
+        let by_file = DEFERRED_TEST_FILES
+            .iter()
+            .find(|(p, _)| glob_match(p, &row.file));
+        let by_name = DEFERRED_TEST_NAMES
+            .iter()
+            .find(|(p, _)| glob_match(p, &row.name));
         if let Some((_, subsystem)) = by_file.or(by_name) {
             return (
                 Status::Deferred,
@@ -180,18 +191,28 @@ pub fn default_status(row: &TsvRow) -> (Status, String) {
 pub fn area_description(area: &str) -> &'static str {
     match area {
         "accounts" => "Accounts, imports/exports, service latency and cycles (accounts.go)",
-        "auth" => "Users, nkeys, tokens, auth callout, LDAP DNs (auth.go, auth_callout.go, nkey.go)",
+        "auth" => {
+            "Users, nkeys, tokens, auth callout, LDAP DNs (auth.go, auth_callout.go, nkey.go)"
+        }
         "batching" => "JetStream atomic batch publish (jetstream_batching.go)",
-        "client" => "Client connections: processing, delivery, outbound, slow consumers (client.go)",
+        "client" => {
+            "Client connections: processing, delivery, outbound, slow consumers (client.go)"
+        }
         "conf" => "The configuration file lexer and parser (conf/)",
         "config" => "Server options and config reload (opts.go, reload.go)",
         "consumer" => "JetStream consumers (consumer.go)",
         "events" => "System account events and system services (events.go, sendq.go)",
         "filestore" => "The JetStream file store (filestore.go, dios.go, ats/)",
         "gateways" => "Gateways between clusters (gateway.go)",
-        "jetstream-api" => "The JetStream API and its errors (jetstream_api.go, jetstream_errors*.go)",
-        "jetstream-cluster" => "Clustered JetStream: meta group, stream/consumer groups (jetstream_cluster.go)",
-        "jetstream-core" => "JetStream enablement, accounts, limits, resources (jetstream.go, sysmem/, tpm/)",
+        "jetstream-api" => {
+            "The JetStream API and its errors (jetstream_api.go, jetstream_errors*.go)"
+        }
+        "jetstream-cluster" => {
+            "Clustered JetStream: meta group, stream/consumer groups (jetstream_cluster.go)"
+        }
+        "jetstream-core" => {
+            "JetStream enablement, accounts, limits, resources (jetstream.go, sysmem/, tpm/)"
+        }
         "jwt" => "JWT-based operator mode and account resolvers (jwt.go, dirstore.go)",
         "leafnodes" => "Leaf node connections (leafnode.go)",
         "logging" => "Loggers and syslog (log.go, logger/)",
@@ -297,12 +318,18 @@ pub fn seed(conn: &mut Connection, rows: &[TsvRow], go_commit: &str) -> Result<S
             tx.execute("DELETE FROM go_items WHERE id = ?1", [old.id])?;
             report.deleted += 1;
         } else {
-            report.kept_missing.push(format!("{}:{}.{}", key.0, key.1, key.2));
+            report
+                .kept_missing
+                .push(format!("{}:{}.{}", key.0, key.1, key.2));
         }
     }
     db::set_meta(&tx, "go_commit", go_commit)?;
     db::set_meta(&tx, "schema_version", db::SCHEMA_VERSION)?;
-    db::set_meta(&tx, "inventory", "nats-go-funcs.tsv (shared/reference/inventory.py)")?;
+    db::set_meta(
+        &tx,
+        "inventory",
+        "nats-go-funcs.tsv (shared/reference/inventory.py)",
+    )?;
     tx.commit()?;
     Ok(report)
 }
@@ -456,7 +483,9 @@ server/routes_test.go\t10\t20\t\tTestRouteConfig\troutes\ttest
     #[test]
     fn seed_inserts_every_row_with_default_statuses() {
         let conn = seeded();
-        let n: i64 = conn.query_row("SELECT count(*) FROM go_items", [], |r| r.get(0)).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM go_items", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 12);
         let (s, r) = status_of(&conn, "server/sublist.go", "Insert");
         assert_eq!((s.as_str(), r.as_str()), ("not_started", ""));
@@ -466,16 +495,35 @@ server/routes_test.go\t10\t20\t\tTestRouteConfig\troutes\ttest
         let (s, r) = status_of(&conn, "server/pse/pse_darwin.go", "ProcUsage");
         assert_eq!(s, "n_a");
         assert!(r.contains("/proc"), "{r}");
-        assert_eq!(status_of(&conn, "server/pse/pse_linux.go", "ProcUsage").0, "not_started");
-        assert_eq!(status_of(&conn, "server/mqtt_test.go", "TestMQTTConnect").0, "deferred");
-        let (s, r) =
-            status_of(&conn, "server/jetstream_super_cluster_test.go", "TestJetStreamSuperClusterBasics");
+        assert_eq!(
+            status_of(&conn, "server/pse/pse_linux.go", "ProcUsage").0,
+            "not_started"
+        );
+        assert_eq!(
+            status_of(&conn, "server/mqtt_test.go", "TestMQTTConnect").0,
+            "deferred"
+        );
+        let (s, r) = status_of(
+            &conn,
+            "server/jetstream_super_cluster_test.go",
+            "TestJetStreamSuperClusterBasics",
+        );
         assert_eq!(s, "deferred");
         assert!(r.contains("gateways"), "{r}");
-        assert_eq!(status_of(&conn, "server/routes_test.go", "TestRouteConfig").0, "not_started");
-        assert_eq!(db::meta(&conn, "go_commit").unwrap().as_deref(), Some("abc123"));
+        assert_eq!(
+            status_of(&conn, "server/routes_test.go", "TestRouteConfig").0,
+            "not_started"
+        );
+        assert_eq!(
+            db::meta(&conn, "go_commit").unwrap().as_deref(),
+            Some("abc123")
+        );
         let note: String = conn
-            .query_row("SELECT status_note FROM areas WHERE name = 'mqtt'", [], |r| r.get(0))
+            .query_row(
+                "SELECT status_note FROM areas WHERE name = 'mqtt'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(note.starts_with("deferred"), "{note}");
     }
@@ -501,9 +549,11 @@ server/routes_test.go\t10\t20\t\tTestRouteConfig\troutes\ttest
 
         // A newer inventory: lines moved, one item gone, one new.
         let newer = FIXTURE
-            .replace("Insert\tsublist\tfeature", "Insert\tsublist\tfeature")
             .replace("100\t140\tSublist", "110\t150\tSublist")
-            .replace("server/sublist.go\t150\t160\t\tnewLevel\tsublist\tfeature\n", "")
+            .replace(
+                "server/sublist.go\t150\t160\t\tnewLevel\tsublist\tfeature\n",
+                "",
+            )
             .replace("\tTestRouteConfig\t", "\tTestRouteConfigNew\t");
         let rows = parse_tsv(&newer).unwrap();
         let report = seed(&mut conn, &rows, "def456").unwrap();
@@ -519,12 +569,21 @@ server/routes_test.go\t10\t20\t\tTestRouteConfig\troutes\ttest
             )
             .unwrap();
         assert_eq!((start, status.as_str()), (110, "ported"));
-        assert_eq!(db::meta(&conn, "go_commit").unwrap().as_deref(), Some("def456"));
+        assert_eq!(
+            db::meta(&conn, "go_commit").unwrap().as_deref(),
+            Some("def456")
+        );
 
         // An item with a manual status that disappears is kept and reported.
-        let gone = newer.replace("server/sublist.go\t110\t150\tSublist\tInsert\tsublist\tfeature\n", "");
+        let gone = newer.replace(
+            "server/sublist.go\t110\t150\tSublist\tInsert\tsublist\tfeature\n",
+            "",
+        );
         let report = seed(&mut conn, &parse_tsv(&gone).unwrap(), "def456").unwrap();
-        assert_eq!(report.kept_missing, vec!["server/sublist.go:Sublist.Insert".to_string()]);
+        assert_eq!(
+            report.kept_missing,
+            vec!["server/sublist.go:Sublist.Insert".to_string()]
+        );
     }
 
     #[test]
@@ -539,7 +598,8 @@ server/routes_test.go\t10\t20\t\tTestRouteConfig\troutes\ttest
         assert!(parse_tsv(&bad_kind).is_err());
         let backwards = format!("{TSV_HEADER}\nserver/a.go\t5\t2\t\tf\tarea\tfeature\n");
         assert!(parse_tsv(&backwards).is_err());
-        let dup = format!("{TSV_HEADER}\na.go\t1\t2\t\tf\tx\tfeature\na.go\t3\t4\t\tf\tx\tfeature\n");
+        let dup =
+            format!("{TSV_HEADER}\na.go\t1\t2\t\tf\tx\tfeature\na.go\t3\t4\t\tf\tx\tfeature\n");
         let mut conn = db::open_in_memory().unwrap();
         assert!(seed(&mut conn, &parse_tsv(&dup).unwrap(), "c").is_err());
     }

@@ -125,7 +125,12 @@ fn parse_selector(text: &str) -> Result<Selector, Error> {
         let id = id
             .parse()
             .map_err(|_| Error::Usage(format!("bad item id {text:?}")))?;
-        return Ok(Selector { id: Some(id), file: None, receiver: None, name: String::new() });
+        return Ok(Selector {
+            id: Some(id),
+            file: None,
+            receiver: None,
+            name: String::new(),
+        });
     }
     let (file, rest) = match text.rsplit_once(':') {
         Some((f, rest)) => (Some(f.to_string()), rest),
@@ -138,7 +143,12 @@ fn parse_selector(text: &str) -> Result<Selector, Error> {
     if name.is_empty() {
         return Err(Error::Usage(format!("selector {text:?} names no function")));
     }
-    Ok(Selector { id: None, file, receiver, name })
+    Ok(Selector {
+        id: None,
+        file,
+        receiver,
+        name,
+    })
 }
 
 fn text_matches(pattern: &str, text: &str) -> bool {
@@ -213,7 +223,10 @@ impl Filters {
 
     pub fn accepts(&self, item: &Item) -> bool {
         (self.files.is_empty() || self.files.iter().any(|f| file_matches(f, &item.file)))
-            && self.area.as_ref().is_none_or(|a| text_matches(a, &item.area))
+            && self
+                .area
+                .as_ref()
+                .is_none_or(|a| text_matches(a, &item.area))
             && self.kind.is_none_or(|k| k == item.kind)
             && self.status.is_none_or(|s| s == item.status)
     }
@@ -232,7 +245,9 @@ pub fn select<'a>(
     let mut chosen: Vec<&Item> = Vec::new();
     if selectors.is_empty() {
         if filters.is_empty() {
-            return Err(Error::Usage("name at least one item, glob or filter".into()));
+            return Err(Error::Usage(
+                "name at least one item, glob or filter".into(),
+            ));
         }
         chosen = items.iter().filter(|it| filters.accepts(it)).collect();
     }
@@ -242,7 +257,10 @@ pub fn select<'a>(
             .filter(|it| filters.accepts(it))
             .collect();
         if found.len() > 1 && !allow_many && !is_multi_selector(selector) {
-            let names: Vec<String> = found.iter().map(|it| format!("  {}", it.display())).collect();
+            let names: Vec<String> = found
+                .iter()
+                .map(|it| format!("  {}", it.display()))
+                .collect();
             return Err(Error::Usage(format!(
                 "{selector:?} is ambiguous ({} items); qualify it as file:Name or \
                  Receiver.Name, or pass --all:\n{}",
@@ -259,12 +277,20 @@ pub fn select<'a>(
 
 /// The Rust items linked to a Go item, sorted.
 pub fn rust_items(conn: &Connection, id: i64) -> Result<Vec<String>, Error> {
-    strings(conn, "SELECT rust_path FROM rust_items WHERE go_item_id = ?1 ORDER BY rust_path", id)
+    strings(
+        conn,
+        "SELECT rust_path FROM rust_items WHERE go_item_id = ?1 ORDER BY rust_path",
+        id,
+    )
 }
 
 /// The evidence tests of a Go item, sorted.
 pub fn evidence(conn: &Connection, id: i64) -> Result<Vec<String>, Error> {
-    strings(conn, "SELECT rust_test FROM evidence WHERE go_item_id = ?1 ORDER BY rust_test", id)
+    strings(
+        conn,
+        "SELECT rust_test FROM evidence WHERE go_item_id = ?1 ORDER BY rust_test",
+        id,
+    )
 }
 
 fn strings(conn: &Connection, sql: &str, id: i64) -> Result<Vec<String>, Error> {
@@ -320,11 +346,23 @@ mod tests {
         let conn = seeded();
         let items = all_items(&conn).unwrap();
         let one = |s: &str| names(&resolve(&items, s).unwrap());
-        assert_eq!(one("TestSublistSimple"), ["server/sublist_test.go:TestSublistSimple"]);
+        assert_eq!(
+            one("TestSublistSimple"),
+            ["server/sublist_test.go:TestSublistSimple"]
+        );
         assert_eq!(one("Sublist.Insert"), ["server/sublist.go:Sublist.Insert"]);
-        assert_eq!(one("sublist.go:Sublist.Insert"), ["server/sublist.go:Sublist.Insert"]);
-        assert_eq!(one("server/pse/pse_linux.go:ProcUsage"), ["server/pse/pse_linux.go:ProcUsage"]);
-        assert_eq!(one("test_file_store_basics"), ["server/filestore_test.go:TestFileStoreBasics"]);
+        assert_eq!(
+            one("sublist.go:Sublist.Insert"),
+            ["server/sublist.go:Sublist.Insert"]
+        );
+        assert_eq!(
+            one("server/pse/pse_linux.go:ProcUsage"),
+            ["server/pse/pse_linux.go:ProcUsage"]
+        );
+        assert_eq!(
+            one("test_file_store_basics"),
+            ["server/filestore_test.go:TestFileStoreBasics"]
+        );
         assert_eq!(one("TestSublist*").len(), 1);
         assert_eq!(one("server/sublist*.go:*").len(), 5);
         let id = items[0].id;
@@ -338,10 +376,20 @@ mod tests {
         let conn = seeded();
         let items = all_items(&conn).unwrap();
         let sel = vec!["ProcUsage".to_string()];
-        let err = select(&items, &sel, &Filters::default(), false).unwrap_err().to_string();
+        let err = select(&items, &sel, &Filters::default(), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("ambiguous"), "{err}");
-        assert_eq!(select(&items, &sel, &Filters::default(), true).unwrap().len(), 2);
-        let linux = Filters { files: vec!["pse_linux.go".into()], ..Filters::default() };
+        assert_eq!(
+            select(&items, &sel, &Filters::default(), true)
+                .unwrap()
+                .len(),
+            2
+        );
+        let linux = Filters {
+            files: vec!["pse_linux.go".into()],
+            ..Filters::default()
+        };
         assert_eq!(select(&items, &sel, &linux, false).unwrap().len(), 1);
     }
 
@@ -349,9 +397,19 @@ mod tests {
     fn filters_alone_select() {
         let conn = seeded();
         let items = all_items(&conn).unwrap();
-        let f = Filters { area: Some("sublist".into()), kind: Some(Kind::Test), ..Filters::default() };
-        assert_eq!(names(&select(&items, &[], &f, false).unwrap()), ["server/sublist_test.go:TestSublistSimple"]);
-        let deferred = Filters { status: Some(Status::Deferred), ..Filters::default() };
+        let f = Filters {
+            area: Some("sublist".into()),
+            kind: Some(Kind::Test),
+            ..Filters::default()
+        };
+        assert_eq!(
+            names(&select(&items, &[], &f, false).unwrap()),
+            ["server/sublist_test.go:TestSublistSimple"]
+        );
+        let deferred = Filters {
+            status: Some(Status::Deferred),
+            ..Filters::default()
+        };
         assert_eq!(select(&items, &[], &deferred, false).unwrap().len(), 2);
         assert!(select(&items, &[], &Filters::default(), false).is_err());
     }

@@ -13,8 +13,8 @@ use crate::Error;
 pub struct Change {
     /// New status; `None` keeps the current one (to add links or a reason).
     pub status: Option<Status>,
-    /// New reason; `None` keeps it, except that moving to not_started,
-    /// ported or verified clears a stale reason.
+    /// New reason; `None` keeps the current one if the status stays, and
+    /// clears it if the status changes (so n_a/deferred then need one).
     pub reason: Option<String>,
     /// Rust items to link.
     pub rust: Vec<String>,
@@ -31,19 +31,26 @@ pub fn apply(conn: &Connection, item: &Item, change: &Change) -> Result<bool, Er
     let status = change.status.unwrap_or(item.status);
     let reason = match &change.reason {
         Some(r) => r.trim().to_string(),
-        None if status != item.status && !status.needs_reason() => String::new(),
+        // A reason explains one status: a new status needs its own.
+        None if status != item.status => String::new(),
         None => item.reason.clone(),
     };
     let who = item.display();
     if status.needs_reason() && reason.is_empty() {
-        return Err(Error::Invalid(format!("{who}: status {status} needs --reason")));
+        return Err(Error::Invalid(format!(
+            "{who}: status {status} needs --reason"
+        )));
     }
     let (mut rust, mut tests) = if change.clear_links {
         (BTreeSet::new(), BTreeSet::new())
     } else {
         (
-            select::rust_items(conn, item.id)?.into_iter().collect::<BTreeSet<_>>(),
-            select::evidence(conn, item.id)?.into_iter().collect::<BTreeSet<_>>(),
+            select::rust_items(conn, item.id)?
+                .into_iter()
+                .collect::<BTreeSet<_>>(),
+            select::evidence(conn, item.id)?
+                .into_iter()
+                .collect::<BTreeSet<_>>(),
         )
     };
     let old = (rust.clone(), tests.clone());
@@ -64,7 +71,11 @@ pub fn apply(conn: &Connection, item: &Item, change: &Change) -> Result<bool, Er
     if status.needs_rust_item() && rust.is_empty() {
         return Err(Error::Invalid(format!(
             "{who}: status {status} needs the Rust item: --rust <path>{}",
-            if item.kind.is_test_like() { " or --test <rust test>" } else { "" }
+            if item.kind.is_test_like() {
+                " or --test <rust test>"
+            } else {
+                ""
+            }
         )));
     }
     let unchanged_row = status == item.status && reason == item.reason && item.set_by == "manual";
@@ -123,7 +134,10 @@ pub fn set(
     let items = select::all_items(conn)?;
     let chosen = select::select(&items, selectors, filters, allow_many)?;
     let tx = conn.transaction()?;
-    let mut outcome = SetOutcome { matched: chosen.len(), changed: 0 };
+    let mut outcome = SetOutcome {
+        matched: chosen.len(),
+        changed: 0,
+    };
     for item in chosen {
         if apply(&tx, item, change)? {
             outcome.changed += 1;
@@ -165,8 +179,16 @@ pub fn parse_batch(text: &str) -> Result<Vec<BatchLine>, Error> {
         }
         let status = Status::parse(cols[1].trim())
             .map_err(|e| Error::Invalid(format!("line {line_no}: {e}")))?;
-        let mut change = Change { status: Some(status), ..Change::default() };
-        for entry in cols.get(2).unwrap_or(&"").split([' ', ',']).filter(|e| !e.is_empty()) {
+        let mut change = Change {
+            status: Some(status),
+            ..Change::default()
+        };
+        for entry in cols
+            .get(2)
+            .unwrap_or(&"")
+            .split([' ', ','])
+            .filter(|e| !e.is_empty())
+        {
             if let Some(test) = entry.strip_prefix("test:") {
                 change.tests.push(test.to_string());
             } else if let Some(path) = entry.strip_prefix("rust:") {
@@ -180,31 +202,41 @@ pub fn parse_batch(text: &str) -> Result<Vec<BatchLine>, Error> {
         if let Some(reason) = cols.get(3).map(|r| r.trim()).filter(|r| !r.is_empty()) {
             change.reason = Some(reason.to_string());
         }
-        out.push(BatchLine { line_no, selector: cols[0].trim().to_string(), change });
+        out.push(BatchLine {
+            line_no,
+            selector: cols[0].trim().to_string(),
+            change,
+        });
     }
     Ok(out)
 }
 
 /// Applies a batch in one transaction. Every failing line is reported, and
 /// then nothing is written.
-pub fn set_batch(conn: &mut Connection, batch: &[BatchLine], allow_many: bool) -> Result<SetOutcome, Error> {
+pub fn set_batch(
+    conn: &mut Connection,
+    batch: &[BatchLine],
+    allow_many: bool,
+) -> Result<SetOutcome, Error> {
     let items = select::all_items(conn)?;
     let tx = conn.transaction()?;
     let mut outcome = SetOutcome::default();
     let mut errors = Vec::new();
     for line in batch {
         let selectors = [line.selector.clone()];
-        let result = select::select(&items, &selectors, &Filters::default(), allow_many).and_then(|chosen| {
-            let mut changed = 0;
-            for item in &chosen {
-                // An earlier line may have changed this item: use its current row.
-                let current = select::item_by_id(&tx, item.id)?;
-                if apply(&tx, &current, &line.change)? {
-                    changed += 1;
+        let result = select::select(&items, &selectors, &Filters::default(), allow_many).and_then(
+            |chosen| {
+                let mut changed = 0;
+                for item in &chosen {
+                    // An earlier line may have changed this item: use its current row.
+                    let current = select::item_by_id(&tx, item.id)?;
+                    if apply(&tx, &current, &line.change)? {
+                        changed += 1;
+                    }
                 }
-            }
-            Ok((chosen.len(), changed))
-        });
+                Ok((chosen.len(), changed))
+            },
+        );
         match result {
             Ok((matched, changed)) => {
                 outcome.matched += matched;
@@ -243,13 +275,22 @@ mod tests {
     fn set_enforces_the_rules_up_front() {
         let mut conn = seeded();
         let none = Filters::default();
-        let defer = Change { status: Some(Status::Deferred), ..Change::default() };
+        let defer = Change {
+            status: Some(Status::Deferred),
+            ..Change::default()
+        };
         let err = set(&mut conn, &sel("TestRouteConfig"), &none, false, &defer).unwrap_err();
         assert!(err.to_string().contains("needs --reason"), "{err}");
-        let verify = Change { status: Some(Status::Verified), ..Change::default() };
+        let verify = Change {
+            status: Some(Status::Verified),
+            ..Change::default()
+        };
         let err = set(&mut conn, &sel("TestSublistSimple"), &none, false, &verify).unwrap_err();
         assert!(err.to_string().contains("needs evidence"), "{err}");
-        let port = Change { status: Some(Status::Ported), ..Change::default() };
+        let port = Change {
+            status: Some(Status::Ported),
+            ..Change::default()
+        };
         let err = set(&mut conn, &sel("Sublist.Insert"), &none, false, &port).unwrap_err();
         assert!(err.to_string().contains("--rust"), "{err}");
         // Nothing was written by the failed attempts.
@@ -265,16 +306,42 @@ mod tests {
             tests: vec!["rnatsd_core::sublist::tests::test_sublist_simple".into()],
             ..Change::default()
         };
-        let out = set(&mut conn, &sel("TestSublistSimple"), &Filters::default(), false, &change).unwrap();
-        assert_eq!(out, SetOutcome { matched: 1, changed: 1 });
+        let out = set(
+            &mut conn,
+            &sel("TestSublistSimple"),
+            &Filters::default(),
+            false,
+            &change,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            SetOutcome {
+                matched: 1,
+                changed: 1
+            }
+        );
         let it = item(&conn, "TestSublistSimple");
         assert_eq!(it.status, Status::Verified);
         assert_eq!(it.set_by, "manual");
         assert_eq!(select::rust_items(&conn, it.id).unwrap(), change.tests);
         assert_eq!(select::evidence(&conn, it.id).unwrap(), change.tests);
         // Setting the same again changes nothing.
-        let again = set(&mut conn, &sel("TestSublistSimple"), &Filters::default(), false, &change).unwrap();
-        assert_eq!(again, SetOutcome { matched: 1, changed: 0 });
+        let again = set(
+            &mut conn,
+            &sel("TestSublistSimple"),
+            &Filters::default(),
+            false,
+            &change,
+        )
+        .unwrap();
+        assert_eq!(
+            again,
+            SetOutcome {
+                matched: 1,
+                changed: 0
+            }
+        );
     }
 
     #[test]
@@ -285,9 +352,40 @@ mod tests {
             reason: Some("later".into()),
             ..Change::default()
         };
-        let filters = Filters { files: vec!["server/sublist*.go".into()], ..Filters::default() };
+        let filters = Filters {
+            files: vec!["server/sublist*.go".into()],
+            ..Filters::default()
+        };
         let out = set(&mut conn, &[], &filters, false, &change).unwrap();
         assert_eq!(out.matched, 5);
+        assert_eq!(item(&conn, "Sublist.Insert").reason, "later");
+        // Another status needs its own reason: deferred's reason is not n_a's.
+        let na = Change {
+            status: Some(Status::NotApplicable),
+            ..Change::default()
+        };
+        let err = set(
+            &mut conn,
+            &sel("Sublist.Insert"),
+            &Filters::default(),
+            false,
+            &na,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("needs --reason"), "{err}");
+        // Adding links keeps the status and its reason.
+        let link = Change {
+            rust: vec!["rnatsd_core::sublist::Sublist::insert".into()],
+            ..Change::default()
+        };
+        set(
+            &mut conn,
+            &sel("Sublist.Insert"),
+            &Filters::default(),
+            false,
+            &link,
+        )
+        .unwrap();
         assert_eq!(item(&conn, "Sublist.Insert").reason, "later");
         // Moving on to ported drops the stale reason.
         let port = Change {
@@ -295,7 +393,14 @@ mod tests {
             rust: vec!["rnatsd_core::sublist::Sublist::insert".into()],
             ..Change::default()
         };
-        set(&mut conn, &sel("Sublist.Insert"), &Filters::default(), false, &port).unwrap();
+        set(
+            &mut conn,
+            &sel("Sublist.Insert"),
+            &Filters::default(),
+            false,
+            &port,
+        )
+        .unwrap();
         let it = item(&conn, "Sublist.Insert");
         assert_eq!((it.status, it.reason.as_str()), (Status::Ported, ""));
     }
@@ -311,16 +416,30 @@ mod tests {
         assert_eq!(batch.len(), 3);
         assert_eq!(batch[0].line_no, 2);
         assert_eq!(batch[0].change.tests, ["test_sublist_simple"]);
-        assert_eq!(batch[1].change.rust, ["rnatsd_core::sublist::Sublist::insert"]);
-        assert_eq!(batch[2].change.reason.as_deref(), Some("MQTT is out of scope"));
+        assert_eq!(
+            batch[1].change.rust,
+            ["rnatsd_core::sublist::Sublist::insert"]
+        );
+        assert_eq!(
+            batch[2].change.reason.as_deref(),
+            Some("MQTT is out of scope")
+        );
 
         let bad = format!("{text}TestRouteConfig\tdeferred\n");
-        let err = set_batch(&mut conn, &parse_batch(&bad).unwrap(), false).unwrap_err().to_string();
+        let err = set_batch(&mut conn, &parse_batch(&bad).unwrap(), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 5"), "{err}");
         assert_eq!(item(&conn, "TestSublistSimple").status, Status::NotStarted);
 
         let out = set_batch(&mut conn, &batch, false).unwrap();
-        assert_eq!(out, SetOutcome { matched: 3, changed: 3 });
+        assert_eq!(
+            out,
+            SetOutcome {
+                matched: 3,
+                changed: 3
+            }
+        );
         assert_eq!(item(&conn, "TestMQTTConnect").status, Status::NotApplicable);
         assert!(parse_batch("x\n").is_err());
         assert!(parse_batch("x\tbogus\n").is_err());
