@@ -184,6 +184,15 @@ pub fn write_err(out: &mut BytesMut, text: &str) {
 
 fn write_err_bytes(out: &mut BytesMut, text: &[u8]) {
     out.reserve(9 + text.len());
+    if text.first() == Some(&b'\n') {
+        // Only the decoder makes such a text (`-ERR \n...`: Go takes the first
+        // argument byte whatever it is). Quoted, the `\n` would end the line;
+        // unquoted, it reads back the same.
+        out.put_slice(b"-ERR ");
+        out.put_slice(text);
+        out.put_slice(CRLF);
+        return;
+    }
     out.put_slice(b"-ERR '");
     out.put_slice(text);
     out.put_slice(b"'\r\n");
@@ -194,18 +203,36 @@ pub fn encode_op(out: &mut BytesMut, op: &Op) {
     match op {
         Op::Info(json) => write_info(out, json),
         Op::Connect(json) => write_connect(out, json),
-        Op::Pub { subject, reply, payload } => write_pub(out, subject, reply.as_deref(), payload),
-        Op::Hpub { subject, reply, header_len, message } => {
-            write_hpub(out, subject, reply.as_deref(), *header_len, message)
-        }
-        Op::Sub { subject, queue, sid } => write_sub(out, subject, queue.as_deref(), sid),
+        Op::Pub {
+            subject,
+            reply,
+            payload,
+        } => write_pub(out, subject, reply.as_deref(), payload),
+        Op::Hpub {
+            subject,
+            reply,
+            header_len,
+            message,
+        } => write_hpub(out, subject, reply.as_deref(), *header_len, message),
+        Op::Sub {
+            subject,
+            queue,
+            sid,
+        } => write_sub(out, subject, queue.as_deref(), sid),
         Op::Unsub { sid, max } => write_unsub(out, sid, *max),
-        Op::Msg { subject, sid, reply, payload } => {
-            write_msg(out, subject, sid, reply.as_deref(), payload)
-        }
-        Op::Hmsg { subject, sid, reply, header_len, message } => {
-            write_hmsg(out, subject, sid, reply.as_deref(), *header_len, message)
-        }
+        Op::Msg {
+            subject,
+            sid,
+            reply,
+            payload,
+        } => write_msg(out, subject, sid, reply.as_deref(), payload),
+        Op::Hmsg {
+            subject,
+            sid,
+            reply,
+            header_len,
+            message,
+        } => write_hmsg(out, subject, sid, reply.as_deref(), *header_len, message),
         Op::Ping => out.put_slice(PING),
         Op::Pong => out.put_slice(PONG),
         Op::Ok => out.put_slice(OK),
@@ -233,7 +260,10 @@ mod tests {
 
     #[test]
     fn test_write_layouts() {
-        assert_eq!(encoded(|o| write_msg(o, b"foo", b"1", None, b"hi")), b"MSG foo 1 2\r\nhi\r\n");
+        assert_eq!(
+            encoded(|o| write_msg(o, b"foo", b"1", None, b"hi")),
+            b"MSG foo 1 2\r\nhi\r\n"
+        );
         assert_eq!(
             encoded(|o| write_msg(o, b"foo", b"1", Some(b"_INBOX.a"), b"")),
             b"MSG foo 1 _INBOX.a 0\r\n\r\n"
@@ -242,14 +272,26 @@ mod tests {
             encoded(|o| write_hmsg(o, b"foo", b"22", Some(b"r"), 12, b"NATS/1.0\r\n\r\nhi")),
             b"HMSG foo 22 r 12 14\r\nNATS/1.0\r\n\r\nhi\r\n"
         );
-        assert_eq!(encoded(|o| write_pub(o, b"a.b", None, b"hello")), b"PUB a.b 5\r\nhello\r\n");
+        assert_eq!(
+            encoded(|o| write_pub(o, b"a.b", None, b"hello")),
+            b"PUB a.b 5\r\nhello\r\n"
+        );
         assert_eq!(
             encoded(|o| write_hpub(o, b"a", Some(b"r"), 2, b"hdbody")),
             b"HPUB a r 2 6\r\nhdbody\r\n"
         );
-        assert_eq!(encoded(|o| write_sub(o, b"foo", Some(b"q"), b"7")), b"SUB foo q 7\r\n");
-        assert_eq!(encoded(|o| write_sub(o, b"foo", None, b"7")), b"SUB foo 7\r\n");
-        assert_eq!(encoded(|o| write_unsub(o, b"7", Some(10))), b"UNSUB 7 10\r\n");
+        assert_eq!(
+            encoded(|o| write_sub(o, b"foo", Some(b"q"), b"7")),
+            b"SUB foo q 7\r\n"
+        );
+        assert_eq!(
+            encoded(|o| write_sub(o, b"foo", None, b"7")),
+            b"SUB foo 7\r\n"
+        );
+        assert_eq!(
+            encoded(|o| write_unsub(o, b"7", Some(10))),
+            b"UNSUB 7 10\r\n"
+        );
         assert_eq!(encoded(|o| write_unsub(o, b"7", None)), b"UNSUB 7\r\n");
         assert_eq!(encoded(|o| write_info(o, b"{}")), b"INFO {}\r\n");
         assert_eq!(encoded(|o| write_connect(o, b"{}")), b"CONNECT {}\r\n");

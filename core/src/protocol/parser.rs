@@ -41,8 +41,10 @@
 //!   whole line sat in one read; we always report the argument length.
 
 use super::op::Op;
+pub use super::parse_error::{
+    proto_snippet, ArgError, ParseError, MAX_CONTROL_LINE_SNIPPET_SIZE, PROTO_SNIPPET_SIZE,
+};
 use bytes::{Buf, Bytes, BytesMut};
-use std::fmt;
 
 /// Limits the parser enforces while decoding.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -168,7 +170,10 @@ impl State {
 
     /// States that wait for a payload and its trailing CRLF.
     pub fn is_payload(self) -> bool {
-        matches!(self, State::MSG_PAYLOAD | State::MSG_END_R | State::MSG_END_N)
+        matches!(
+            self,
+            State::MSG_PAYLOAD | State::MSG_END_R | State::MSG_END_N
+        )
     }
 
     /// For the states that skip blanks before an argument: the argument state.
@@ -189,206 +194,8 @@ impl State {
     }
 }
 
-/// Go's `PROTO_SNIPPET_SIZE`: bytes of input quoted in a parse error.
-pub const PROTO_SNIPPET_SIZE: usize = 32;
-/// Go's `MAX_CONTROL_LINE_SNIPPET_SIZE`: bytes of a long line quoted in the error.
-pub const MAX_CONTROL_LINE_SNIPPET_SIZE: usize = 128;
 /// Go's `parseSize` accepts at most this many digits (999,999,999).
 const MAX_PARSE_SIZE_LEN: usize = 9;
-
-/// Which argument check failed; each maps to one Go error text.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ArgError {
-    PubParse,
-    PubSize,
-    HpubParse,
-    HpubHeaderSize,
-    HpubTotalSize,
-    HpubHeaderTooLarge,
-    SubParse,
-    UnsubParse,
-    MsgParse,
-    MsgSize,
-    HmsgParse,
-    HmsgHeaderSize,
-}
-
-impl ArgError {
-    /// Go's wording, up to the quoted argument.
-    fn prefix(self) -> &'static str {
-        match self {
-            ArgError::PubParse => "processPub Parse Error",
-            ArgError::PubSize => "processPub Bad or Missing Size",
-            ArgError::HpubParse => "processHeaderPub Parse Error",
-            ArgError::HpubHeaderSize => "processHeaderPub Bad or Missing Header Size",
-            ArgError::HpubTotalSize => "processHeaderPub Bad or Missing Total Size",
-            ArgError::HpubHeaderTooLarge => "processHeaderPub Header Size larger then TotalSize",
-            ArgError::SubParse => "processSub Parse Error",
-            ArgError::UnsubParse => "processUnsub Parse Error",
-            ArgError::MsgParse => "nats: processMsgArgs Parse Error",
-            ArgError::MsgSize => "nats: processMsgArgs Bad or Missing Size",
-            ArgError::HmsgParse => "nats: processHeaderMsgArgs Parse Error",
-            ArgError::HmsgHeaderSize => "nats: processHeaderMsgArgs Bad or Missing Header Size",
-        }
-    }
-
-    /// The server quotes with `%q`; the Go client (MSG/HMSG) with `'%s'`.
-    fn client_side(self) -> bool {
-        matches!(
-            self,
-            ArgError::MsgParse
-                | ArgError::MsgSize
-                | ArgError::HmsgParse
-                | ArgError::HmsgHeaderSize
-        )
-    }
-}
-
-/// A protocol error. In Go every one of them ends the connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ParseError {
-    /// A byte that starts or continues no known op, or a payload not followed
-    /// by CRLF (Go's `parseErr`). `snippet`: up to 32 bytes from that byte.
-    UnknownOp { state: State, snippet: Bytes },
-    /// The arguments of a control line are longer than `max_control_line`
-    /// (Go's `overMaxControlLineLimit`). `snippet`: its first 128 bytes.
-    MaxControlLine { state: State, max_control_line: usize, len: usize, snippet: Bytes },
-    /// A PUB/HPUB (or MSG/HMSG) announces more than `max_payload` bytes.
-    MaxPayload { size: usize, max_payload: usize },
-    /// Malformed arguments: wrong count, bad sizes. `arg`: the argument line.
-    BadArgs { kind: ArgError, arg: Bytes },
-}
-
-impl ParseError {
-    /// Go's wording of this error. When [`Self::sends_err`] is true this is
-    /// exactly the text Go sends in `-ERR '<text>'`; otherwise Go sends no
-    /// `-ERR` and this is the error it logs before closing.
-    pub fn err_text(&self) -> String {
-        match self {
-            ParseError::UnknownOp { .. } => String::from("Unknown Protocol Operation"),
-            // Go sends `ErrMaxControlLine.Error()`; the context only goes to the log.
-            ParseError::MaxControlLine { .. } => String::from("maximum control line exceeded"),
-            ParseError::MaxPayload { .. } => String::from("Maximum Payload Violation"),
-            ParseError::BadArgs { kind, arg } => {
-                let mut text = String::from(kind.prefix());
-                text.push_str(": ");
-                if kind.client_side() {
-                    text.push('\'');
-                    text.push_str(&String::from_utf8_lossy(arg));
-                    text.push('\'');
-                } else {
-                    go_quote_into(&mut text, arg);
-                }
-                text
-            }
-        }
-    }
-
-    /// Whether Go sends `-ERR '<err_text>'` before closing. Argument errors
-    /// (`processPub Parse Error`...) are only logged, then the connection is
-    /// closed as a protocol violation.
-    pub fn sends_err(&self) -> bool {
-        match self {
-            ParseError::UnknownOp { .. }
-            | ParseError::MaxControlLine { .. }
-            | ParseError::MaxPayload { .. } => true,
-            ParseError::BadArgs { .. } => false,
-        }
-    }
-
-    /// Whether the connection must be closed. True for every parse error, as
-    /// in Go (maxPayloadViolation and overMaxControlLineLimit close; the other
-    /// errors make readLoop close with ProtocolViolation).
-    pub fn closes_connection(&self) -> bool {
-        match self {
-            ParseError::UnknownOp { .. }
-            | ParseError::MaxControlLine { .. }
-            | ParseError::MaxPayload { .. }
-            | ParseError::BadArgs { .. } => true,
-        }
-    }
-}
-
-impl fmt::Display for ParseError {
-    /// The text Go logs, context included.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ParseError::UnknownOp { state, snippet } => {
-                let snip = proto_snippet(0, PROTO_SNIPPET_SIZE, snippet);
-                write!(f, "parser ERROR, state={}: proto='{snip}...'", *state as u8)
-            }
-            ParseError::MaxControlLine { state, max_control_line, len, snippet } => {
-                let snip = proto_snippet(0, MAX_CONTROL_LINE_SNIPPET_SIZE, snippet);
-                write!(
-                    f,
-                    "{}: State {}, max_control_line {max_control_line}, Buffer len {len} \
-                     (snip: {snip}...)",
-                    self.err_text(),
-                    *state as u8,
-                )
-            }
-            ParseError::MaxPayload { size, max_payload } => {
-                write!(f, "maximum payload exceeded: {size} vs {max_payload}")
-            }
-            ParseError::BadArgs { .. } => f.write_str(&self.err_text()),
-        }
-    }
-}
-
-impl std::error::Error for ParseError {}
-
-/// Go's `protoSnippet`: `buf[start..start+max]` quoted with `%q`, `""` when
-/// `start` is past the end. Like Go, a window cut by the end of the buffer
-/// also loses its last byte.
-pub fn proto_snippet(start: usize, max: usize, buf: &[u8]) -> String {
-    if start >= buf.len() {
-        return String::from("\"\"");
-    }
-    let mut stop = start.saturating_add(max);
-    if stop > buf.len() {
-        stop = buf.len() - 1;
-    }
-    let mut out = String::new();
-    go_quote_into(&mut out, &buf[start..stop.max(start)]);
-    out
-}
-
-/// Go's `%q` of a byte string (strconv.Quote): printable UTF-8 kept, the
-/// usual escapes, `\xNN` for invalid bytes and ASCII controls.
-fn go_quote_into(out: &mut String, bytes: &[u8]) {
-    use std::fmt::Write;
-    out.push('"');
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\x07' => out.push_str("\\a"),
-                '\x08' => out.push_str("\\b"),
-                '\x0c' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\x0b' => out.push_str("\\v"),
-                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                    let _ = write!(out, "\\x{:02x}", c as u32);
-                }
-                c if c.is_control() || (c.is_whitespace() && c != ' ') => {
-                    if (c as u32) < 0x10000 {
-                        let _ = write!(out, "\\u{:04x}", c as u32);
-                    } else {
-                        let _ = write!(out, "\\U{:08x}", c as u32);
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            let _ = write!(out, "\\x{b:02x}");
-        }
-    }
-    out.push('"');
-}
 
 /// Go's `parseSize`: 1 to 9 ASCII digits, else `None` (Go's -1).
 pub fn parse_size(d: &[u8]) -> Option<usize> {
@@ -443,7 +250,10 @@ impl Args {
     /// Go's processPub/processHeaderPub split on blanks only; splitArg (SUB,
     /// UNSUB) and the Go client's MSG split on `\r` and `\n` too.
     fn split(arg: &[u8], split_on_crlf: bool) -> Args {
-        let mut args = Args { spans: [Span::default(); 5], count: 0 };
+        let mut args = Args {
+            spans: [Span::default(); 5],
+            count: 0,
+        };
         let mut start: Option<usize> = None;
         for (i, &b) in arg.iter().enumerate() {
             let sep = b == b' ' || b == b'\t' || (split_on_crlf && (b == b'\r' || b == b'\n'));
@@ -457,7 +267,10 @@ impl Args {
             }
         }
         if let Some(s) = start {
-            args.push(Span { start: s, end: arg.len() });
+            args.push(Span {
+                start: s,
+                end: arg.len(),
+            });
         }
         args
     }
@@ -494,13 +307,22 @@ impl Parser {
     /// A parser for any op in either direction (INFO, MSG, +OK... from a
     /// server as well as CONNECT, PUB, SUB... from a client).
     pub fn new(limits: ParserLimits) -> Parser {
-        Parser { limits, msg_allowed: true, state: State::OP_START, scanned: 0, pending: None }
+        Parser {
+            limits,
+            msg_allowed: true,
+            state: State::OP_START,
+            scanned: 0,
+            pending: None,
+        }
     }
 
     /// The server's parser for a client connection (Go's kind CLIENT): an op
     /// starting with `M` (or `HM`) is an Unknown Protocol Operation.
     pub fn for_client_conn(limits: ParserLimits) -> Parser {
-        Parser { msg_allowed: false, ..Parser::new(limits) }
+        Parser {
+            msg_allowed: false,
+            ..Parser::new(limits)
+        }
     }
 
     pub fn limits(&self) -> ParserLimits {
@@ -566,7 +388,9 @@ impl Parser {
         use State::*;
         let mut i = 0;
         let step = loop {
-            let Some(&b) = buf.get(i) else { break Step::NeedMore };
+            let Some(&b) = buf.get(i) else {
+                break Step::NeedMore;
+            };
             match self.state {
                 OP_PING | OP_PONG | OP_PLUS_OK => {
                     let Some(off) = memchr::memchr(b'\n', &buf[i..]) else {
@@ -735,7 +559,15 @@ impl Parser {
         self.check_payload(size)?;
         let sid = Span::default();
         let verb = MsgVerb::Pub;
-        Ok(PendingMsg { verb, line_len, subject, sid, reply, header_len: 0, size })
+        Ok(PendingMsg {
+            verb,
+            line_len,
+            subject,
+            sid,
+            reply,
+            header_len: 0,
+            size,
+        })
     }
 
     /// `HPUB <subject> [reply] <#header bytes> <#total bytes>` (processHeaderPub).
@@ -743,7 +575,12 @@ impl Parser {
         let args = Args::split(arg, false);
         let (subject, reply, hdr, size) = match args.count {
             3 => (args.spans[0], None, args.spans[1], args.spans[2]),
-            4 => (args.spans[0], Some(args.spans[1]), args.spans[2], args.spans[3]),
+            4 => (
+                args.spans[0],
+                Some(args.spans[1]),
+                args.spans[2],
+                args.spans[3],
+            ),
             _ => return Err(bad_args(ArgError::HpubParse, arg)),
         };
         let header_len = parse_size(slice(arg, hdr));
@@ -756,7 +593,15 @@ impl Parser {
         self.check_payload(size)?;
         let sid = Span::default();
         let verb = MsgVerb::Hpub;
-        Ok(PendingMsg { verb, line_len, subject, sid, reply, header_len, size })
+        Ok(PendingMsg {
+            verb,
+            line_len,
+            subject,
+            sid,
+            reply,
+            header_len,
+            size,
+        })
     }
 
     /// `MSG <subject> <sid> [reply] <#bytes>` (the Go client's processMsgArgs).
@@ -764,13 +609,26 @@ impl Parser {
         let args = Args::split(arg, true);
         let (subject, sid, reply, size) = match args.count {
             3 => (args.spans[0], args.spans[1], None, args.spans[2]),
-            4 => (args.spans[0], args.spans[1], Some(args.spans[2]), args.spans[3]),
+            4 => (
+                args.spans[0],
+                args.spans[1],
+                Some(args.spans[2]),
+                args.spans[3],
+            ),
             _ => return Err(bad_args(ArgError::MsgParse, arg)),
         };
         let size = parse_size(slice(arg, size)).ok_or_else(|| bad_args(ArgError::MsgSize, arg))?;
         self.check_payload(size)?;
         let verb = MsgVerb::Msg;
-        Ok(PendingMsg { verb, line_len, subject, sid, reply, header_len: 0, size })
+        Ok(PendingMsg {
+            verb,
+            line_len,
+            subject,
+            sid,
+            reply,
+            header_len: 0,
+            size,
+        })
     }
 
     /// `HMSG <subject> <sid> [reply] <#header bytes> <#total bytes>`
@@ -791,7 +649,15 @@ impl Parser {
         };
         self.check_payload(size)?;
         let verb = MsgVerb::Hmsg;
-        Ok(PendingMsg { verb, line_len, subject, sid, reply, header_len, size })
+        Ok(PendingMsg {
+            verb,
+            line_len,
+            subject,
+            sid,
+            reply,
+            header_len,
+            size,
+        })
     }
 
     /// MSG_PAYLOAD, MSG_END_R, MSG_END_N: the control line sits at the front
@@ -801,7 +667,10 @@ impl Parser {
             unreachable!("payload state without a pending message (check_invariants)");
         };
         let end = p.line_len.saturating_add(p.size);
-        let checks = [(end, State::MSG_END_R, b'\r'), (end.saturating_add(1), State::MSG_END_N, b'\n')];
+        let checks = [
+            (end, State::MSG_END_R, b'\r'),
+            (end.saturating_add(1), State::MSG_END_N, b'\n'),
+        ];
         for (at, state, want) in checks {
             let Some(&b) = buf.get(at) else {
                 self.state = if at == end { State::MSG_PAYLOAD } else { state };
@@ -835,7 +704,10 @@ fn slice(arg: &[u8], span: Span) -> &[u8] {
 }
 
 fn bad_args(kind: ArgError, arg: &[u8]) -> ParseError {
-    ParseError::BadArgs { kind, arg: Bytes::copy_from_slice(arg) }
+    ParseError::BadArgs {
+        kind,
+        arg: Bytes::copy_from_slice(arg),
+    }
 }
 
 /// Ops that are one line: CONNECT, INFO, SUB, UNSUB, -ERR. `line` is the
@@ -851,8 +723,16 @@ fn line_op(state: State, line: Bytes, arg_end: usize) -> Result<Op, ParseError> 
             let args = Args::split(&arg, true);
             let [a0, a1, a2, ..] = args.spans;
             match args.count {
-                2 => Ok(Op::Sub { subject: piece(a0), queue: None, sid: piece(a1) }),
-                3 => Ok(Op::Sub { subject: piece(a0), queue: Some(piece(a1)), sid: piece(a2) }),
+                2 => Ok(Op::Sub {
+                    subject: piece(a0),
+                    queue: None,
+                    sid: piece(a1),
+                }),
+                3 => Ok(Op::Sub {
+                    subject: piece(a0),
+                    queue: Some(piece(a1)),
+                    sid: piece(a2),
+                }),
                 _ => Err(bad_args(ArgError::SubParse, &arg)),
             }
         }
@@ -860,11 +740,17 @@ fn line_op(state: State, line: Bytes, arg_end: usize) -> Result<Op, ParseError> 
             let args = Args::split(&arg, true);
             let [a0, a1, ..] = args.spans;
             match args.count {
-                1 => Ok(Op::Unsub { sid: piece(a0), max: None }),
+                1 => Ok(Op::Unsub {
+                    sid: piece(a0),
+                    max: None,
+                }),
                 // Go: an unparsable max is -1, which unsubscribes at once, as no max does.
                 2 => {
                     let max = parse_size(slice(&arg, a1)).map(|m| m as u64);
-                    Ok(Op::Unsub { sid: piece(a0), max })
+                    Ok(Op::Unsub {
+                        sid: piece(a0),
+                        max,
+                    })
                 }
                 _ => Err(bad_args(ArgError::UnsubParse, &arg)),
             }
@@ -889,9 +775,23 @@ fn msg_op(p: &PendingMsg, frame: &Bytes) -> Op {
     let reply = p.reply.map(piece);
     let payload = frame.slice(p.line_len..p.line_len + p.size);
     match p.verb {
-        MsgVerb::Pub => Op::Pub { subject, reply, payload },
-        MsgVerb::Hpub => Op::Hpub { subject, reply, header_len: p.header_len, message: payload },
-        MsgVerb::Msg => Op::Msg { subject, sid: piece(p.sid), reply, payload },
+        MsgVerb::Pub => Op::Pub {
+            subject,
+            reply,
+            payload,
+        },
+        MsgVerb::Hpub => Op::Hpub {
+            subject,
+            reply,
+            header_len: p.header_len,
+            message: payload,
+        },
+        MsgVerb::Msg => Op::Msg {
+            subject,
+            sid: piece(p.sid),
+            reply,
+            payload,
+        },
         MsgVerb::Hmsg => Op::Hmsg {
             subject,
             sid: piece(p.sid),
