@@ -12,6 +12,9 @@ use crate::scanner::{Frame, FrameScanner};
 pub const CONNECT_LINE: &[u8] = b"CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,\
 \"no_responders\":true,\"protocol\":1,\"name\":\"rnatsd-bench\"}\r\n";
 
+/// Longest a connection handshake (CONNECT ... PONG) may take.
+const HANDSHAKE_MAX: Duration = Duration::from_secs(5);
+
 /// Read buffer size for busy connections.
 const READ_BUF_LEN: usize = 256 * 1024;
 
@@ -38,6 +41,7 @@ impl NatsConn {
     /// Connects, sends CONNECT plus `extra` (e.g. SUB lines), and waits for the
     /// PONG of a trailing PING so the server has processed all of it.
     pub fn connect(addr: SocketAddr, extra: &[u8], deadline: Instant) -> BenchResult<Self> {
+        let deadline = deadline.min(Instant::now() + HANDSHAKE_MAX);
         let stream = TcpStream::connect_timeout(&addr, remaining(deadline)?)?;
         stream.set_nodelay(true)?;
         stream.set_write_timeout(Some(remaining(deadline)?))?;

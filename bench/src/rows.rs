@@ -68,25 +68,25 @@ pub fn all_rows(divisor: u64, conns_max: usize) -> Vec<Row> {
     let throughput = |key, workload, full: u64, metrics| Row { key, workload, warm: n(full) / 10, count: n(full), metrics };
     let conns = (10_000 / divisor as usize).min(conns_max);
     vec![
-        throughput("pub16", Workload::Publish { payload_len: 16 }, 2_000_000, vec![rate("publish-only 16 B, msgs/s")]),
-        throughput("pub128", Workload::Publish { payload_len: 128 }, 2_000_000, vec![rate("publish-only 128 B, msgs/s")]),
-        throughput("pub1k", Workload::Publish { payload_len: 1024 }, 500_000, vec![rate("publish-only 1 KiB, msgs/s")]),
+        throughput("pub16", Workload::Publish { payload_len: 16 }, 6_000_000, vec![rate("publish-only 16 B, msgs/s")]),
+        throughput("pub128", Workload::Publish { payload_len: 128 }, 4_000_000, vec![rate("publish-only 128 B, msgs/s")]),
+        throughput("pub1k", Workload::Publish { payload_len: 1024 }, 1_500_000, vec![rate("publish-only 1 KiB, msgs/s")]),
         throughput(
             "sub",
             Workload::Delivery { subs: 1, mode: Mode::FanOut, payload_len: 128 },
-            1_000_000,
+            2_000_000,
             vec![rate("1 pub -> 1 sub 128 B, msgs/s received")],
         ),
         throughput(
             "fanout",
             Workload::Delivery { subs: 4, mode: Mode::FanOut, payload_len: 128 },
-            500_000,
+            1_000_000,
             vec![rate("fan-out 1 -> 4 subs 128 B, msgs/s delivered (total)"), rate("fan-out 1 -> 4 subs 128 B, msgs/s per subscriber")],
         ),
         throughput(
             "queue",
             Workload::Delivery { subs: 4, mode: Mode::Queue, payload_len: 128 },
-            1_000_000,
+            2_000_000,
             vec![rate("queue group of 4 subs 128 B, msgs/s received (total)")],
         ),
         Row {
@@ -158,8 +158,8 @@ mod tests {
     fn quick_divides_counts_and_conns_respect_limit() {
         let full = all_rows(1, 100_000);
         let quick = all_rows(10, 100_000);
-        assert_eq!(full[0].count, 2_000_000);
-        assert_eq!(quick[0].count, 200_000);
+        assert_eq!(full[0].count, 6_000_000);
+        assert_eq!(quick[0].count, 600_000);
         assert_eq!(full[7].workload, Workload::IdleConns { conns: 10_000 });
         assert_eq!(quick[7].workload, Workload::IdleConns { conns: 1_000 });
         assert_eq!(all_rows(1, 5_000)[7].workload, Workload::IdleConns { conns: 5_000 });
