@@ -46,14 +46,20 @@ pub struct Args {
 pub fn default_rnatsd_path(target_dir_env: Option<String>) -> PathBuf {
     match target_dir_env {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("release/rnatsd"),
-        _ => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/rnatsd")),
+        _ => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../target/release/rnatsd"
+        )),
     }
 }
 
 impl Args {
     /// Parses the arguments after the program name. `Ok(None)` means
     /// `--help` was asked for.
-    pub fn parse(argv: impl IntoIterator<Item = String>, target_dir_env: Option<String>) -> BenchResult<Option<Args>> {
+    pub fn parse(
+        argv: impl IntoIterator<Item = String>,
+        target_dir_env: Option<String>,
+    ) -> BenchResult<Option<Args>> {
         let mut args = Args {
             go: PathBuf::from("/usr/sbin/nats-server"),
             rnatsd: default_rnatsd_path(target_dir_env),
@@ -66,7 +72,10 @@ impl Args {
         };
         let mut argv = argv.into_iter();
         while let Some(flag) = argv.next() {
-            let mut value = || argv.next().ok_or_else(|| BenchError::new(format!("{flag} needs a value")));
+            let mut value = || {
+                argv.next()
+                    .ok_or_else(|| BenchError::new(format!("{flag} needs a value")))
+            };
             match flag.as_str() {
                 "--compare" => args.go = PathBuf::from(value()?),
                 "--rnatsd" => args.rnatsd = PathBuf::from(value()?),
@@ -74,16 +83,28 @@ impl Args {
                     args.only = match value()?.as_str() {
                         "go" => Only::Go,
                         "rnatsd" => Only::Rnatsd,
-                        other => return Err(BenchError::new(format!("--only takes go or rnatsd, not {other:?}"))),
+                        other => {
+                            return Err(BenchError::new(format!(
+                                "--only takes go or rnatsd, not {other:?}"
+                            )))
+                        }
                     }
                 }
                 "--quick" => args.quick = true,
                 "--repeats" => args.repeats = parse_number(&flag, &value()?, 1, 100)? as usize,
-                "--time-cap" => args.time_cap = Duration::from_secs(parse_number(&flag, &value()?, 1, 600)?),
-                "--rows" => args.rows = Some(value()?.split(',').map(|s| s.trim().to_string()).collect()),
+                "--time-cap" => {
+                    args.time_cap = Duration::from_secs(parse_number(&flag, &value()?, 1, 600)?)
+                }
+                "--rows" => {
+                    args.rows = Some(value()?.split(',').map(|s| s.trim().to_string()).collect())
+                }
                 "--markdown" => args.markdown = Some(PathBuf::from(value()?)),
                 "-h" | "--help" => return Ok(None),
-                other => return Err(BenchError::new(format!("unknown argument {other:?}\n{USAGE}"))),
+                other => {
+                    return Err(BenchError::new(format!(
+                        "unknown argument {other:?}\n{USAGE}"
+                    )))
+                }
             }
         }
         Ok(Some(args))
@@ -93,7 +114,9 @@ impl Args {
 fn parse_number(flag: &str, text: &str, min: u64, max: u64) -> BenchResult<u64> {
     match text.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(BenchError::new(format!("{flag} takes a number from {min} to {max}, not {text:?}"))),
+        _ => Err(BenchError::new(format!(
+            "{flag} takes a number from {min} to {max}, not {text:?}"
+        ))),
     }
 }
 
@@ -110,17 +133,38 @@ mod tests {
         let args = parse(&[]).unwrap().unwrap();
         assert_eq!(args.go, PathBuf::from("/usr/sbin/nats-server"));
         assert!(args.rnatsd.ends_with("target/release/rnatsd"));
-        assert_eq!((args.only, args.quick, args.repeats), (Only::Both, false, 3));
+        assert_eq!(
+            (args.only, args.quick, args.repeats),
+            (Only::Both, false, 3)
+        );
 
-        let args = parse(&["--compare", "/x/go", "--rnatsd", "/y/r", "--only", "go", "--quick", "--repeats", "1",
-            "--time-cap", "5", "--rows", "pub16, mem", "--markdown", "out.md"])
+        let args = parse(&[
+            "--compare",
+            "/x/go",
+            "--rnatsd",
+            "/y/r",
+            "--only",
+            "go",
+            "--quick",
+            "--repeats",
+            "1",
+            "--time-cap",
+            "5",
+            "--rows",
+            "pub16, mem",
+            "--markdown",
+            "out.md",
+        ])
         .unwrap()
         .unwrap();
         assert_eq!(args.go, PathBuf::from("/x/go"));
         assert_eq!(args.rnatsd, PathBuf::from("/y/r"));
         assert_eq!((args.only, args.quick, args.repeats), (Only::Go, true, 1));
         assert_eq!(args.time_cap, Duration::from_secs(5));
-        assert_eq!(args.rows, Some(vec!["pub16".to_string(), "mem".to_string()]));
+        assert_eq!(
+            args.rows,
+            Some(vec!["pub16".to_string(), "mem".to_string()])
+        );
         assert_eq!(args.markdown, Some(PathBuf::from("out.md")));
     }
 
@@ -135,7 +179,10 @@ mod tests {
 
     #[test]
     fn rnatsd_default_follows_cargo_target_dir() {
-        assert_eq!(default_rnatsd_path(Some("/t".into())), PathBuf::from("/t/release/rnatsd"));
+        assert_eq!(
+            default_rnatsd_path(Some("/t".into())),
+            PathBuf::from("/t/release/rnatsd")
+        );
         assert!(default_rnatsd_path(Some(String::new())).ends_with("../target/release/rnatsd"));
     }
 }

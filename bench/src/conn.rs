@@ -45,7 +45,12 @@ impl NatsConn {
         let stream = TcpStream::connect_timeout(&addr, remaining(deadline)?)?;
         stream.set_nodelay(true)?;
         stream.set_write_timeout(Some(remaining(deadline)?))?;
-        let mut conn = NatsConn { stream, scanner: FrameScanner::new(), read_buf: vec![0; READ_BUF_LEN], read_timeout: None };
+        let mut conn = NatsConn {
+            stream,
+            scanner: FrameScanner::new(),
+            read_buf: vec![0; READ_BUF_LEN],
+            read_timeout: None,
+        };
         let mut hello = CONNECT_LINE.to_vec();
         hello.extend_from_slice(extra);
         conn.write_all(&hello)?;
@@ -54,7 +59,9 @@ impl NatsConn {
     }
 
     pub fn write_all(&mut self, bytes: &[u8]) -> BenchResult<()> {
-        self.stream.write_all(bytes).map_err(|e| BenchError::new(format!("write: {e}")))
+        self.stream
+            .write_all(bytes)
+            .map_err(|e| BenchError::new(format!("write: {e}")))
     }
 
     /// A second handle on the socket, used to shut it down from another thread.
@@ -100,23 +107,34 @@ impl NatsConn {
         }
         let n = match self.stream.read(&mut self.read_buf) {
             Ok(n) => n,
-            Err(e) if is_timeout(&e) => return Err(BenchError::new("timed out waiting for the server")),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(ReadStats { open: true, ..Default::default() }),
+            Err(e) if is_timeout(&e) => {
+                return Err(BenchError::new("timed out waiting for the server"))
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                return Ok(ReadStats {
+                    open: true,
+                    ..Default::default()
+                })
+            }
             Err(e) => return Err(e.into()),
         };
-        let mut stats = ReadStats { open: n > 0, ..Default::default() };
+        let mut stats = ReadStats {
+            open: n > 0,
+            ..Default::default()
+        };
         let mut pings = 0;
         let mut err: Option<String> = None;
-        self.scanner.feed(&self.read_buf[..n], |frame| match frame {
-            Frame::Msg { .. } => {
-                stats.msgs += 1;
-                on_msg(frame);
-            }
-            Frame::Pong => stats.pongs += 1,
-            Frame::Ping => pings += 1,
-            Frame::Err(text) => err = Some(String::from_utf8_lossy(text).into_owned()),
-            Frame::Info | Frame::Ok => {}
-        })?;
+        self.scanner
+            .feed(&self.read_buf[..n], |frame| match frame {
+                Frame::Msg { .. } => {
+                    stats.msgs += 1;
+                    on_msg(frame);
+                }
+                Frame::Pong => stats.pongs += 1,
+                Frame::Ping => pings += 1,
+                Frame::Err(text) => err = Some(String::from_utf8_lossy(text).into_owned()),
+                Frame::Info | Frame::Ok => {}
+            })?;
         if let Some(text) = err {
             return Err(BenchError::new(format!("server sent -ERR {text}")));
         }
@@ -142,7 +160,10 @@ pub fn remaining(deadline: Instant) -> BenchResult<Duration> {
 }
 
 pub fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// Builds `count` copies of `PUB <subject> [reply] <len>\r\n<payload>\r\n`.
@@ -176,11 +197,20 @@ mod tests {
         assert_eq!(batch, b"PUB a.b r 2\r\nhi\r\n".repeat(3));
         assert_eq!(pub_batch("x", None, b"", 1), b"PUB x 0\r\n\r\n");
         // The same bytes framed as MSG would be counted by the scanner.
-        let msgs = String::from_utf8(batch).unwrap().replace("PUB a.b r", "MSG a.b 1 r");
+        let msgs = String::from_utf8(batch)
+            .unwrap()
+            .replace("PUB a.b r", "MSG a.b 1 r");
         let mut count = 0;
         FrameScanner::new()
             .feed(msgs.as_bytes(), |f| {
-                assert!(matches!(f, Frame::Msg { payload_len: 2, reply: Some(b"r"), .. }));
+                assert!(matches!(
+                    f,
+                    Frame::Msg {
+                        payload_len: 2,
+                        reply: Some(b"r"),
+                        ..
+                    }
+                ));
                 count += 1;
             })
             .unwrap();

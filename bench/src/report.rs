@@ -13,7 +13,11 @@ pub enum Cell {
     /// No run succeeded; the first error.
     Failed(String),
     /// Per-metric medians over the successful runs.
-    Measured { medians: Vec<f64>, capped: bool, runs: usize },
+    Measured {
+        medians: Vec<f64>,
+        capped: bool,
+        runs: usize,
+    },
 }
 
 impl Cell {
@@ -27,12 +31,18 @@ impl Cell {
         let medians = (0..metrics)
             .map(|i| median(ok.iter().filter_map(|s| s.values.get(i).copied()).collect()))
             .collect();
-        Cell::Measured { medians, capped: ok.iter().any(|s| s.capped), runs: ok.len() }
+        Cell::Measured {
+            medians,
+            capped: ok.iter().any(|s| s.capped),
+            runs: ok.len(),
+        }
     }
 
     fn value(&self, metric: usize) -> Option<f64> {
         match self {
-            Cell::Measured { medians, .. } => medians.get(metric).copied().filter(|v| v.is_finite()),
+            Cell::Measured { medians, .. } => {
+                medians.get(metric).copied().filter(|v| v.is_finite())
+            }
             _ => None,
         }
     }
@@ -42,7 +52,9 @@ impl Cell {
             Cell::NotRun => "—".to_string(),
             Cell::Failed(_) => "error".to_string(),
             Cell::Measured { capped, .. } => {
-                let text = self.value(metric).map_or_else(|| "n/a".to_string(), |v| format_value(v, unit));
+                let text = self
+                    .value(metric)
+                    .map_or_else(|| "n/a".to_string(), |v| format_value(v, unit));
                 if *capped {
                     format!("{text} (capped)")
                 } else {
@@ -85,15 +97,17 @@ pub fn format_value(value: f64, unit: Unit) -> String {
 }
 
 fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
+    let mut reversed = Vec::new();
+    let mut since_comma = 0;
+    for c in n.to_string().chars().rev() {
+        if since_comma == 3 {
+            reversed.push(',');
+            since_comma = 0;
         }
-        out.push(c);
+        reversed.push(c);
+        since_comma += 1;
     }
-    out
+    reversed.into_iter().rev().collect()
 }
 
 /// rnatsd / Go, when both were measured and Go's figure is positive.
@@ -112,7 +126,8 @@ pub fn render_table(results: &[RowResult]) -> String {
     let mut notes = Vec::new();
     for result in results {
         for (i, metric) in result.row.metrics.iter().enumerate() {
-            let ratio = ratio(result.rnatsd.value(i), result.go.value(i)).map_or_else(|| "—".to_string(), |r| format!("{r:.2}"));
+            let ratio = ratio(result.rnatsd.value(i), result.go.value(i))
+                .map_or_else(|| "—".to_string(), |r| format!("{r:.2}"));
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
@@ -129,7 +144,9 @@ pub fn render_table(results: &[RowResult]) -> String {
         }
     }
     out.push_str("\nRatio is rnatsd / Go: above 1 is better for msgs/s, below 1 is better for latency and memory.\n");
-    out.push_str("\"(capped)\" means the time cap cut the run short; the figure covers what completed.\n");
+    out.push_str(
+        "\"(capped)\" means the time cap cut the run short; the figure covers what completed.\n",
+    );
     if !notes.is_empty() {
         out.push_str("\nErrors:\n");
         for note in notes {
@@ -146,7 +163,10 @@ mod tests {
     use crate::rows::all_rows;
 
     fn sample(values: &[f64], capped: bool) -> Result<Sample, String> {
-        Ok(Sample { values: values.to_vec(), capped })
+        Ok(Sample {
+            values: values.to_vec(),
+            capped,
+        })
     }
 
     #[test]
@@ -158,10 +178,25 @@ mod tests {
 
     #[test]
     fn cell_takes_median_per_metric_and_skips_failures() {
-        let runs = vec![sample(&[10.0, 1.0], false), Err("boom".to_string()), sample(&[30.0, 3.0], true), sample(&[20.0, 9.0], false)];
+        let runs = vec![
+            sample(&[10.0, 1.0], false),
+            Err("boom".to_string()),
+            sample(&[30.0, 3.0], true),
+            sample(&[20.0, 9.0], false),
+        ];
         let cell = Cell::from_runs(2, &runs);
-        assert_eq!(cell, Cell::Measured { medians: vec![20.0, 3.0], capped: true, runs: 3 });
-        assert_eq!(Cell::from_runs(1, &[Err("x".into())]), Cell::Failed("x".into()));
+        assert_eq!(
+            cell,
+            Cell::Measured {
+                medians: vec![20.0, 3.0],
+                capped: true,
+                runs: 3
+            }
+        );
+        assert_eq!(
+            Cell::from_runs(1, &[Err("x".into())]),
+            Cell::Failed("x".into())
+        );
     }
 
     #[test]
@@ -181,9 +216,16 @@ mod tests {
             rnatsd: Cell::from_runs(1, &[sample(&[500.0], false)]),
             go: Cell::from_runs(1, &[sample(&[1000.0], false)]),
         };
-        let mem = RowResult { row: rows[7].clone(), rnatsd: Cell::Failed("no binary".into()), go: Cell::NotRun };
+        let mem = RowResult {
+            row: rows[7].clone(),
+            rnatsd: Cell::Failed("no binary".into()),
+            go: Cell::NotRun,
+        };
         let table = render_table(&[pub16, mem]);
-        assert!(table.contains("| publish-only 16 B, msgs/s | 500 | 1,000 | 0.50 |"), "{table}");
+        assert!(
+            table.contains("| publish-only 16 B, msgs/s | 500 | 1,000 | 0.50 |"),
+            "{table}"
+        );
         assert_eq!(table.lines().filter(|l| l.contains("RSS")).count(), 3);
         assert!(table.contains("- `mem` on rnatsd: no binary"));
     }

@@ -119,7 +119,9 @@ fn scan_line(line: &[u8], on_frame: &mut impl FnMut(Frame<'_>)) -> Result<usize,
     let lossy = || String::from_utf8_lossy(line).into_owned();
     if op.eq_ignore_ascii_case(b"MSG") || op.eq_ignore_ascii_case(b"HMSG") {
         let headers = op.len() == 4;
-        let mut fields = args.split(|b| *b == b' ' || *b == b'\t').filter(|f| !f.is_empty());
+        let mut fields = args
+            .split(|b| *b == b' ' || *b == b'\t')
+            .filter(|f| !f.is_empty());
         let mut parts: [&[u8]; 5] = [&[]; 5];
         let mut n = 0;
         for field in fields.by_ref() {
@@ -143,7 +145,12 @@ fn scan_line(line: &[u8], on_frame: &mut impl FnMut(Frame<'_>)) -> Result<usize,
                 return Err(ScanError::BadMsgArgs(lossy()));
             }
         }
-        on_frame(Frame::Msg { subject: parts[0], sid: parts[1], reply, payload_len });
+        on_frame(Frame::Msg {
+            subject: parts[0],
+            sid: parts[1],
+            reply,
+            payload_len,
+        });
         return Ok(payload_len + 2);
     }
     let frame = if op.eq_ignore_ascii_case(b"PING") {
@@ -185,7 +192,11 @@ mod tests {
     /// What a test remembers about a frame (owned, so it outlives the callback).
     #[derive(Debug, Clone, PartialEq, Eq)]
     enum Seen {
-        Msg { subject: Vec<u8>, reply: Option<Vec<u8>>, payload_len: usize },
+        Msg {
+            subject: Vec<u8>,
+            reply: Option<Vec<u8>>,
+            payload_len: usize,
+        },
         Ping,
         Pong,
         Ok,
@@ -195,7 +206,12 @@ mod tests {
 
     fn record(frame: Frame<'_>) -> Seen {
         match frame {
-            Frame::Msg { subject, reply, payload_len, .. } => Seen::Msg {
+            Frame::Msg {
+                subject,
+                reply,
+                payload_len,
+                ..
+            } => Seen::Msg {
                 subject: subject.to_vec(),
                 reply: reply.map(<[u8]>::to_vec),
                 payload_len,
@@ -230,7 +246,9 @@ mod tests {
                 _ => b"PING\r\nPONG\r\n".repeat(i),
             };
             if i % 5 == 3 {
-                bytes.extend_from_slice(format!("MSG s.{i} 7 _INBOX.r {}\r\n", payload.len()).as_bytes());
+                bytes.extend_from_slice(
+                    format!("MSG s.{i} 7 _INBOX.r {}\r\n", payload.len()).as_bytes(),
+                );
                 expected.push(Seen::Msg {
                     subject: format!("s.{i}").into_bytes(),
                     reply: Some(b"_INBOX.r".to_vec()),
@@ -239,7 +257,9 @@ mod tests {
             } else if i % 7 == 2 {
                 let hdr = b"NATS/1.0\r\n\r\n";
                 let total = hdr.len() + payload.len();
-                bytes.extend_from_slice(format!("HMSG h.{i} 9 {} {total}\r\n", hdr.len()).as_bytes());
+                bytes.extend_from_slice(
+                    format!("HMSG h.{i} 9 {} {total}\r\n", hdr.len()).as_bytes(),
+                );
                 bytes.extend_from_slice(hdr);
                 expected.push(Seen::Msg {
                     subject: format!("h.{i}").into_bytes(),
@@ -322,9 +342,13 @@ mod tests {
     fn msg_frame_is_reported_before_its_payload_arrives() {
         let mut scanner = FrameScanner::new();
         let mut seen = Vec::new();
-        scanner.feed(b"MSG a 1 5\r\nhe", |f| seen.push(record(f))).unwrap();
+        scanner
+            .feed(b"MSG a 1 5\r\nhe", |f| seen.push(record(f)))
+            .unwrap();
         assert_eq!(seen.len(), 1);
-        scanner.feed(b"llo\r\nPONG\r\n", |f| seen.push(record(f))).unwrap();
+        scanner
+            .feed(b"llo\r\nPONG\r\n", |f| seen.push(record(f)))
+            .unwrap();
         assert_eq!(seen.len(), 2);
         assert_eq!(seen[1], Seen::Pong);
     }
@@ -341,7 +365,11 @@ mod tests {
             b"MSG a 1 -3\r\n",
         ];
         for line in bad {
-            assert!(scan_chunks(&[line]).is_err(), "{:?}", String::from_utf8_lossy(line));
+            assert!(
+                scan_chunks(&[line]).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
         }
     }
 
@@ -355,7 +383,11 @@ mod tests {
     #[test]
     fn accepts_lowercase_ops_and_bare_newlines() {
         let seen = scan_chunks(&[b"ping\npong\r\nmsg a 1 0\n\r\n"]).unwrap();
-        let msg = Seen::Msg { subject: b"a".to_vec(), reply: None, payload_len: 0 };
+        let msg = Seen::Msg {
+            subject: b"a".to_vec(),
+            reply: None,
+            payload_len: 0,
+        };
         assert_eq!(seen, vec![Seen::Ping, Seen::Pong, msg]);
     }
 }

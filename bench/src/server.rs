@@ -48,13 +48,19 @@ impl RunningServer {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait()? {
-                return Err(BenchError::new(format!("{} exited during startup: {status}", spec.label)));
+                return Err(BenchError::new(format!(
+                    "{} exited during startup: {status}",
+                    spec.label
+                )));
             }
             if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(BenchError::new(format!("{} did not accept connections within {STARTUP_TIMEOUT:?}", spec.label)));
+                return Err(BenchError::new(format!(
+                    "{} did not accept connections within {STARTUP_TIMEOUT:?}",
+                    spec.label
+                )));
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -75,7 +81,8 @@ impl RunningServer {
     /// Resident set size in bytes, from `/proc/<pid>/status` (`VmRSS`).
     pub fn rss_bytes(&self) -> BenchResult<u64> {
         let path = format!("/proc/{}/status", self.pid());
-        let status = fs::read_to_string(&path).map_err(|e| BenchError::new(format!("{path}: {e}")))?;
+        let status =
+            fs::read_to_string(&path).map_err(|e| BenchError::new(format!("{path}: {e}")))?;
         parse_vm_rss(&status).ok_or_else(|| BenchError::new(format!("no VmRSS line in {path}")))
     }
 
@@ -117,17 +124,21 @@ pub fn parse_vm_rss(status: &str) -> Option<u64> {
 /// Raises the soft RLIMIT_NOFILE to at least `wanted` (capped by the hard
 /// limit). Children inherit it. Returns the soft limit now in effect.
 pub fn raise_nofile_limit(wanted: u64) -> BenchResult<u64> {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes into the struct we own; the resource is valid.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
         return Err(std::io::Error::last_os_error().into());
     }
-    let current = lim.rlim_cur as u64;
+    // rlim_t is u64 on Linux, the only platform this bench supports (/proc).
+    let current: u64 = lim.rlim_cur;
     if current >= wanted {
         return Ok(current);
     }
-    let target = wanted.min(lim.rlim_max as u64);
-    lim.rlim_cur = target as libc::rlim_t;
+    let target = wanted.min(lim.rlim_max);
+    lim.rlim_cur = target;
     // SAFETY: setrlimit only reads the struct; rlim_cur <= rlim_max holds.
     if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
         return Err(std::io::Error::last_os_error().into());
@@ -140,7 +151,10 @@ pub fn check_binary(label: &str, path: &Path, hint: &str) -> BenchResult<()> {
     if path.is_file() {
         return Ok(());
     }
-    Err(BenchError::new(format!("{label} binary {} not found; {hint}", path.display())))
+    Err(BenchError::new(format!(
+        "{label} binary {} not found; {hint}",
+        path.display()
+    )))
 }
 
 #[cfg(test)]

@@ -70,7 +70,9 @@ fn measure(
 
     // Warm-up, fully delivered before the clock starts.
     let deadline = limits.deadline(start);
-    let warm_sent = publisher.publish(&mut conn, warm, deadline, |sent| sent.saturating_sub(group.progress()) <= window)?;
+    let warm_sent = publisher.publish(&mut conn, warm, deadline, |sent| {
+        sent.saturating_sub(group.progress()) <= window
+    })?;
     group.wait_progress(warm_sent, limits.hard_deadline(start))?;
 
     let t0 = Instant::now();
@@ -78,7 +80,9 @@ fn measure(
     let sent = publisher.publish(&mut conn, count, limits.deadline(t0), |sent| {
         (warm_sent + sent).saturating_sub(group.progress()) <= window
     })?;
-    let complete = group.wait_progress(warm_sent + sent, limits.hard_deadline(t0)).is_ok();
+    let complete = group
+        .wait_progress(warm_sent + sent, limits.hard_deadline(t0))
+        .is_ok();
     let secs = t0.elapsed().as_secs_f64();
     let delivered = group.total() - base_total;
     conn.flush_barrier(limits.hard_deadline(t0))?;
@@ -87,7 +91,10 @@ fn measure(
         group.check_exact(warm_sent + sent)?;
     }
     let total_rate = delivered as f64 / secs;
-    Ok(Sample { values: vec![total_rate, total_rate / group.len() as f64], capped: sent < count || !complete })
+    Ok(Sample {
+        values: vec![total_rate, total_rate / group.len() as f64],
+        capped: sent < count || !complete,
+    })
 }
 
 /// Subscriber connections, each drained by its own counting thread.
@@ -106,7 +113,13 @@ impl SubscriberGroup {
             Mode::Queue => format!("SUB {SUBJECT} {QUEUE} 1\r\n"),
         };
         let stopping = Arc::new(AtomicBool::new(false));
-        let mut group = SubscriberGroup { mode, counters: Vec::new(), sockets: Vec::new(), threads: Vec::new(), stopping };
+        let mut group = SubscriberGroup {
+            mode,
+            counters: Vec::new(),
+            sockets: Vec::new(),
+            threads: Vec::new(),
+            stopping,
+        };
         for _ in 0..subs {
             // connect() waits for PONG, so the SUB is registered on return.
             let conn = NatsConn::connect(addr, sub_line.as_bytes(), deadline)?;
@@ -114,7 +127,9 @@ impl SubscriberGroup {
             group.sockets.push(conn.shutdown_handle()?);
             group.counters.push(Arc::clone(&counter));
             let stopping = Arc::clone(&group.stopping);
-            group.threads.push(thread::spawn(move || count_msgs(conn, &counter, &stopping)));
+            group
+                .threads
+                .push(thread::spawn(move || count_msgs(conn, &counter, &stopping)));
         }
         Ok(group)
     }
@@ -124,14 +139,22 @@ impl SubscriberGroup {
     }
 
     fn total(&self) -> u64 {
-        self.counters.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+        self.counters
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// How many published messages are known to be fully delivered: for
     /// fan-out the slowest subscriber's count, for a queue group the total.
     fn progress(&self) -> u64 {
         match self.mode {
-            Mode::FanOut => self.counters.iter().map(|c| c.load(Ordering::Relaxed)).min().unwrap_or(0),
+            Mode::FanOut => self
+                .counters
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .min()
+                .unwrap_or(0),
             Mode::Queue => self.total(),
         }
     }
@@ -139,7 +162,10 @@ impl SubscriberGroup {
     fn wait_progress(&self, target: u64, deadline: Instant) -> BenchResult<()> {
         while self.progress() < target {
             if Instant::now() >= deadline {
-                return Err(BenchError::new(format!("delivered {} of {target} messages before the time cap", self.progress())));
+                return Err(BenchError::new(format!(
+                    "delivered {} of {target} messages before the time cap",
+                    self.progress()
+                )));
             }
             if self.threads.iter().any(|t| t.is_finished()) {
                 return Err(BenchError::new("a subscriber connection ended early"));
@@ -154,7 +180,11 @@ impl SubscriberGroup {
     /// in total.
     fn check_exact(&self, published: u64) -> BenchResult<()> {
         thread::sleep(Duration::from_millis(50));
-        let counts: Vec<u64> = self.counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+        let counts: Vec<u64> = self
+            .counters
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
         let ok = match self.mode {
             Mode::FanOut => counts.iter().all(|&c| c == published),
             Mode::Queue => counts.iter().sum::<u64>() == published,
@@ -162,7 +192,10 @@ impl SubscriberGroup {
         if ok {
             return Ok(());
         }
-        Err(BenchError::new(format!("{:?}: published {published}, subscribers received {counts:?}", self.mode)))
+        Err(BenchError::new(format!(
+            "{:?}: published {published}, subscribers received {counts:?}",
+            self.mode
+        )))
     }
 
     /// Closes the sockets, joins the threads, and reports the first
@@ -175,7 +208,9 @@ impl SubscriberGroup {
         }
         let mut first_err = Ok(());
         for thread in self.threads {
-            let result = thread.join().unwrap_or_else(|_| Err(BenchError::new("subscriber thread panicked")));
+            let result = thread
+                .join()
+                .unwrap_or_else(|_| Err(BenchError::new("subscriber thread panicked")));
             if first_err.is_ok() {
                 first_err = result;
             }

@@ -15,10 +15,20 @@ const INBOX: &str = "_INBOX.bench.reply";
 
 /// Times `count` round trips after `warm` untimed ones. Returns `[p50 µs,
 /// p99 µs]`.
-pub fn run(addr: SocketAddr, payload_len: usize, warm: u64, count: u64, limits: RunLimits) -> BenchResult<Sample> {
+pub fn run(
+    addr: SocketAddr,
+    payload_len: usize,
+    warm: u64,
+    count: u64,
+    limits: RunLimits,
+) -> BenchResult<Sample> {
     let start = Instant::now();
     let hard = limits.hard_deadline(start);
-    let responder = NatsConn::connect(addr, format!("SUB {REQUEST_SUBJECT} 1\r\n").as_bytes(), hard)?;
+    let responder = NatsConn::connect(
+        addr,
+        format!("SUB {REQUEST_SUBJECT} 1\r\n").as_bytes(),
+        hard,
+    )?;
     let responder_socket = responder.shutdown_handle()?;
     let body = payload(payload_len);
     let reply_body = body.clone();
@@ -35,7 +45,13 @@ pub fn run(addr: SocketAddr, payload_len: usize, warm: u64, count: u64, limits: 
         responder_result?;
         return Err(BenchError::new("no request completed"));
     }
-    Ok(Sample { values: vec![percentile_micros(&samples, 50), percentile_micros(&samples, 99)], capped })
+    Ok(Sample {
+        values: vec![
+            percentile_micros(&samples, 50),
+            percentile_micros(&samples, 99),
+        ],
+        capped,
+    })
 }
 
 fn request_loop(
@@ -46,7 +62,11 @@ fn request_loop(
     limits: RunLimits,
 ) -> BenchResult<(Vec<Duration>, bool)> {
     let start = Instant::now();
-    let mut conn = NatsConn::connect(addr, format!("SUB {INBOX} 1\r\n").as_bytes(), limits.hard_deadline(start))?;
+    let mut conn = NatsConn::connect(
+        addr,
+        format!("SUB {INBOX} 1\r\n").as_bytes(),
+        limits.hard_deadline(start),
+    )?;
     let request = pub_batch(REQUEST_SUBJECT, Some(INBOX), body, 1);
     // One fixed read timeout for every request: no per-read setsockopt.
     let per_request = Some(limits.grace.max(Duration::from_secs(1)));
@@ -82,7 +102,10 @@ fn respond(mut conn: NatsConn, body: &[u8]) -> BenchResult<()> {
     let mut out = Vec::new();
     loop {
         let stats = match conn.read_some(None, |frame| {
-            if let Frame::Msg { reply: Some(reply), .. } = frame {
+            if let Frame::Msg {
+                reply: Some(reply), ..
+            } = frame
+            {
                 out.extend_from_slice(b"PUB ");
                 out.extend_from_slice(reply);
                 out.extend_from_slice(size_suffix.as_bytes());
@@ -124,7 +147,11 @@ mod tests {
         assert_eq!(percentile_micros(&samples, 99), 99.0);
         assert_eq!(percentile_micros(&samples, 100), 100.0);
         assert_eq!(percentile_micros(&[Duration::from_micros(7)], 99), 7.0);
-        let three = [Duration::from_micros(3), Duration::from_micros(1), Duration::from_micros(2)];
+        let three = [
+            Duration::from_micros(3),
+            Duration::from_micros(1),
+            Duration::from_micros(2),
+        ];
         assert_eq!(percentile_micros(&three, 50), 2.0);
     }
 }

@@ -18,7 +18,12 @@ const BATCH: usize = 500;
 /// Measures `[baseline MiB, MiB with conns, KiB per connection]`. Kills the
 /// server before closing the client sockets, so TIME_WAIT lands on the
 /// server's port rather than using up the bench's ephemeral ports.
-pub fn run(server: RunningServer, conns: usize, settle: Duration, limits: RunLimits) -> BenchResult<Sample> {
+pub fn run(
+    server: RunningServer,
+    conns: usize,
+    settle: Duration,
+    limits: RunLimits,
+) -> BenchResult<Sample> {
     thread::sleep(settle);
     let baseline = server.rss_bytes()?;
     let start = Instant::now();
@@ -31,7 +36,14 @@ pub fn run(server: RunningServer, conns: usize, settle: Duration, limits: RunLim
             break;
         }
         let batch = BATCH.min(conns - open.len());
-        open_batch(server.addr, open.len(), batch, &mut open, &mut scratch, limits.hard_deadline(start))?;
+        open_batch(
+            server.addr,
+            open.len(),
+            batch,
+            &mut open,
+            &mut scratch,
+            limits.hard_deadline(start),
+        )?;
     }
     thread::sleep(settle);
     let mut server = server;
@@ -42,7 +54,10 @@ pub fn run(server: RunningServer, conns: usize, settle: Duration, limits: RunLim
     drop(open);
     const MIB: f64 = 1024.0 * 1024.0;
     let per_conn_kib = (loaded as f64 - baseline as f64) / 1024.0 / opened.max(1) as f64;
-    Ok(Sample { values: vec![baseline as f64 / MIB, loaded as f64 / MIB, per_conn_kib], capped })
+    Ok(Sample {
+        values: vec![baseline as f64 / MIB, loaded as f64 / MIB, per_conn_kib],
+        capped,
+    })
 }
 
 /// Opens `batch` connections, pipelines CONNECT + SUB + PING on each, then
@@ -61,7 +76,9 @@ fn open_batch(
             .map_err(|e| BenchError::new(format!("connection {}: {e}", first_index + i)))?;
         stream.set_write_timeout(Some(remaining(deadline)?))?;
         let mut hello = CONNECT_LINE.to_vec();
-        hello.extend_from_slice(format!("SUB bench.idle.{} 1\r\nPING\r\n", first_index + i).as_bytes());
+        hello.extend_from_slice(
+            format!("SUB bench.idle.{} 1\r\nPING\r\n", first_index + i).as_bytes(),
+        );
         stream.write_all(&hello)?;
         fresh.push(stream);
     }
@@ -77,7 +94,11 @@ fn wait_pong(stream: &mut TcpStream, scratch: &mut [u8], deadline: Instant) -> B
     loop {
         stream.set_read_timeout(Some(remaining(deadline)?))?;
         let n = match stream.read(scratch) {
-            Ok(0) => return Err(BenchError::new("server closed an idle connection during setup")),
+            Ok(0) => {
+                return Err(BenchError::new(
+                    "server closed an idle connection during setup",
+                ))
+            }
             Ok(n) => n,
             Err(e) if is_timeout(&e) => return Err(BenchError::new("timed out waiting for PONG")),
             Err(e) => return Err(e.into()),
@@ -90,7 +111,9 @@ fn wait_pong(stream: &mut TcpStream, scratch: &mut [u8], deadline: Instant) -> B
             _ => {}
         })?;
         if let Some(text) = err {
-            return Err(BenchError::new(format!("server sent -ERR {text} during connection setup")));
+            return Err(BenchError::new(format!(
+                "server sent -ERR {text} during connection setup"
+            )));
         }
         if pong {
             return Ok(());

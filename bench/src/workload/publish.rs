@@ -11,7 +11,13 @@ const SUBJECT: &str = "bench.pub";
 
 /// Publishes `warm` messages, flushes, then times `count` messages up to the
 /// PONG that follows them. Returns msgs/s.
-pub fn run(addr: SocketAddr, payload_len: usize, warm: u64, count: u64, limits: RunLimits) -> BenchResult<Sample> {
+pub fn run(
+    addr: SocketAddr,
+    payload_len: usize,
+    warm: u64,
+    count: u64,
+    limits: RunLimits,
+) -> BenchResult<Sample> {
     let start = Instant::now();
     let mut conn = NatsConn::connect(addr, b"", limits.hard_deadline(start))?;
     let mut publisher = Publisher::new(SUBJECT, payload_len);
@@ -23,7 +29,10 @@ pub fn run(addr: SocketAddr, payload_len: usize, warm: u64, count: u64, limits: 
     conn.flush_barrier(limits.hard_deadline(t0))?;
     let secs = t0.elapsed().as_secs_f64();
     conn.shutdown();
-    Ok(Sample { values: vec![sent as f64 / secs], capped: sent < count })
+    Ok(Sample {
+        values: vec![sent as f64 / secs],
+        capped: sent < count,
+    })
 }
 
 /// Writes pre-built chunks of PUB frames.
@@ -38,7 +47,11 @@ impl Publisher {
         let frame_len = pub_frame_len(subject, payload_len);
         let chunk_msgs = msgs_per_chunk(frame_len);
         let chunk = pub_batch(subject, None, &payload(payload_len), chunk_msgs);
-        Publisher { chunk, chunk_msgs: chunk_msgs as u64, frame_len }
+        Publisher {
+            chunk,
+            chunk_msgs: chunk_msgs as u64,
+            frame_len,
+        }
     }
 
     /// Publishes up to `count` messages, stopping early once `deadline`
