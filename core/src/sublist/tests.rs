@@ -680,7 +680,8 @@ fn test_sublist_has_interest() {
     assert!(!s.has_interest("foo"));
 
     // (subscription, queue, [(subject, interested)])
-    let cases: &[(&str, Option<&str>, &[(&str, bool)])] = &[
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [(&'a str, bool)]);
+    let cases: &[Case] = &[
         ("foo.*", None, &[("foo", false), ("foo.bar", true), ("foo.bar.baz", false)]),
         ("foo.>", None, &[("foo", false), ("foo.bar", true), ("foo.bar.baz", true)]),
         ("*.>", None, &[("foo", false), ("foo.bar", true), ("foo.baz", true)]),
