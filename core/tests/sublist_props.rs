@@ -51,11 +51,16 @@ fn literal_subject() -> impl Strategy<Value = String> {
 }
 
 fn wild_subject() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop_oneof![literal_token(), Just("*"), Just(">")], 1..=4).prop_map(|t| t.join("."))
+    prop::collection::vec(prop_oneof![literal_token(), Just("*"), Just(">")], 1..=4)
+        .prop_map(|t| t.join("."))
 }
 
 fn entry() -> impl Strategy<Value = Entry> {
-    let queue = prop_oneof![2 => Just(None), 1 => Just(Some("q1".to_string())), 1 => Just(Some("q2".to_string()))];
+    let queue = prop_oneof![
+        2 => Just(None),
+        1 => Just(Some("q1".to_string())),
+        1 => Just(Some("q2".to_string())),
+    ];
     (sub_subject(), queue, 0u32..12)
 }
 
@@ -72,16 +77,26 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// The answer a linear scan gives, in canonical order.
 fn naive_match(model: &BTreeSet<Entry>, subject: &str) -> SublistResult<u32> {
-    let mut result = SublistResult { psubs: Vec::new(), qsubs: Vec::new() };
+    let mut result = SublistResult {
+        psubs: Vec::new(),
+        qsubs: Vec::new(),
+    };
     for (filter, queue, value) in model {
         if !subject_matches_filter(subject.as_bytes(), filter.as_bytes()) {
             continue;
         }
         match queue {
             None => result.psubs.push(*value),
-            Some(q) => match result.qsubs.iter_mut().find(|g| g.name.as_ref() == q.as_bytes()) {
+            Some(q) => match result
+                .qsubs
+                .iter_mut()
+                .find(|g| g.name.as_ref() == q.as_bytes())
+            {
                 Some(group) => group.members.push(*value),
-                None => result.qsubs.push(QueueGroup { name: q.clone().into(), members: vec![*value] }),
+                None => result.qsubs.push(QueueGroup {
+                    name: q.clone().into(),
+                    members: vec![*value],
+                }),
             },
         }
     }
@@ -124,12 +139,19 @@ impl Pair {
 }
 
 fn run(ops: Vec<Op>) {
-    let mut pair = Pair { cached: Sublist::with_seed(true, 7), uncached: Sublist::with_seed(false, 11) };
+    let mut pair = Pair {
+        cached: Sublist::with_seed(true, 7),
+        uncached: Sublist::with_seed(false, 11),
+    };
     let mut model: BTreeSet<Entry> = BTreeSet::new();
     for op in ops {
         match op {
             Op::Insert(e) => {
-                let want = if model.contains(&e) { Err(SublistError::Duplicate) } else { Ok(()) };
+                let want = if model.contains(&e) {
+                    Err(SublistError::Duplicate)
+                } else {
+                    Ok(())
+                };
                 assert_eq!(pair.insert(&e), want, "insert {e:?}");
                 model.insert(e);
             }
@@ -140,18 +162,35 @@ fn run(ops: Vec<Op>) {
                 }
             }
             Op::Remove(e) => {
-                let want = if model.remove(&e) { Ok(()) } else { Err(SublistError::NotFound) };
+                let want = if model.remove(&e) {
+                    Ok(())
+                } else {
+                    Err(SublistError::NotFound)
+                };
                 assert_eq!(pair.remove(&e), want, "remove {e:?}");
             }
             Op::Match(subject) => {
                 let want = naive_match(&model, &subject);
                 let got = pair.cached.match_subject(subject.as_bytes());
                 assert_eq!(*got, want, "cached match {subject}");
-                assert_eq!(*pair.uncached.match_subject(subject.as_bytes()), want, "uncached match {subject}");
-                assert_eq!(pair.cached.has_interest(subject.as_bytes()), !want.is_empty());
-                assert_eq!(pair.uncached.has_interest(subject.as_bytes()), !want.is_empty());
+                assert_eq!(
+                    *pair.uncached.match_subject(subject.as_bytes()),
+                    want,
+                    "uncached match {subject}"
+                );
+                assert_eq!(
+                    pair.cached.has_interest(subject.as_bytes()),
+                    !want.is_empty()
+                );
+                assert_eq!(
+                    pair.uncached.has_interest(subject.as_bytes()),
+                    !want.is_empty()
+                );
                 let nq = want.qsubs.iter().map(|g| g.members.len()).sum();
-                assert_eq!(pair.uncached.num_interest(subject.as_bytes()), (want.psubs.len(), nq));
+                assert_eq!(
+                    pair.uncached.num_interest(subject.as_bytes()),
+                    (want.psubs.len(), nq)
+                );
             }
             Op::MatchWild(subject) => {
                 let a = pair.cached.match_subject(subject.as_bytes());
@@ -159,9 +198,15 @@ fn run(ops: Vec<Op>) {
                 assert_eq!(a, b, "wildcard publish {subject}");
             }
             Op::RemoveBatch(picks) => {
-                let chosen: BTreeSet<Entry> =
-                    picks.iter().filter_map(|n| model.iter().nth(n % model.len().max(1)).cloned()).collect();
-                let batch = || chosen.iter().map(|(s, q, v)| (s.as_bytes(), q.as_deref().map(str::as_bytes), *v));
+                let chosen: BTreeSet<Entry> = picks
+                    .iter()
+                    .filter_map(|n| model.iter().nth(n % model.len().max(1)).cloned())
+                    .collect();
+                let batch = || {
+                    chosen
+                        .iter()
+                        .map(|(s, q, v)| (s.as_bytes(), q.as_deref().map(str::as_bytes), *v))
+                };
                 assert_eq!(pair.cached.remove_batch(batch()), Ok(()));
                 assert_eq!(pair.uncached.remove_batch(batch()), Ok(()));
                 for e in &chosen {
@@ -177,10 +222,18 @@ fn run(ops: Vec<Op>) {
         .into_iter()
         .map(|e| {
             let queue = e.queue.map(|q| String::from_utf8(q.to_vec()).unwrap());
-            (String::from_utf8(e.subject.to_vec()).unwrap(), queue, e.value)
+            (
+                String::from_utf8(e.subject.to_vec()).unwrap(),
+                queue,
+                e.value,
+            )
         })
         .collect();
-    assert_eq!(all, model.iter().cloned().collect::<Vec<_>>(), "all() lists exactly the model");
+    assert_eq!(
+        all,
+        model.iter().cloned().collect::<Vec<_>>(),
+        "all() lists exactly the model"
+    );
 }
 
 proptest! {
