@@ -8,13 +8,22 @@
 //!
 //! # Which check the engine applies where (mirrors Go's client.go)
 //!
-//! | protocol op | check | on failure |
-//! |---|---|---|
-//! | `SUB <subj> [queue] <sid>` | [`crate::sublist::Sublist::insert`] returns `SublistError::InvalidSubject` when [`is_valid_sublist_subject`] is false (empty token, or `>` not last). No pedantic flag involved. Whitespace cannot occur: the parser already split on it. | `-ERR 'Invalid Subject'`; the sub is not recorded; the connection stays open (Go `processSubEx`, client.go:3123). |
-//! | `PUB`/`HPUB <subj> …` with `pedantic: true` | [`is_valid_literal_subject`] | `-ERR 'Invalid Publish Subject'`, and **the message is still processed** (Go `processPub`/`processHeaderPub` send the error but return no error). |
-//! | `PUB`/`HPUB` without pedantic | none | a subject with wildcard tokens is matched token by token like any other (`foo.*` reaches subscribers of `foo.*`, `foo.>`, `>`), exactly as Go does. |
-//! | permission and config subjects | [`is_valid_subject`] | config error / ignored entry. |
-//! | subjects read back from the file store | [`is_valid_subject_checked`] with `check_runes` | treated as corrupt. |
+//! - `SUB <subj> [queue] <sid>`: [`crate::sublist::Sublist::insert`] returns
+//!   `SublistError::InvalidSubject` when [`is_valid_sublist_subject`] is
+//!   false (empty token, or `>` not last). No pedantic flag is involved, and
+//!   whitespace cannot occur (the parser split on it). The client gets
+//!   `-ERR 'Invalid Subject'`, the sub is not recorded and the connection
+//!   stays open (Go `processSubEx`, client.go:3123).
+//! - `PUB`/`HPUB` with `pedantic: true`: [`is_valid_literal_subject`]. On
+//!   failure the client gets `-ERR 'Invalid Publish Subject'` and **the
+//!   message is still processed**: Go's `processPub`/`processHeaderPub` send
+//!   the error but return no error (client.go:2929, 2982).
+//! - `PUB`/`HPUB` without pedantic: no check. A subject with wildcard tokens
+//!   is matched token by token like any other (`foo.*` reaches subscribers
+//!   of `foo.*`, `foo.>` and `>`), exactly as in Go.
+//! - Permission and config subjects: [`is_valid_subject`].
+//! - Subjects read back from the file store: [`is_valid_subject_checked`]
+//!   with `check_runes` (Go filestore.go:2070).
 //!
 //! [`is_valid_publish_subject`] (valid and literal) is Go's
 //! `IsValidPublishSubject`, used for service imports/exports and JetStream
@@ -59,7 +68,9 @@ impl<'a> Iterator for Tokens<'a> {
 /// Splits a subject into its tokens (see [`Tokens`]).
 #[inline]
 pub fn tokenize(subject: &[u8]) -> Tokens<'_> {
-    Tokens { rest: Some(subject) }
+    Tokens {
+        rest: Some(subject),
+    }
 }
 
 /// How many tokens fit on the stack before [`with_tokens`] spills to the heap.
@@ -247,7 +258,9 @@ pub fn subject_matches_filter(subject: &[u8], filter: &[u8]) -> bool {
 /// this to decide whether a wildcard subscription is covered by an allow or
 /// deny entry.
 pub fn subject_is_subset_match(subject: &[u8], test: &[u8]) -> bool {
-    with_tokens(subject, |toks| with_tokens(test, |tts| is_subset_match_tokenized(toks, tts)))
+    with_tokens(subject, |toks| {
+        with_tokens(test, |tts| is_subset_match_tokenized(toks, tts))
+    })
 }
 
 /// Go `isSubsetMatchTokenized`.
@@ -400,14 +413,23 @@ mod tests {
         assert!(is_valid_subject_checked(b"foo.bar.\0", false));
         assert!(!is_valid_subject_checked(b"foo.\xff", true));
         assert!(!is_valid_subject_checked("foo.\u{FFFD}".as_bytes(), true));
-        assert!(is_valid_subject_checked("foo.\u{e9}t\u{e9}".as_bytes(), true));
+        assert!(is_valid_subject_checked(
+            "foo.\u{e9}t\u{e9}".as_bytes(),
+            true
+        ));
     }
 
     #[test]
     fn valid_subject_rejects_whitespace_and_empty() {
         check(
             is_valid_subject,
-            &[("", false), ("foo bar", false), ("foo.\t", false), ("a.\x0c.b", false), ("a\r", false)],
+            &[
+                ("", false),
+                ("foo bar", false),
+                ("foo.\t", false),
+                ("a.\x0c.b", false),
+                ("a\r", false),
+            ],
         );
     }
 
@@ -433,7 +455,14 @@ mod tests {
     fn valid_publish_subject() {
         check(
             is_valid_publish_subject,
-            &[("foo", true), ("foo.*", false), ("foo.>", false), ("foo bar", false), ("", false), ("a*.b>", true)],
+            &[
+                ("foo", true),
+                ("foo.*", false),
+                ("foo.>", false),
+                ("foo bar", false),
+                ("", false),
+                ("a*.b>", true),
+            ],
         );
     }
 
@@ -467,7 +496,11 @@ mod tests {
             ("foo.>>>.bar", "foo.>>>.bar", true),
         ];
         for &(lit, subj, want) in cases {
-            assert_eq!(match_literal(lit.as_bytes(), subj.as_bytes()), want, "{lit:?} vs {subj:?}");
+            assert_eq!(
+                match_literal(lit.as_bytes(), subj.as_bytes()),
+                want,
+                "{lit:?} vs {subj:?}"
+            );
         }
     }
 
@@ -535,7 +568,11 @@ mod tests {
             ("foo.*", "foo..bar", false),
         ];
         for &(subject, test, want) in cases {
-            assert_eq!(subject_is_subset_match(subject.as_bytes(), test.as_bytes()), want, "{subject:?} in {test:?}");
+            assert_eq!(
+                subject_is_subset_match(subject.as_bytes(), test.as_bytes()),
+                want,
+                "{subject:?} in {test:?}"
+            );
         }
         assert!(subject_matches_filter(b"foo.bar.baz", b"foo.>"));
         assert!(!subject_matches_filter(b"foo", b"foo.>"));
@@ -556,6 +593,15 @@ mod tests {
 
     #[test]
     fn queue_names() {
-        check(is_valid_queue_name, &[("q", true), ("", false), ("a b", false), ("a\tb", false), ("a.b*", true)]);
+        check(
+            is_valid_queue_name,
+            &[
+                ("q", true),
+                ("", false),
+                ("a b", false),
+                ("a\tb", false),
+                ("a.b*", true),
+            ],
+        );
     }
 }

@@ -30,7 +30,9 @@ pub(crate) struct ResultCache<T> {
 
 impl<T: Copy + Ord> ResultCache<T> {
     pub(crate) fn new(hasher: FixedState) -> ResultCache<T> {
-        ResultCache { map: HashMap::with_hasher(hasher) }
+        ResultCache {
+            map: HashMap::with_hasher(hasher),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -15,7 +15,11 @@ use crate::subject::{FWC, PWC, TSEP};
 /// Visits every node whose subscriptions match the published `tokens`.
 /// Published tokens are taken literally: a published `*` only meets stored
 /// wildcards, exactly like Go. `tokens` must be non-empty.
-pub(crate) fn match_level<'a, T, F>(mut level: &'a Level<T>, tokens: &[&[u8]], visit: &mut F) -> ControlFlow<()>
+pub(crate) fn match_level<'a, T, F>(
+    mut level: &'a Level<T>,
+    tokens: &[&[u8]],
+    visit: &mut F,
+) -> ControlFlow<()>
 where
     T: Copy + Ord,
     F: FnMut(&'a Node<T>) -> ControlFlow<()>,
@@ -52,8 +56,12 @@ where
 /// hold an empty level. A node may be visited more than once; as in Go, a
 /// stored `*` reached at the end hands back `node` (the node the walk came
 /// from), not the `*` node itself.
-pub(crate) fn reverse_match_level<'a, T, F>(level: Option<&'a Level<T>>, tokens: &[&[u8]], mut node: Option<&'a Node<T>>, visit: &mut F)
-where
+pub(crate) fn reverse_match_level<'a, T, F>(
+    level: Option<&'a Level<T>>,
+    tokens: &[&[u8]],
+    mut node: Option<&'a Node<T>>,
+    visit: &mut F,
+) where
     T: Copy + Ord,
     F: FnMut(&'a Node<T>),
 {
@@ -122,7 +130,11 @@ fn all_nodes<'a, T: Copy + Ord, F: FnMut(&'a Node<T>)>(level: &'a Level<T>, visi
 }
 
 /// Calls `emit(subject, queue, value)` for every stored subscription.
-pub(crate) fn collect_all<T: Copy + Ord>(level: &Level<T>, path: &mut Vec<u8>, emit: &mut impl FnMut(&[u8], Option<&Bytes>, T)) {
+pub(crate) fn collect_all<T: Copy + Ord>(
+    level: &Level<T>,
+    path: &mut Vec<u8>,
+    emit: &mut impl FnMut(&[u8], Option<&Bytes>, T),
+) {
     let children = level
         .nodes
         .iter()
@@ -156,7 +168,11 @@ pub(crate) fn visit_level<T: Copy + Ord>(level: &Level<T>, depth: usize) -> usiz
         return depth;
     }
     let depth = depth + 1;
-    let children = level.nodes.values().chain(level.pwc.as_deref()).chain(level.fwc.as_deref());
+    let children = level
+        .nodes
+        .values()
+        .chain(level.pwc.as_deref())
+        .chain(level.fwc.as_deref());
     children
         .filter_map(|n| n.next.as_deref())
         .map(|next| visit_level(next, depth))

@@ -145,14 +145,21 @@ impl<T: Copy + Ord + Debug> Sublist<T> {
     }
 
     /// Go `Insert`. `queue: None` (or an empty name) is a plain subscription.
-    pub fn insert(&mut self, subject: &[u8], queue: Option<&[u8]>, value: T) -> Result<(), SublistError> {
+    pub fn insert(
+        &mut self,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        value: T,
+    ) -> Result<(), SublistError> {
         if !is_valid_sublist_subject(subject) {
             return Err(SublistError::InvalidSubject);
         }
         let queue = queue.filter(|q| !q.is_empty());
         let (root, hasher) = (&mut self.root, &self.hasher);
-        let group = with_tokens(subject, |tokens| node::insert(root, hasher, tokens, queue, value))
-            .map_err(|()| SublistError::Duplicate)?;
+        let group = with_tokens(subject, |tokens| {
+            node::insert(root, hasher, tokens, queue, value)
+        })
+        .map_err(|()| SublistError::Duplicate)?;
         self.count += 1;
         self.inserts += 1;
         if let Some(cache) = &mut self.cache {
@@ -162,7 +169,12 @@ impl<T: Copy + Ord + Debug> Sublist<T> {
     }
 
     /// Go `Remove`.
-    pub fn remove(&mut self, subject: &[u8], queue: Option<&[u8]>, value: T) -> Result<(), SublistError> {
+    pub fn remove(
+        &mut self,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        value: T,
+    ) -> Result<(), SublistError> {
         self.remove_no_cache(subject, queue, value)?;
         if let Some(cache) = &mut self.cache {
             cache.on_remove(subject);
@@ -170,7 +182,12 @@ impl<T: Copy + Ord + Debug> Sublist<T> {
         Ok(())
     }
 
-    fn remove_no_cache(&mut self, subject: &[u8], queue: Option<&[u8]>, value: T) -> Result<(), SublistError> {
+    fn remove_no_cache(
+        &mut self,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        value: T,
+    ) -> Result<(), SublistError> {
         if !is_valid_sublist_subject(subject) {
             return Err(SublistError::InvalidSubject);
         }
@@ -270,7 +287,10 @@ impl<T: Copy + Ord + Debug> Sublist<T> {
     pub fn num_interest(&mut self, subject: &[u8]) -> (usize, usize) {
         if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(subject)) {
             self.cache_hits += 1;
-            return (hit.psubs.len(), hit.qsubs.iter().map(|g| g.members.len()).sum());
+            return (
+                hit.psubs.len(),
+                hit.qsubs.iter().map(|g| g.members.len()).sum(),
+            );
         }
         with_tokens(subject, |tokens| {
             if tokens.iter().any(|t| t.is_empty()) {
@@ -292,7 +312,9 @@ impl<T: Copy + Ord + Debug> Sublist<T> {
     pub fn reverse_match(&self, subject: &[u8]) -> Arc<SublistResult<T>> {
         let mut result = SublistResult::default();
         with_tokens(subject, |tokens| {
-            matching::reverse_match_level(Some(&self.root), tokens, None, &mut |node| result.add_node(node));
+            matching::reverse_match_level(Some(&self.root), tokens, None, &mut |node| {
+                result.add_node(node)
+            });
         });
         if result.is_empty() {
             return Arc::clone(&self.empty);
@@ -306,7 +328,11 @@ impl<T: Copy + Ord + Debug> Sublist<T> {
         let mut out = Vec::with_capacity(self.count);
         let mut path = Vec::new();
         matching::collect_all(&self.root, &mut path, &mut |subject, queue, value| {
-            out.push(SublistEntry { subject: Bytes::copy_from_slice(subject), queue: queue.cloned(), value });
+            out.push(SublistEntry {
+                subject: Bytes::copy_from_slice(subject),
+                queue: queue.cloned(),
+                value,
+            });
         });
         out.sort_unstable();
         out
@@ -356,17 +382,37 @@ impl<T: Copy + Ord + Debug> Sublist<T> {
     /// match per cache entry: for tests and the simulator.
     pub fn check_invariants(&self) {
         let walked = self.root.check_invariants();
-        assert_eq!(walked, self.count, "count differs from the subscriptions in the trie");
-        assert_eq!(self.count as u64, self.inserts - self.removes, "count differs from inserts - removes");
-        assert!(self.empty.is_empty(), "the shared empty result was modified");
+        assert_eq!(
+            walked, self.count,
+            "count differs from the subscriptions in the trie"
+        );
+        assert_eq!(
+            self.count as u64,
+            self.inserts - self.removes,
+            "count differs from inserts - removes"
+        );
+        assert!(
+            self.empty.is_empty(),
+            "the shared empty result was modified"
+        );
         let Some(cache) = &self.cache else {
             return;
         };
         assert!(cache.len() <= CACHE_MAX, "cache over its bound");
         for (subject, cached) in cache.iter() {
-            assert!(cached.is_canonical(), "cached result not canonical for {subject:?}");
-            let fresh = self.match_fresh(subject).expect("a subject with an empty token was cached");
-            assert_eq!(**cached, *fresh, "stale cache entry for {:?}", String::from_utf8_lossy(subject));
+            assert!(
+                cached.is_canonical(),
+                "cached result not canonical for {subject:?}"
+            );
+            let fresh = self
+                .match_fresh(subject)
+                .expect("a subject with an empty token was cached");
+            assert_eq!(
+                **cached,
+                *fresh,
+                "stale cache entry for {:?}",
+                String::from_utf8_lossy(subject)
+            );
         }
     }
 }

@@ -88,7 +88,10 @@ impl<T: Copy + Ord> SubSet<T> {
             SubSet::Small(v) => (Some(v.iter()), None),
             SubSet::Large(s) => (None, Some(s.iter())),
         };
-        small.into_iter().flatten().chain(large.into_iter().flatten())
+        small
+            .into_iter()
+            .flatten()
+            .chain(large.into_iter().flatten())
     }
 
     /// Appends the members, in ascending order, to `out`.
@@ -103,7 +106,10 @@ impl<T: Copy + Ord> SubSet<T> {
         match self {
             SubSet::Small(v) => {
                 assert!(v.len() <= SMALL_MAX, "small set over its bound");
-                assert!(v.windows(2).all(|w| w[0] < w[1]), "small set not sorted/unique");
+                assert!(
+                    v.windows(2).all(|w| w[0] < w[1]),
+                    "small set not sorted/unique"
+                );
             }
             SubSet::Large(s) => assert!(s.len() >= LARGE_MIN, "large set under its bound"),
         }
@@ -128,7 +134,11 @@ pub(crate) struct Node<T> {
 
 impl<T: Copy + Ord> Node<T> {
     fn new() -> Node<T> {
-        Node { next: None, psubs: SubSet::new(), qsubs: Vec::new() }
+        Node {
+            next: None,
+            psubs: SubSet::new(),
+            qsubs: Vec::new(),
+        }
     }
 
     /// True when the node holds nothing and leads nowhere: prune it.
@@ -153,13 +163,23 @@ impl<T: Copy + Ord> Node<T> {
     /// on success, `Err(())` if the exact subscription is already here.
     pub(crate) fn add(&mut self, queue: Option<&[u8]>, value: T) -> Result<Option<Bytes>, ()> {
         let Some(queue) = queue else {
-            return if self.psubs.insert(value) { Ok(None) } else { Err(()) };
+            return if self.psubs.insert(value) {
+                Ok(None)
+            } else {
+                Err(())
+            };
         };
         let idx = match self.find_queue(queue) {
             Ok(idx) => idx,
             Err(idx) => {
                 let name = Bytes::copy_from_slice(queue);
-                self.qsubs.insert(idx, QueueSubs { name, members: SubSet::new() });
+                self.qsubs.insert(
+                    idx,
+                    QueueSubs {
+                        name,
+                        members: SubSet::new(),
+                    },
+                );
                 idx
             }
         };
@@ -191,10 +211,16 @@ impl<T: Copy + Ord> Node<T> {
     pub(crate) fn check_invariants(&self, is_fwc: bool) -> usize {
         assert!(!self.is_empty(), "empty node left in the trie");
         self.psubs.check_invariants();
-        assert!(self.qsubs.windows(2).all(|w| w[0].name < w[1].name), "queue groups not sorted/unique");
+        assert!(
+            self.qsubs.windows(2).all(|w| w[0].name < w[1].name),
+            "queue groups not sorted/unique"
+        );
         let mut count = self.psubs.len();
         for group in &self.qsubs {
-            assert!(!group.members.is_empty(), "empty queue group left in a node");
+            assert!(
+                !group.members.is_empty(),
+                "empty queue group left in a node"
+            );
             group.members.check_invariants();
             count += group.members.len();
         }
@@ -220,7 +246,11 @@ pub(crate) struct Level<T> {
 
 impl<T: Copy + Ord> Level<T> {
     pub(crate) fn new(hasher: FixedState) -> Level<T> {
-        Level { nodes: HashMap::with_hasher(hasher), pwc: None, fwc: None }
+        Level {
+            nodes: HashMap::with_hasher(hasher),
+            pwc: None,
+            fwc: None,
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -250,7 +280,9 @@ impl<T: Copy + Ord> Level<T> {
                     self.nodes.insert(token.into(), Node::new());
                 }
                 // The key was inserted just above if it was missing.
-                self.nodes.get_mut(token).expect("node present after insert")
+                self.nodes
+                    .get_mut(token)
+                    .expect("node present after insert")
             }
         }
     }
@@ -272,7 +304,10 @@ impl<T: Copy + Ord> Level<T> {
         for (token, node) in &self.nodes {
             assert!(!token.is_empty(), "empty token in the trie");
             assert!(!token.contains(&TSEP), "separator inside a token");
-            assert!(token.as_ref() != [PWC] && token.as_ref() != [FWC], "wildcard stored as a literal");
+            assert!(
+                token.as_ref() != [PWC] && token.as_ref() != [FWC],
+                "wildcard stored as a literal"
+            );
             count += node.check_invariants(false);
         }
         if let Some(pwc) = &self.pwc {
@@ -294,11 +329,15 @@ pub(crate) fn insert<T: Copy + Ord>(
     queue: Option<&[u8]>,
     value: T,
 ) -> Result<Option<Bytes>, ()> {
-    let (last, path) = tokens.split_last().expect("a subject has at least one token");
+    let (last, path) = tokens
+        .split_last()
+        .expect("a subject has at least one token");
     let mut level = root;
     for token in path {
         let node = level.child_or_insert(token);
-        level = node.next.get_or_insert_with(|| Box::new(Level::new(hasher.clone())));
+        level = node
+            .next
+            .get_or_insert_with(|| Box::new(Level::new(hasher.clone())));
     }
     let result = level.child_or_insert(last).add(queue, value);
     // A duplicate never creates nodes: it was found where it already lived.
@@ -307,8 +346,15 @@ pub(crate) fn insert<T: Copy + Ord>(
 
 /// Removes a subscription and prunes what became empty. Returns whether it
 /// was found.
-pub(crate) fn remove<T: Copy + Ord>(level: &mut Level<T>, tokens: &[&[u8]], queue: Option<&[u8]>, value: &T) -> bool {
-    let (token, rest) = tokens.split_first().expect("a subject has at least one token");
+pub(crate) fn remove<T: Copy + Ord>(
+    level: &mut Level<T>,
+    tokens: &[&[u8]],
+    queue: Option<&[u8]>,
+    value: &T,
+) -> bool {
+    let (token, rest) = tokens
+        .split_first()
+        .expect("a subject has at least one token");
     let Some(node) = level.child_mut(token) else {
         return false;
     };

@@ -30,7 +30,10 @@ pub struct SublistResult<T> {
 
 impl<T> Default for SublistResult<T> {
     fn default() -> Self {
-        SublistResult { psubs: Vec::new(), qsubs: Vec::new() }
+        SublistResult {
+            psubs: Vec::new(),
+            qsubs: Vec::new(),
+        }
     }
 }
 
@@ -47,7 +50,10 @@ impl<T: Copy + Ord> SublistResult<T> {
 
     /// The group named `name`, if any.
     pub fn queue_group(&self, name: &[u8]) -> Option<&QueueGroup<T>> {
-        self.qsubs.binary_search_by(|g| g.name.as_ref().cmp(name)).ok().map(|i| &self.qsubs[i])
+        self.qsubs
+            .binary_search_by(|g| g.name.as_ref().cmp(name))
+            .ok()
+            .map(|i| &self.qsubs[i])
     }
 
     /// Go `addNodeToResults`; call [`Self::canonicalize`] when done.
@@ -59,7 +65,10 @@ impl<T: Copy + Ord> SublistResult<T> {
                 Some(slot) => slot,
                 None => {
                     let members = Vec::with_capacity(group.members.len());
-                    self.qsubs.push(QueueGroup { name: group.name.clone(), members });
+                    self.qsubs.push(QueueGroup {
+                        name: group.name.clone(),
+                        members,
+                    });
                     self.qsubs.len() - 1
                 }
             };
@@ -80,7 +89,10 @@ impl<T: Copy + Ord> SublistResult<T> {
     pub(crate) fn is_canonical(&self) -> bool {
         self.psubs.windows(2).all(|w| w[0] <= w[1])
             && self.qsubs.windows(2).all(|w| w[0].name < w[1].name)
-            && self.qsubs.iter().all(|g| !g.members.is_empty() && g.members.windows(2).all(|w| w[0] <= w[1]))
+            && self
+                .qsubs
+                .iter()
+                .all(|g| !g.members.is_empty() && g.members.windows(2).all(|w| w[0] <= w[1]))
     }
 
     /// Go `addSubToResult`: a copy of `self` with one more subscription,
@@ -99,7 +111,10 @@ impl<T: Copy + Ord> SublistResult<T> {
                     members.insert(pos, value);
                 }
                 Err(slot) => {
-                    let group = QueueGroup { name: name.clone(), members: vec![value] };
+                    let group = QueueGroup {
+                        name: name.clone(),
+                        members: vec![value],
+                    };
                     result.qsubs.insert(slot, group);
                 }
             },
