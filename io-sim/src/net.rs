@@ -103,6 +103,9 @@ struct Pipe {
 struct Stream {
     to_server: Pipe,
     to_client: Pipe,
+    /// Shut down: no new writes; readers drain what is in flight, then see
+    /// the end of the stream.
+    closing: bool,
 }
 
 impl Stream {
@@ -181,6 +184,14 @@ impl StreamNet {
         self.streams.remove(&id);
     }
 
+    /// Closes the stream gracefully (a FIN each way): bytes already in
+    /// flight are still delivered, then readers see [`Received::Reset`].
+    pub fn shutdown(&mut self, id: StreamId) {
+        if let Some(s) = self.streams.get_mut(&id) {
+            s.closing = true;
+        }
+    }
+
     /// Bytes written but not yet read in one direction (a window).
     pub fn in_flight(&self, id: StreamId, dir: Dir) -> usize {
         self.streams.get(&id).map_or(0, |s| match dir {
@@ -191,7 +202,7 @@ impl StreamNet {
 
     /// Writes `data` into the stream.
     pub fn send(&mut self, now: Instant, id: StreamId, dir: Dir, data: &[u8]) -> Sent {
-        if !self.streams.contains_key(&id) {
+        if self.streams.get(&id).is_none_or(|s| s.closing) {
             return Sent::Reset;
         }
         if self.config.reset.sample(&mut self.prng) {
@@ -249,7 +260,11 @@ impl StreamNet {
         let Some(stream) = self.streams.get_mut(&id) else {
             return Received::Reset;
         };
+        let closing = stream.closing;
         let pipe = stream.pipe(dir);
+        if closing && pipe.in_flight.is_empty() {
+            return Received::Reset;
+        }
         if pipe.paused_until > now {
             return Received::Stalled(pipe.paused_until);
         }

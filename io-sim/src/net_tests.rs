@@ -69,6 +69,18 @@ fn reset_drops_everything() {
 }
 
 #[test]
+fn shutdown_delivers_in_flight_then_ends() {
+    let mut net = StreamNet::new(1, StreamConfig::perfect());
+    let id = net.connect();
+    net.send(t(0), id, Dir::ToClient, b"-ERR 'x'\r\n");
+    net.shutdown(id);
+    assert_eq!(net.send(t(1), id, Dir::ToClient, b"more"), Sent::Reset);
+    let Received::Data(b, None) = net.recv(t(100_000), id, Dir::ToClient) else { panic!() };
+    assert_eq!(&b[..], b"-ERR 'x'\r\n");
+    assert_eq!(net.recv(t(100_001), id, Dir::ToClient), Received::Reset);
+}
+
+#[test]
 fn nothing_before_latency() {
     let mut net = StreamNet::new(1, StreamConfig::perfect());
     let id = net.connect();
