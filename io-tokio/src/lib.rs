@@ -1,1 +1,22 @@
-//! The tokio adapter. Thin: no protocol logic lives here.
+//! # rnatsd-io-tokio
+//!
+//! The production adapter: it owns sockets, timers, threads and the clock,
+//! and drives the sans-IO [`rnatsd_core::server::Server`] exactly as the
+//! engine's call-order documentation says. It holds no protocol logic: it
+//! moves bytes in and out, re-arms one timer from `poll_timeout`, and turns
+//! [`Event`](rnatsd_core::server::Event)s into socket writes and closes.
+//!
+//! The engine lives behind one mutex. Each connection has a reader task
+//! (read, lock, `handle_read`, unlock) and a writer task (woken by a
+//! `Transmit` event; lock, `poll_transmit` swaps out the whole pending
+//! buffer, unlock, one `write_all`), so socket IO runs in parallel while the
+//! engine's routing is serialized.
+
+mod clock;
+mod conn;
+mod monitor;
+mod runtime;
+
+pub use clock::Clock;
+pub use monitor::render_varz;
+pub use runtime::{start, RunningServer};

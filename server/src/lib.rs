@@ -2,3 +2,5 @@
 
 pub mod config;
 pub mod flags;
+pub mod logging;
+pub mod run;

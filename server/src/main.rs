@@ -1,1 +1,65 @@
-fn main() {}
+//! `rnatsd`: nats-server-compatible command line.
+
+use rnatsd::flags::{self, Command};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = match flags::parse_args(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rnatsd: {e}");
+            eprintln!("{}", flags::USAGE);
+            std::process::exit(1);
+        }
+    };
+    let opts = match cmd {
+        Command::Help => {
+            println!("{}", flags::USAGE);
+            return;
+        }
+        Command::HelpTls => {
+            println!("TLS is not yet supported by rnatsd.");
+            return;
+        }
+        Command::Version => {
+            println!(
+                "rnatsd: v{} (nats-server v{} compatible)",
+                rnatsd_core::server::RNATSD_VERSION,
+                rnatsd_core::server::NATS_COMPAT_VERSION
+            );
+            return;
+        }
+        Command::Signal { command, pid } => {
+            eprintln!(
+                "rnatsd: --signal {}{} is not yet supported (operations issue)",
+                command,
+                pid.map(|p| format!("={p}")).unwrap_or_default()
+            );
+            std::process::exit(1);
+        }
+        Command::CheckConfig(opts) => {
+            println!("rnatsd: configuration file {} is valid", opts.config_file.as_deref().unwrap_or(""));
+            return;
+        }
+        Command::Run(opts) => *opts,
+    };
+    if let Err(e) = rnatsd::logging::init(
+        opts.debug,
+        opts.trace,
+        opts.logtime,
+        opts.logtime_utc,
+        opts.log_file.as_deref(),
+    ) {
+        eprintln!("rnatsd: {e}");
+        std::process::exit(1);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rnatsd: cannot start runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = rt.block_on(rnatsd::run::run(opts));
+    std::process::exit(code);
+}

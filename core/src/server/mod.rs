@@ -1,1 +1,460 @@
-//! STUB: the protocol engine (Server, client connections, routing).
+//! The protocol engine: Go's `Server` plus its client connections, as one
+//! sans-IO state machine.
+//!
+//! # Call order
+//!
+//! The adapter (io-tokio in production, io-sim in tests) owns sockets, time
+//! and threads, and drives a [`Server`] like this:
+//!
+//! 1. [`Server::new`] with the options (the listen port already bound and
+//!    resolved), a seed, and `now`.
+//! 2. For each accepted socket, [`Server::handle_accept`], which returns the
+//!    connection's [`ConnId`] and queues INFO.
+//! 3. For each read, [`Server::handle_read`] with the bytes; when the peer
+//!    goes away, [`Server::handle_disconnect`].
+//! 4. When `now` reaches [`Server::poll_timeout`], [`Server::handle_timeout`].
+//! 5. After any `handle_*` call, drain [`Server::poll_event`]:
+//!    - [`Event::Transmit`]: call [`Server::poll_transmit`] for that
+//!      connection and write the bytes to its socket;
+//!    - [`Event::Close`]: take what `poll_transmit` still gives, write it,
+//!      close the socket, then call [`Server::handle_disconnect`].
+//!
+//! Nothing here blocks, reads a clock or touches the OS. Every call ends
+//! with [`Server::check_invariants`] in debug builds, and the simulator calls
+//! it after every step in all builds.
+
+mod auth;
+mod client;
+mod connect;
+mod deliver;
+mod info;
+mod perms;
+mod process;
+mod subs;
+mod timers;
+mod varz;
+
+use std::collections::{HashMap, VecDeque};
+
+use bytes::BytesMut;
+
+use crate::options::ServerOptions;
+use crate::prng::Prng;
+use crate::protocol::{encode, ParserLimits};
+use crate::sublist::Sublist;
+use crate::time::{Instant, UnixNanos};
+
+pub use client::{CloseReason, ConnState};
+pub use connect::ConnectOptions;
+pub use info::{Info, NATS_COMPAT_VERSION, PROTO_VERSION, RNATSD_VERSION};
+pub use subs::SubRef;
+pub use varz::Varz;
+
+use auth::AuthConfig;
+use client::ClientConn;
+use subs::SubTable;
+use timers::{TimerKind, Timers};
+
+/// A client connection's id: Go's `cid`, unique for the server's lifetime
+/// and sent to the client as INFO `client_id`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// The peer address of an accepted connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteAddr {
+    pub ip: String,
+    pub port: u16,
+}
+
+/// What the engine asks of the adapter.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The connection has bytes to send: call [`Server::poll_transmit`].
+    Transmit(ConnId),
+    /// The server closed the connection: send what `poll_transmit` still
+    /// gives, close the socket, then call [`Server::handle_disconnect`].
+    Close(ConnId),
+}
+
+/// Counters the monitoring endpoints report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub in_msgs: u64,
+    pub out_msgs: u64,
+    pub in_bytes: u64,
+    pub out_bytes: u64,
+    pub slow_consumers: u64,
+    pub total_connections: u64,
+    pub stale_connections: u64,
+}
+
+/// Test-only planted bugs that the simulator must be able to find.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Canary {
+    pub skip_last_psub: bool,
+}
+
+pub struct Server {
+    opts: ServerOptions,
+    info: Info,
+    auth: AuthConfig,
+    limits: ParserLimits,
+    prng: Prng,
+    conns: HashMap<ConnId, ClientConn>,
+    subs: SubTable,
+    sublist: Sublist<SubRef>,
+    events: VecDeque<Event>,
+    timers: Timers,
+    next_cid: u64,
+    stats: Stats,
+    started: Instant,
+    started_realtime: UnixNanos,
+    canary: Canary,
+    shutting_down: bool,
+}
+
+impl Server {
+    /// Builds the engine. `opts.port` must be the port actually listened on.
+    /// Errors name the offending option, as Go's `validateOptions` does.
+    pub fn new(opts: ServerOptions, seed: u64, now: Instant, realtime: UnixNanos) -> Result<Server, String> {
+        validate_options(&opts)?;
+        let mut prng = Prng::from_seed(seed);
+        let server_id = generate_server_id(&mut prng);
+        let server_name = if opts.server_name.is_empty() { server_id.clone() } else { opts.server_name.clone() };
+        let auth = AuthConfig::from_options(&opts);
+        let info = Info {
+            server_id,
+            server_name,
+            version: NATS_COMPAT_VERSION.to_string(),
+            proto: PROTO_VERSION,
+            go: format!("rnatsd {RNATSD_VERSION}"),
+            host: opts.host.clone(),
+            port: u16::try_from(opts.port).unwrap_or(0),
+            headers: !opts.no_header_support,
+            auth_required: auth.required(),
+            tls_required: false,
+            max_payload: opts.max_payload,
+            jetstream: opts.jetstream.enabled,
+            client_id: 0,
+            client_ip: String::new(),
+            nonce: String::new(),
+            ldm: false,
+        };
+        let limits = ParserLimits {
+            max_control_line: usize::try_from(opts.max_control_line).unwrap_or(4096),
+            max_payload: usize::try_from(opts.max_payload).unwrap_or(0),
+        };
+        Ok(Server {
+            opts,
+            info,
+            auth,
+            limits,
+            prng,
+            conns: HashMap::new(),
+            subs: SubTable::default(),
+            sublist: Sublist::new(),
+            events: VecDeque::new(),
+            timers: Timers::default(),
+            next_cid: 1,
+            stats: Stats::default(),
+            started: now,
+            started_realtime: realtime,
+            canary: Canary::default(),
+            shutting_down: false,
+        })
+    }
+
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
+
+    pub fn options(&self) -> &ServerOptions {
+        &self.opts
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Number of open (not closing) client connections.
+    pub fn num_connections(&self) -> usize {
+        self.conns.values().filter(|c| !c.is_closing()).count()
+    }
+
+    pub fn num_subscriptions(&self) -> usize {
+        self.subs.len()
+    }
+
+    /// Switches on the planted bug the simulator's canary test must find.
+    /// Never call this outside tests.
+    pub fn enable_canary_bug(&mut self) {
+        self.canary.skip_last_psub = true;
+    }
+
+    /// A new client connection. Queues INFO; enforces `max_connections`
+    /// after INFO, as Go does.
+    pub fn handle_accept(&mut self, now: Instant, remote: RemoteAddr) -> ConnId {
+        let id = ConnId(self.next_cid);
+        self.next_cid += 1;
+        self.stats.total_connections += 1;
+        let open = self.num_connections();
+        let mut conn = ClientConn::new(id, remote.ip, remote.port, now, self.limits);
+        let mut info = self.info.clone();
+        info.client_id = id.0;
+        info.client_ip = conn.ip.clone();
+        conn.outbound.extend_from_slice(&info.to_proto());
+        tracing::debug!("{} - Client connection created", conn.log_prefix());
+        self.conns.insert(id, conn);
+        self.want_transmit(id);
+        if self.shutting_down {
+            self.close_conn(id, CloseReason::ServerShutdown, true);
+            return id;
+        }
+        if self.opts.max_conn > 0 && open >= self.opts.max_conn as usize {
+            self.send_err(id, "maximum connections exceeded");
+            self.close_conn(id, CloseReason::MaxConnectionsExceeded, true);
+            return id;
+        }
+        if self.auth.required() {
+            let deadline = now + self.opts.auth_timeout;
+            self.set_timer(id, TimerKind::Auth, deadline);
+        } else if let Some(c) = self.conns.get_mut(&id) {
+            c.state = ConnState::Connected;
+        }
+        let first_ping = self.first_ping_deadline(now);
+        self.set_timer(id, TimerKind::Ping, first_ping);
+        self.debug_check();
+        id
+    }
+
+    /// Bytes from a connection's socket.
+    pub fn handle_read(&mut self, now: Instant, id: ConnId, data: &[u8]) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.is_closing() {
+            return;
+        }
+        conn.last_in = now;
+        conn.last_activity = now;
+        conn.read_buf.extend_from_slice(data);
+        self.process_input(now, id);
+        self.debug_check();
+    }
+
+    /// The connection's socket is gone (EOF, reset, or closed by the adapter
+    /// after an [`Event::Close`]). Frees everything the connection held.
+    pub fn handle_disconnect(&mut self, _now: Instant, id: ConnId) {
+        if let Some(c) = self.conns.get(&id) {
+            if !c.is_closing() {
+                self.close_conn(id, CloseReason::ClientClosed, false);
+            }
+        }
+        if let Some(c) = self.conns.remove(&id) {
+            let reason = c.close_reason.map(CloseReason::as_str).unwrap_or("Client Closed");
+            tracing::debug!("{} - Client connection closed: {}", c.log_prefix(), reason);
+        }
+        self.debug_check();
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((id, kind)) = self.timers.pop_due(now) {
+            let Some(c) = self.conns.get(&id) else { continue };
+            if c.is_closing() {
+                continue;
+            }
+            let current = match kind {
+                TimerKind::Ping => c.ping_deadline,
+                TimerKind::Auth => c.auth_deadline,
+            };
+            // Timers are invalidated lazily: only the conn's current deadline counts.
+            match current {
+                Some(d) if d <= now => {}
+                _ => continue,
+            }
+            match kind {
+                TimerKind::Ping => self.on_ping_timer(now, id),
+                TimerKind::Auth => self.on_auth_timer(id),
+            }
+        }
+        self.debug_check();
+    }
+
+    /// The earliest instant at which [`Server::handle_timeout`] has work.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Moves all bytes pending for `id` into `out` (which should be empty:
+    /// its allocation is reused for the next round). Returns how many bytes
+    /// were moved.
+    pub fn poll_transmit(&mut self, id: ConnId, out: &mut BytesMut) -> usize {
+        let Some(c) = self.conns.get_mut(&id) else { return 0 };
+        c.transmit_pending = false;
+        if c.outbound.is_empty() {
+            return 0;
+        }
+        if out.is_empty() {
+            std::mem::swap(out, &mut c.outbound);
+        } else {
+            out.extend_from_slice(&c.outbound);
+            c.outbound.clear();
+        }
+        out.len()
+    }
+
+    /// The adapter could not write to the connection within
+    /// `write_deadline`: Go's slow consumer by write deadline. The pending
+    /// output is dropped and the connection closed.
+    pub fn handle_write_stalled(&mut self, _now: Instant, id: ConnId) {
+        if let Some(c) = self.conns.get(&id) {
+            if c.is_closing() {
+                return;
+            }
+            tracing::info!(
+                "{} - Slow Consumer Detected: WriteDeadline of {:?} exceeded",
+                c.log_prefix(),
+                self.opts.write_deadline
+            );
+            self.stats.slow_consumers += 1;
+        }
+        self.close_conn(id, CloseReason::SlowConsumerWriteDeadline, false);
+        self.debug_check();
+    }
+
+    /// Lame duck and shutdown: closes every connection (flushing) and
+    /// refuses new ones.
+    pub fn handle_shutdown(&mut self, _now: Instant) {
+        self.shutting_down = true;
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        for id in ids {
+            self.close_conn(id, CloseReason::ServerShutdown, true);
+        }
+        self.debug_check();
+    }
+
+    /// Monitoring snapshot, with Go's `/varz` field names for what exists.
+    pub fn varz(&self, now: Instant, realtime: UnixNanos) -> Varz {
+        varz::build(self, now, realtime)
+    }
+
+    /// Asserts the engine's internal consistency. Panics on violation: a
+    /// failure here is a bug in rnatsd, never the outside world's doing.
+    pub fn check_invariants(&self) {
+        assert_eq!(self.sublist.count(), self.subs.len(), "sublist and sub table disagree");
+        let mut sids = 0;
+        for (id, c) in &self.conns {
+            assert_eq!(*id, c.id);
+            for (sid, r) in &c.subs {
+                let s = self.subs.get(*r).expect("conn's sid maps to a live sub");
+                assert_eq!(s.conn, *id, "sub belongs to its conn");
+                assert_eq!(&s.sid, sid);
+                if let Some(max) = s.max {
+                    assert!(s.delivered < max, "a sub that reached its max was not removed");
+                }
+            }
+            sids += c.subs.len();
+            if c.is_closing() {
+                assert!(c.subs.is_empty(), "closing conn keeps no subs");
+            }
+            if !c.outbound.is_empty() && !c.is_closing() {
+                assert!(c.transmit_pending, "pending output without a Transmit event");
+            }
+            assert!(c.pings_out >= 0);
+        }
+        assert_eq!(sids, self.subs.len(), "every sub is owned by exactly one conn");
+        for (_, s) in self.subs.iter() {
+            assert!(self.conns.contains_key(&s.conn), "sub of a vanished conn");
+        }
+    }
+
+    fn debug_check(&self) {
+        if cfg!(debug_assertions) && self.conns.len() < 64 {
+            self.check_invariants();
+        }
+    }
+
+    fn want_transmit(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.get_mut(&id) {
+            if !c.transmit_pending && !c.outbound.is_empty() {
+                c.transmit_pending = true;
+                self.events.push_back(Event::Transmit(id));
+            }
+        }
+    }
+
+    /// Queues `-ERR '<text>'` for the connection.
+    fn send_err(&mut self, id: ConnId, text: &str) {
+        if let Some(c) = self.conns.get_mut(&id) {
+            if c.is_closing() {
+                return;
+            }
+            tracing::debug!("{} - Sending -ERR '{}'", c.log_prefix(), text);
+            encode::write_err(&mut c.outbound, text);
+        }
+        self.want_transmit(id);
+    }
+
+    /// Closes a connection from the server side. Its subscriptions go at
+    /// once; with `flush` its pending output is still delivered, otherwise
+    /// (slow consumer) it is dropped, as Go puts nothing more on the wire.
+    fn close_conn(&mut self, id: ConnId, reason: CloseReason, flush: bool) {
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        if c.is_closing() {
+            return;
+        }
+        c.state = ConnState::Closing;
+        c.close_reason = Some(reason);
+        c.ping_deadline = None;
+        c.auth_deadline = None;
+        if !flush {
+            c.outbound.clear();
+        }
+        let subs: Vec<_> = c.subs.drain().map(|(_, r)| r).collect();
+        for r in subs {
+            if let Some(s) = self.subs.remove(r) {
+                let _ = self.sublist.remove(&s.subject, s.queue.as_deref(), r);
+            }
+        }
+        self.events.push_back(Event::Close(id));
+    }
+
+    fn set_timer(&mut self, id: ConnId, kind: TimerKind, at: Instant) {
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        match kind {
+            TimerKind::Ping => c.ping_deadline = Some(at),
+            TimerKind::Auth => c.auth_deadline = Some(at),
+        }
+        self.timers.schedule(at, id, kind);
+    }
+}
+
+/// Go's `validateOptions` checks that apply to what we support.
+fn validate_options(opts: &ServerOptions) -> Result<(), String> {
+    if opts.max_payload > 0 && opts.max_pending > 0 && opts.max_payload as i64 > opts.max_pending {
+        return Err(format!(
+            "max_payload ({}) cannot be higher than max_pending ({})",
+            opts.max_payload, opts.max_pending
+        ));
+    }
+    if opts.port < -1 || opts.port > 65535 {
+        return Err(format!("invalid port {}", opts.port));
+    }
+    Ok(())
+}
+
+/// A server id shaped like Go's (an NKEY server public key: 56 characters
+/// of base32, starting with `N`), drawn from the seeded PRNG.
+fn generate_server_id(prng: &mut Prng) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut id = String::with_capacity(56);
+    id.push('N');
+    for _ in 0..55 {
+        id.push(ALPHABET[prng.below(32) as usize] as char);
+    }
+    id
+}

@@ -1,0 +1,145 @@
+//! One client connection's state inside the engine (Go's `client`).
+//!
+//! The connection owns its read buffer and parser, its outbound buffer, its
+//! subscriptions by sid, and its PING and auth timers. Routing between
+//! connections lives in [`super::Server`].
+
+use std::collections::HashMap;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::protocol::{Parser, ParserLimits};
+use crate::time::Instant;
+
+use super::connect::ConnectOptions;
+use super::perms::ClientPermissions;
+use super::subs::SubRef;
+use super::ConnId;
+
+/// Where a connection is in its life.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// INFO sent; waiting for CONNECT (required only when auth is on).
+    ExpectConnect,
+    /// CONNECT processed (or not required); routing messages.
+    Connected,
+    /// Closed by the server: no more input is processed, no more output is
+    /// queued; the adapter drains what is left and then reports the close.
+    Closing,
+}
+
+/// Why a connection closed (Go's `ClosedState`), for logs and monitoring.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    ClientClosed,
+    AuthenticationTimeout,
+    AuthenticationViolation,
+    SlowConsumerPendingBytes,
+    SlowConsumerWriteDeadline,
+    ParseError,
+    ProtocolViolation,
+    MaxPayloadExceeded,
+    MaxControlLineExceeded,
+    MaxConnectionsExceeded,
+    StaleConnection,
+    ServerShutdown,
+    BadClientProtocolVersion,
+    NoRespondersRequiresHeaders,
+}
+
+impl CloseReason {
+    /// The wording Go uses in "Client connection closed: <reason>".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::ClientClosed => "Client Closed",
+            CloseReason::AuthenticationTimeout => "Authentication Timeout",
+            CloseReason::AuthenticationViolation => "Authentication Failure",
+            CloseReason::SlowConsumerPendingBytes => "Slow Consumer (Pending Bytes)",
+            CloseReason::SlowConsumerWriteDeadline => "Slow Consumer (Write Deadline)",
+            CloseReason::ParseError => "Parse Error",
+            CloseReason::ProtocolViolation => "Protocol Violation",
+            CloseReason::MaxPayloadExceeded => "Maximum Message Payload Exceeded",
+            CloseReason::MaxControlLineExceeded => "Maximum Control Line Exceeded",
+            CloseReason::MaxConnectionsExceeded => "Maximum Connections Exceeded",
+            CloseReason::StaleConnection => "Stale Connection",
+            CloseReason::ServerShutdown => "Server Shutdown",
+            CloseReason::BadClientProtocolVersion => "Bad Client Protocol Version",
+            CloseReason::NoRespondersRequiresHeaders => "No Responders Requires Headers",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ClientConn {
+    pub id: ConnId,
+    pub ip: String,
+    pub port: u16,
+    pub state: ConnState,
+    pub close_reason: Option<CloseReason>,
+    pub opts: ConnectOptions,
+    pub connect_received: bool,
+    pub user: Option<String>,
+    pub perms: Option<ClientPermissions>,
+    pub parser: Parser,
+    pub read_buf: BytesMut,
+    /// Bytes queued for the socket, not yet taken by the adapter.
+    pub outbound: BytesMut,
+    /// A `Transmit` event is queued and not yet answered by `poll_transmit`.
+    pub transmit_pending: bool,
+    /// Subscriptions by sid.
+    pub subs: HashMap<Bytes, SubRef>,
+    pub created: Instant,
+    pub last_activity: Instant,
+    /// Last time this connection sent us anything (Go's `lastIn`).
+    pub last_in: Instant,
+    pub pings_out: i32,
+    /// A PONG for one of our PINGs has come back (RTT measured).
+    pub rtt_measured: bool,
+    pub ping_deadline: Option<Instant>,
+    pub auth_deadline: Option<Instant>,
+    pub in_msgs: u64,
+    pub in_bytes: u64,
+    pub out_msgs: u64,
+    pub out_bytes: u64,
+}
+
+impl ClientConn {
+    pub fn new(id: ConnId, ip: String, port: u16, now: Instant, limits: ParserLimits) -> ClientConn {
+        ClientConn {
+            id,
+            ip,
+            port,
+            state: ConnState::ExpectConnect,
+            close_reason: None,
+            opts: ConnectOptions::default(),
+            connect_received: false,
+            user: None,
+            perms: None,
+            parser: Parser::new(limits),
+            read_buf: BytesMut::with_capacity(4096),
+            outbound: BytesMut::with_capacity(4096),
+            transmit_pending: false,
+            subs: HashMap::new(),
+            created: now,
+            last_activity: now,
+            last_in: now,
+            pings_out: 0,
+            rtt_measured: false,
+            ping_deadline: None,
+            auth_deadline: None,
+            in_msgs: 0,
+            in_bytes: 0,
+            out_msgs: 0,
+            out_bytes: 0,
+        }
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.state == ConnState::Closing
+    }
+
+    /// The `"<ip>:<port> - cid:<n>"` prefix of Go's client log lines.
+    pub fn log_prefix(&self) -> String {
+        format!("{}:{} - cid:{}", self.ip, self.port, self.id.0)
+    }
+}

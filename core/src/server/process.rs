@@ -1,0 +1,312 @@
+//! Processing of decoded client operations (Go's `processConnect`,
+//! `processPub`, `processSub`, `processUnsub`, `processPing`, ...), and the
+//! PING and auth timers.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::protocol::{encode, Op, ParseError};
+use crate::subject;
+use crate::time::Instant;
+
+use super::client::{CloseReason, ConnState};
+use super::connect::{CLIENT_PROTO_INFO, CLIENT_PROTO_ZERO};
+use super::perms::ClientPermissions;
+use super::subs::Subscription;
+use super::timers::TimerKind;
+use super::{ConnId, Server};
+
+impl Server {
+    /// Decodes and processes every complete op in the connection's buffer.
+    pub(super) fn process_input(&mut self, now: Instant, id: ConnId) {
+        loop {
+            let Some(c) = self.conns.get_mut(&id) else { return };
+            if c.is_closing() {
+                return;
+            }
+            let op = match c.parser.parse(&mut c.read_buf) {
+                Ok(Some(op)) => op,
+                Ok(None) => return,
+                Err(e) => {
+                    self.on_parse_error(id, e);
+                    return;
+                }
+            };
+            self.process_op(now, id, op);
+        }
+    }
+
+    fn on_parse_error(&mut self, id: ConnId, e: ParseError) {
+        let reason = match e {
+            ParseError::MaxPayload { .. } => CloseReason::MaxPayloadExceeded,
+            ParseError::MaxControlLine { .. } => CloseReason::MaxControlLineExceeded,
+            _ => CloseReason::ParseError,
+        };
+        if let Some(c) = self.conns.get(&id) {
+            tracing::error!("{} - Client parser ERROR, state={:?}: {}", c.log_prefix(), c.state, e.err_text());
+        }
+        if let Some(text) = e.client_err_text() {
+            self.send_err(id, &text);
+        }
+        self.close_conn(id, reason, true);
+    }
+
+    fn process_op(&mut self, now: Instant, id: ConnId, op: Op) {
+        if tracing::enabled!(tracing::Level::TRACE) {
+            if let Some(c) = self.conns.get(&id) {
+                tracing::trace!("{} - <<- [{}]", c.log_prefix(), op.verb());
+            }
+        }
+        // Before CONNECT, with auth on, only CONNECT (and PING) are allowed.
+        let awaiting_auth = {
+            let Some(c) = self.conns.get(&id) else { return };
+            self.auth.required() && !c.connect_received
+        };
+        if awaiting_auth && !matches!(op, Op::Connect(_) | Op::Ping | Op::Pong) {
+            self.auth_violation(id, "operation before CONNECT");
+            return;
+        }
+        match op {
+            Op::Connect(json) => self.process_connect(now, id, &json),
+            Op::Pub { subject, reply, payload } => {
+                self.process_pub(id, subject, reply, None, payload);
+            }
+            Op::Hpub { subject, reply, header_len, message } => {
+                if !self.conns.get(&id).is_some_and(|c| c.opts.headers) {
+                    // Go closes a client that sends HPUB without declaring
+                    // header support, with no error on the wire.
+                    self.close_conn(id, CloseReason::ProtocolViolation, true);
+                    return;
+                }
+                self.process_pub(id, subject, reply, Some(header_len), message);
+            }
+            Op::Sub { subject, queue, sid } => self.process_sub(id, subject, queue, sid),
+            Op::Unsub { sid, max } => self.process_unsub(id, sid, max),
+            Op::Ping => {
+                if let Some(c) = self.conns.get_mut(&id) {
+                    c.outbound.extend_from_slice(encode::PONG);
+                }
+                self.want_transmit(id);
+            }
+            Op::Pong => {
+                if let Some(c) = self.conns.get_mut(&id) {
+                    c.pings_out = 0;
+                    c.rtt_measured = true;
+                }
+            }
+            // INFO and +OK from a client are ignored, as Go ignores them.
+            Op::Info(_) | Op::Ok => {}
+            Op::Err(text) => {
+                if let Some(c) = self.conns.get(&id) {
+                    tracing::error!("{} - Received -ERR from client: {}", c.log_prefix(), String::from_utf8_lossy(&text));
+                }
+                self.close_conn(id, CloseReason::ParseError, true);
+            }
+            // A client never sends MSG/HMSG: Go's client parser rejects them.
+            Op::Msg { .. } | Op::Hmsg { .. } => {
+                self.send_err(id, "Unknown Protocol Operation");
+                self.close_conn(id, CloseReason::ParseError, true);
+            }
+        }
+    }
+
+    fn send_ok_if_verbose(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.get_mut(&id) {
+            if c.opts.verbose && !c.is_closing() {
+                c.outbound.extend_from_slice(encode::OK);
+                self.want_transmit(id);
+            }
+        }
+    }
+
+    fn auth_violation(&mut self, id: ConnId, why: &str) {
+        if let Some(c) = self.conns.get(&id) {
+            tracing::error!("{} - authentication error: {}", c.log_prefix(), why);
+        }
+        self.send_err(id, "Authorization Violation");
+        self.close_conn(id, CloseReason::AuthenticationViolation, true);
+    }
+
+    fn process_connect(&mut self, _now: Instant, id: ConnId, json: &Bytes) {
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        if let Err(e) = c.opts.apply(json) {
+            tracing::error!("{} - Client parser ERROR, bad CONNECT: {}", c.log_prefix(), e);
+            self.close_conn(id, CloseReason::ParseError, true);
+            return;
+        }
+        let proto = c.opts.protocol;
+        let (headers, no_responders) = (c.opts.headers, c.opts.no_responders);
+        if !(CLIENT_PROTO_ZERO..=CLIENT_PROTO_INFO).contains(&proto) {
+            self.send_err(id, "invalid client protocol");
+            self.close_conn(id, CloseReason::BadClientProtocolVersion, true);
+            return;
+        }
+        if no_responders && !headers {
+            self.send_err(id, "no responders requires headers support");
+            self.close_conn(id, CloseReason::NoRespondersRequiresHeaders, true);
+            return;
+        }
+        let first_connect = !c.connect_received;
+        if first_connect && self.auth.required() {
+            match self.auth.check(&c.opts) {
+                Ok(who) => {
+                    c.user = who.user;
+                    c.perms = who.permissions.as_ref().map(ClientPermissions::new);
+                }
+                Err(why) => {
+                    self.auth_violation(id, why);
+                    return;
+                }
+            }
+        }
+        c.connect_received = true;
+        c.auth_deadline = None;
+        c.state = ConnState::Connected;
+        self.send_ok_if_verbose(id);
+    }
+
+    fn process_pub(
+        &mut self,
+        id: ConnId,
+        subject: Bytes,
+        reply: Option<Bytes>,
+        header_len: Option<usize>,
+        message: Bytes,
+    ) {
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        c.in_msgs += 1;
+        c.in_bytes += message.len() as u64;
+        self.stats.in_msgs += 1;
+        self.stats.in_bytes += message.len() as u64;
+        let pedantic = c.opts.pedantic;
+        if let Some(perms) = &mut c.perms {
+            if !perms.can_publish(&subject) {
+                let text = format!("Permissions Violation for Publish to \"{}\"", String::from_utf8_lossy(&subject));
+                tracing::error!("{} - Publish Violation - User \"{}\", Subject \"{}\"", c.log_prefix(),
+                    c.user.as_deref().unwrap_or(""), String::from_utf8_lossy(&subject));
+                self.send_err(id, &text);
+                return;
+            }
+        }
+        if pedantic && !subject::is_valid_literal_subject(&subject) {
+            // Go reports the error and still processes the message.
+            self.send_err(id, "Invalid Publish Subject");
+        }
+        self.send_ok_if_verbose(id);
+        self.deliver(id, &subject, reply.as_ref(), header_len, &message);
+    }
+
+    fn process_sub(&mut self, id: ConnId, subject: Bytes, queue: Option<Bytes>, sid: Bytes) {
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        if let Some(perms) = &mut c.perms {
+            if !perms.can_subscribe(&subject) {
+                let mut text = format!("Permissions Violation for Subscription to \"{}\"", String::from_utf8_lossy(&subject));
+                if let Some(q) = &queue {
+                    text.push_str(&format!(" using queue \"{}\"", String::from_utf8_lossy(q)));
+                }
+                tracing::error!("{} - Subscription Violation - User \"{}\", Subject \"{}\"", c.log_prefix(),
+                    c.user.as_deref().unwrap_or(""), String::from_utf8_lossy(&subject));
+                self.send_err(id, &text);
+                return;
+            }
+        }
+        if !subject::is_valid_subject(&subject) || queue.as_ref().is_some_and(|q| !subject::is_valid_queue_name(q)) {
+            self.send_err(id, "Invalid Subject");
+            return;
+        }
+        if self.opts.max_subs > 0 && c.subs.len() >= self.opts.max_subs as usize {
+            tracing::error!("{} - maximum subscriptions exceeded", c.log_prefix());
+            self.send_err(id, "maximum subscriptions exceeded");
+            return;
+        }
+        // Re-using a sid keeps the original subscription, as Go does.
+        if !c.subs.contains_key(&sid) {
+            let r = self.subs.insert(Subscription {
+                conn: id,
+                subject: subject.clone(),
+                queue: queue.clone(),
+                sid: sid.clone(),
+                max: None,
+                delivered: 0,
+            });
+            if self.sublist.insert(&subject, queue.as_deref(), r).is_err() {
+                self.subs.remove(r);
+                self.send_err(id, "Invalid Subject");
+                return;
+            }
+            c.subs.insert(sid, r);
+        }
+        self.send_ok_if_verbose(id);
+    }
+
+    fn process_unsub(&mut self, id: ConnId, sid: Bytes, max: Option<u64>) {
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        if let Some(&r) = c.subs.get(&sid) {
+            let done = match (max, self.subs.get_mut(r)) {
+                (Some(m), Some(s)) if m > s.delivered => {
+                    s.max = Some(m);
+                    false
+                }
+                _ => true,
+            };
+            if done {
+                self.remove_sub(id, &sid);
+            }
+        }
+        self.send_ok_if_verbose(id);
+    }
+
+    /// Removes one subscription of `id` by sid.
+    pub(super) fn remove_sub(&mut self, id: ConnId, sid: &[u8]) {
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        let Some(r) = c.subs.remove(sid) else { return };
+        if let Some(s) = self.subs.remove(r) {
+            let _ = self.sublist.remove(&s.subject, s.queue.as_deref(), r);
+        }
+    }
+
+    /// Go's `setFirstPingTimer`: the first PING comes early (at most 2 s,
+    /// with up to 20% jitter) so RTT is measured soon after connecting.
+    pub(super) fn first_ping_deadline(&mut self, now: Instant) -> Instant {
+        let mut d = self.opts.ping_interval.min(Duration::from_secs(2));
+        let jitter_ms = (d.as_millis() as u64) / 5;
+        if jitter_ms > 0 {
+            d += Duration::from_millis(self.prng.below(jitter_ms));
+        }
+        now + d
+    }
+
+    /// Go's `processPingTimer`: skip the PING if the client was recently
+    /// active (after RTT is known), cut the connection when too many PINGs
+    /// went unanswered, otherwise send one.
+    pub(super) fn on_ping_timer(&mut self, now: Instant, id: ConnId) {
+        let interval = self.opts.ping_interval;
+        let max_out = self.opts.max_pings_out;
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        let recently_active = now.saturating_duration_since(c.last_in) < interval;
+        if !(recently_active && c.rtt_measured) {
+            if c.pings_out + 1 > max_out {
+                tracing::debug!("{} - Stale Client Connection - Closing", c.log_prefix());
+                self.stats.stale_connections += 1;
+                self.send_err(id, "Stale Connection");
+                self.close_conn(id, CloseReason::StaleConnection, true);
+                return;
+            }
+            c.pings_out += 1;
+            c.outbound.extend_from_slice(encode::PING);
+            self.want_transmit(id);
+        }
+        self.set_timer(id, TimerKind::Ping, now + interval);
+    }
+
+    pub(super) fn on_auth_timer(&mut self, id: ConnId) {
+        let Some(c) = self.conns.get(&id) else { return };
+        if c.connect_received {
+            return;
+        }
+        tracing::error!("{} - Authentication Timeout", c.log_prefix());
+        self.send_err(id, "Authentication Timeout");
+        self.close_conn(id, CloseReason::AuthenticationTimeout, true);
+    }
+}

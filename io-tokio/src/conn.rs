@@ -1,0 +1,100 @@
+//! One client connection's reader and writer tasks.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use rnatsd_core::server::ConnId;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+use crate::runtime::Shared;
+
+/// Read size per syscall.
+const READ_BUF_SIZE: usize = 64 * 1024;
+
+pub(crate) struct ConnHandle {
+    /// Wakes the writer: output is pending, or the connection is closing.
+    pub wake: Notify,
+    closing: AtomicBool,
+}
+
+impl ConnHandle {
+    pub fn new() -> ConnHandle {
+        ConnHandle { wake: Notify::new(), closing: AtomicBool::new(false) }
+    }
+
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+}
+
+pub(crate) fn spawn(stream: TcpStream, id: ConnId, handle: Arc<ConnHandle>, shared: Arc<Shared>) {
+    let (mut rd, mut wr) = stream.into_split();
+    let reader_shared = shared.clone();
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0u8; READ_BUF_SIZE];
+        loop {
+            let n = match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let mut inner = reader_shared.lock();
+            let now = reader_shared.clock.now();
+            inner.server.handle_read(now, id, &buf[..n]);
+            inner.dispatch(&reader_shared);
+        }
+        // The peer went away: tell the engine, which closes the connection;
+        // the writer then finishes and reports the disconnect.
+        let mut inner = reader_shared.lock();
+        let now = reader_shared.clock.now();
+        inner.server.handle_disconnect(now, id);
+        if let Some(h) = inner.handles.get(&id) {
+            h.close();
+        }
+        inner.dispatch(&reader_shared);
+    });
+    let reader_abort = reader.abort_handle();
+    tokio::spawn(async move {
+        let mut out = BytesMut::with_capacity(READ_BUF_SIZE);
+        let write_deadline = shared.lock().server.options().write_deadline;
+        loop {
+            let n = {
+                let mut inner = shared.lock();
+                inner.server.poll_transmit(id, &mut out)
+            };
+            if n > 0 {
+                let res = tokio::time::timeout(write_deadline, wr.write_all(&out)).await;
+                out.clear();
+                match res {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(_)) => break,
+                    Err(_) => {
+                        let mut inner = shared.lock();
+                        let now = shared.clock.now();
+                        inner.server.handle_write_stalled(now, id);
+                        inner.dispatch(&shared);
+                        break;
+                    }
+                }
+            }
+            if handle.is_closing() {
+                break;
+            }
+            handle.wake.notified().await;
+        }
+        let _ = wr.shutdown().await;
+        reader_abort.abort();
+        let mut inner = shared.lock();
+        let now = shared.clock.now();
+        inner.server.handle_disconnect(now, id);
+        inner.handles.remove(&id);
+        inner.dispatch(&shared);
+    });
+}

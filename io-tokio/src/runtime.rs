@@ -1,0 +1,198 @@
+//! Starting and stopping a server: bind, build the engine, spawn the accept
+//! loop, the timer task and (with `http_port`) the monitoring listener.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rnatsd_core::options::ServerOptions;
+use rnatsd_core::server::{ConnId, Event, RemoteAddr, Server};
+use rnatsd_core::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::conn::{self, ConnHandle};
+use crate::monitor;
+
+/// Everything the tasks share.
+pub(crate) struct Shared {
+    pub inner: Mutex<Inner>,
+    pub clock: Clock,
+    pub timer_wake: Notify,
+    pub shutdown: Notify,
+}
+
+pub(crate) struct Inner {
+    pub server: Server,
+    pub handles: HashMap<ConnId, Arc<ConnHandle>>,
+    /// The deadline the timer task sleeps towards.
+    pub armed: Option<Instant>,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock means a panic in the engine: a bug. Keep serving
+        // the other connections rather than cascading the panic.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Inner {
+    /// Drains the engine's events into the connection handles, and wakes
+    /// the timer task if the engine now wants an earlier deadline.
+    pub fn dispatch(&mut self, shared: &Shared) {
+        while let Some(ev) = self.server.poll_event() {
+            match ev {
+                Event::Transmit(id) => {
+                    if let Some(h) = self.handles.get(&id) {
+                        h.wake.notify_one();
+                    }
+                }
+                Event::Close(id) => {
+                    if let Some(h) = self.handles.get(&id) {
+                        h.close();
+                    }
+                }
+            }
+        }
+        let next = self.server.poll_timeout();
+        if let Some(n) = next {
+            if self.armed.is_none_or(|a| n < a) {
+                self.armed = Some(n);
+                shared.timer_wake.notify_one();
+            }
+        }
+    }
+}
+
+/// A running server.
+pub struct RunningServer {
+    pub client_addr: SocketAddr,
+    pub http_addr: Option<SocketAddr>,
+    shared: Arc<Shared>,
+}
+
+impl RunningServer {
+    /// Closes every connection (flushing what is queued) and stops
+    /// accepting. Returns once connections are gone or after `grace`.
+    pub async fn shutdown(&self, grace: Duration) {
+        {
+            let mut inner = self.shared.lock();
+            let now = self.shared.clock.now();
+            inner.server.handle_shutdown(now);
+            inner.dispatch(&self.shared);
+        }
+        self.shared.shutdown.notify_waiters();
+        let deadline = tokio::time::Instant::now() + grace;
+        while tokio::time::Instant::now() < deadline {
+            if self.shared.lock().handles.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The `/varz` JSON, as the monitoring endpoint serves it.
+    pub fn varz_json(&self) -> String {
+        monitor::varz_json(&self.shared)
+    }
+
+    pub fn num_connections(&self) -> usize {
+        self.shared.lock().server.num_connections()
+    }
+}
+
+/// Binds the client (and monitoring) listeners and starts serving.
+/// `opts.port` of -1 (or 0) picks a free port, as Go's RANDOM_PORT does.
+pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, String> {
+    let port = if opts.port <= 0 { 0 } else { opts.port as u16 };
+    let listener = TcpListener::bind((opts.host.as_str(), port))
+        .await
+        .map_err(|e| format!("Error listening on port: {}:{}, \"{}\"", opts.host, opts.port, e))?;
+    let client_addr = listener.local_addr().map_err(|e| e.to_string())?;
+    opts.port = i32::from(client_addr.port());
+
+    let http_listener = if opts.http_port != 0 {
+        let hp = if opts.http_port < 0 { 0 } else { opts.http_port as u16 };
+        let l = TcpListener::bind((opts.http_host.as_str(), hp))
+            .await
+            .map_err(|e| format!("Can't listen to the monitor port: listen tcp {}:{}: {}", opts.http_host, hp, e))?;
+        opts.http_port = i32::from(l.local_addr().map_err(|e| e.to_string())?.port());
+        Some(l)
+    } else {
+        None
+    };
+    let http_addr = http_listener.as_ref().and_then(|l| l.local_addr().ok());
+
+    let clock = Clock::new();
+    let server = Server::new(opts, seed, clock.now(), clock.realtime())?;
+    let shared = Arc::new(Shared {
+        inner: Mutex::new(Inner { server, handles: HashMap::new(), armed: None }),
+        clock,
+        timer_wake: Notify::new(),
+        shutdown: Notify::new(),
+    });
+    tokio::spawn(accept_loop(listener, shared.clone()));
+    tokio::spawn(timer_loop(shared.clone()));
+    if let Some(l) = http_listener {
+        tokio::spawn(monitor::serve(l, shared.clone()));
+    }
+    Ok(RunningServer { client_addr, http_addr, shared })
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = shared.shutdown.notified() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off briefly, as Go does.
+                tracing::error!("Temporary Client Accept Error({}), sleeping 10ms", e);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let handle = Arc::new(ConnHandle::new());
+        let id = {
+            let mut inner = shared.lock();
+            let now = shared.clock.now();
+            let id = inner
+                .server
+                .handle_accept(now, RemoteAddr { ip: peer.ip().to_string(), port: peer.port() });
+            inner.handles.insert(id, handle.clone());
+            inner.dispatch(&shared);
+            id
+        };
+        conn::spawn(stream, id, handle, shared.clone());
+    }
+}
+
+async fn timer_loop(shared: Arc<Shared>) {
+    loop {
+        let next = shared.lock().armed;
+        match next {
+            Some(at) => {
+                let when = tokio::time::Instant::from_std(shared.clock.to_std(at));
+                tokio::select! {
+                    _ = tokio::time::sleep_until(when) => {}
+                    _ = shared.timer_wake.notified() => continue,
+                }
+            }
+            None => {
+                shared.timer_wake.notified().await;
+                continue;
+            }
+        }
+        let mut inner = shared.lock();
+        let now = shared.clock.now();
+        inner.server.handle_timeout(now);
+        inner.armed = None;
+        inner.dispatch(&shared);
+    }
+}

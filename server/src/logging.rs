@@ -1,0 +1,113 @@
+//! Logging through `tracing`, in nats-server's format:
+//! `[pid] 2006/01/02 15:04:05.000000 [INF] message`.
+//! `-D` turns on debug, `-V` protocol tracing; `-l` writes to a file.
+
+use std::fmt;
+use std::io::Write;
+use std::sync::Mutex;
+
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+struct GoFormat {
+    pid: u32,
+    logtime: bool,
+    utc: bool,
+}
+
+impl<S, N> FormatEvent<S, N> for GoFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        write!(w, "[{}] ", self.pid)?;
+        if self.logtime {
+            write!(w, "{} ", timestamp(self.utc))?;
+        }
+        let lvl = match *event.metadata().level() {
+            Level::ERROR => "[ERR]",
+            Level::WARN => "[WRN]",
+            Level::INFO => "[INF]",
+            Level::DEBUG => "[DBG]",
+            Level::TRACE => "[TRC]",
+        };
+        write!(w, "{lvl} ")?;
+        ctx.field_format().format_fields(w.by_ref(), event)?;
+        writeln!(w)
+    }
+}
+
+/// Local time is not available without a timezone database; like Go's
+/// `logtime_utc`, we print UTC (the offset is the same on most servers).
+fn timestamp(_utc: bool) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let micros = now.subsec_micros();
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}/{m:02}/{d:02} {:02}:{:02}:{:02}.{micros:06}", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// A file sink shared by the subscriber's writer.
+struct FileSink(Mutex<std::fs::File>);
+
+impl Write for &FileSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}
+
+/// Installs the global subscriber. Errors when the log file can't be opened.
+pub fn init(debug: bool, trace: bool, logtime: bool, utc: bool, log_file: Option<&str>) -> Result<(), String> {
+    let level = if trace {
+        Level::TRACE
+    } else if debug {
+        Level::DEBUG
+    } else {
+        Level::INFO
+    };
+    let fmt = GoFormat { pid: std::process::id(), logtime, utc };
+    let builder = tracing_subscriber::fmt().with_max_level(level).event_format(fmt).with_ansi(false);
+    let res = match log_file {
+        Some(path) => {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("error opening log file {path:?}: {e}"))?;
+            let sink: &'static FileSink = Box::leak(Box::new(FileSink(Mutex::new(f))));
+            builder.with_writer(move || sink).try_init()
+        }
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
+    res.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(super::civil_from_days(19_782), (2024, 2, 29));
+    }
+}

@@ -1,0 +1,128 @@
+//! Starting the server from resolved options: logging, the startup banner
+//! worded as Go's (tools and test harnesses read it), pid and ports files,
+//! signals, and a clean shutdown.
+
+use std::time::Duration;
+
+use rnatsd_core::options::ServerOptions;
+use rnatsd_core::server::{NATS_COMPAT_VERSION, RNATSD_VERSION};
+
+/// Options we accept but cannot honour yet. Returns the message to exit with.
+pub fn unsupported(opts: &ServerOptions) -> Option<String> {
+    if opts.cluster_listen.is_some() || !opts.routes.is_empty() || opts.cluster_name.is_some() {
+        return Some(
+            "clustering (--cluster, --routes, --cluster_name, cluster {}) is not yet supported by rnatsd".to_string(),
+        );
+    }
+    None
+}
+
+/// Seeds the engine's PRNG (server id, queue-group choice) from the OS.
+fn os_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// Runs until SIGINT or SIGTERM. Returns the process exit code.
+pub async fn run(mut opts: ServerOptions) -> i32 {
+    if let Some(msg) = unsupported(&opts) {
+        tracing::error!("{}", msg);
+        eprintln!("rnatsd: {msg}");
+        return 1;
+    }
+    for w in &opts.warnings {
+        tracing::warn!("{}", w);
+    }
+    let js = opts.jetstream.clone();
+    // JetStream is accepted and reported, but not served yet: keep it out
+    // of INFO so clients do not try the API.
+    opts.jetstream.enabled = false;
+
+    tracing::info!("Starting nats-server");
+    tracing::info!("  Version:  {} (rnatsd {})", NATS_COMPAT_VERSION, RNATSD_VERSION);
+    tracing::info!("  Git:      [not set]");
+    let server = match rnatsd_io_tokio::start(opts.clone(), os_seed()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("{}", e);
+            eprintln!("rnatsd: {e}");
+            return 1;
+        }
+    };
+    let varz: serde_json::Value = serde_json::from_str(&server.varz_json()).unwrap_or_default();
+    tracing::info!("  Name:     {}", varz["server_name"].as_str().unwrap_or(""));
+    tracing::info!("  ID:       {}", varz["server_id"].as_str().unwrap_or(""));
+    if let Some(cf) = &opts.config_file {
+        tracing::info!("Using configuration file: {}", cf);
+    }
+    if js.enabled {
+        let dir = js.store_dir.clone().unwrap_or_else(default_store_dir);
+        tracing::warn!("JetStream is not yet supported by rnatsd: running without it");
+        tracing::info!("Store Directory: \"{}\"", dir);
+    }
+    if let Some(addr) = server.http_addr {
+        tracing::info!("Starting http monitor on {}:{}", opts.http_host, addr.port());
+    }
+    let client = server.client_addr;
+    tracing::info!("Listening for client connections on {}:{}", opts.host, client.port());
+    if let Some(pid_file) = &opts.pid_file {
+        if let Err(e) = std::fs::write(pid_file, std::process::id().to_string()) {
+            tracing::error!("Could not write pidfile: {}", e);
+        }
+    }
+    let ports_file = opts.ports_file_dir.as_ref().map(|dir| write_ports_file(dir, &opts, &server));
+    tracing::info!("Server is ready");
+
+    wait_for_signal().await;
+    tracing::info!("Initiating Shutdown...");
+    server.shutdown(Duration::from_secs(2)).await;
+    if let Some(Some(p)) = ports_file {
+        let _ = std::fs::remove_file(p);
+    }
+    if let Some(pid_file) = &opts.pid_file {
+        let _ = std::fs::remove_file(pid_file);
+    }
+    tracing::info!("Server Exiting..");
+    0
+}
+
+/// Go's `$TMPDIR/nats/jetstream` parent: the embedded default store.
+pub fn default_store_dir() -> String {
+    std::env::temp_dir().join("nats").to_string_lossy().into_owned()
+}
+
+fn write_ports_file(dir: &str, opts: &ServerOptions, server: &rnatsd_io_tokio::RunningServer) -> Option<std::path::PathBuf> {
+    let exe = std::env::args()
+        .next()
+        .and_then(|a| std::path::Path::new(&a).file_name().map(|f| f.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "rnatsd".into());
+    let path = std::path::Path::new(dir).join(format!("{}_{}.ports", exe, std::process::id()));
+    let host = if opts.host == "0.0.0.0" || opts.host.is_empty() { "127.0.0.1" } else { opts.host.as_str() };
+    let mut ports = serde_json::json!({ "nats": [format!("nats://{}:{}", host, server.client_addr.port())] });
+    if let Some(h) = server.http_addr {
+        ports["monitoring"] = serde_json::json!([format!("http://{}:{}", host, h.port())]);
+    }
+    match std::fs::write(&path, ports.to_string()) {
+        Ok(()) => Some(path),
+        Err(e) => {
+            tracing::error!("Error writing ports file ({}): {}", path.display(), e);
+            None
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        // Without signal handlers, fall back to Ctrl-C.
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("Trapped \"terminated\" signal"),
+        _ = int.recv() => tracing::info!("Trapped \"interrupt\" signal"),
+    }
+}
