@@ -121,6 +121,11 @@ impl Model {
         &self.violations
     }
 
+    /// A violation found outside the model (by the harness).
+    pub fn report_violation(&mut self, text: String) {
+        self.violate(text);
+    }
+
     fn violate(&mut self, text: String) {
         if self.violations.len() < 50 {
             self.violations.push(text);
