@@ -97,6 +97,10 @@ struct Pipe {
     bytes: usize,
     last_arrival: Instant,
     paused_until: Instant,
+    /// The reader stalled and has not caught up yet (read everything in
+    /// flight) since: it does not stall again until then (a slow reader is
+    /// slow, not stuck).
+    resumed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -271,11 +275,18 @@ impl StreamNet {
         if pipe.in_flight.front().is_none_or(|(at, _)| *at > now) {
             return Received::Nothing;
         }
-        if self.config.slow_reader.sample(&mut self.prng) {
+        let resumed = self
+            .streams
+            .get_mut(&id)
+            .expect("present")
+            .pipe(dir)
+            .resumed;
+        if !resumed && self.config.slow_reader.sample(&mut self.prng) {
             self.counters.hit(FaultKind::StreamSlowReader);
             let d = between(&mut self.prng, Duration::ZERO, self.config.slow_reader_max);
             let pipe = self.streams.get_mut(&id).expect("present").pipe(dir);
             pipe.paused_until = now + d;
+            pipe.resumed = true;
             return Received::Stalled(pipe.paused_until);
         }
         let short = self.config.short_read.sample(&mut self.prng);
@@ -295,6 +306,9 @@ impl StreamNet {
             self.counters.hit(FaultKind::StreamCoalesce);
         }
         let pipe = self.streams.get_mut(&id).expect("present").pipe(dir);
+        if pipe.in_flight.is_empty() {
+            pipe.resumed = false;
+        }
         let next = pipe.in_flight.front().map(|(at, _)| (*at).max(now));
         Received::Data(out.freeze(), next)
     }

@@ -75,7 +75,9 @@ fn shutdown_delivers_in_flight_then_ends() {
     net.send(t(0), id, Dir::ToClient, b"-ERR 'x'\r\n");
     net.shutdown(id);
     assert_eq!(net.send(t(1), id, Dir::ToClient, b"more"), Sent::Reset);
-    let Received::Data(b, None) = net.recv(t(100_000), id, Dir::ToClient) else { panic!() };
+    let Received::Data(b, None) = net.recv(t(100_000), id, Dir::ToClient) else {
+        panic!()
+    };
     assert_eq!(&b[..], b"-ERR 'x'\r\n");
     assert_eq!(net.recv(t(100_001), id, Dir::ToClient), Received::Reset);
 }

@@ -24,7 +24,9 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 const SUBJECTS: [&str; 6] = ["a", "a.b", "a.c", "b.x", "b.y", "c.d.e"];
-const FILTERS: [&str; 11] = ["a", "a.b", "a.c", "b.x", "b.y", "c.d.e", "a.*", "*.x", "a.>", "b.>", "*.d.>"];
+const FILTERS: [&str; 11] = [
+    "a", "a.b", "a.c", "b.x", "b.y", "c.d.e", "a.*", "*.x", "a.>", "b.>", "*.d.>",
+];
 const QUEUES: [&str; 2] = ["q1", "q2"];
 /// Bytes the harness lets sit unread toward one client before it stops
 /// draining the server's output for it (the server then buffers).
@@ -44,7 +46,12 @@ pub struct SimConfig {
 
 impl SimConfig {
     pub fn new(seed: u64) -> SimConfig {
-        SimConfig { seed, log: false, history: false, canary: false }
+        SimConfig {
+            seed,
+            log: false,
+            history: false,
+            canary: false,
+        }
     }
 }
 
@@ -56,6 +63,7 @@ pub struct Workload {
     pub clients_max: u64,
     pub run_for: Duration,
     pub act_gap_max: Duration,
+    pub think_max: Duration,
     pub ping_interval: Duration,
     pub garbage: Ratio,
 }
@@ -70,8 +78,9 @@ impl Workload {
             swarm,
             clients_initial: range_inclusive(prng, 1, 5),
             clients_max: range_inclusive(prng, 5, 12),
-            run_for: Duration::from_millis(range_inclusive(prng, 500, 3_000)),
-            act_gap_max: Duration::from_micros(range_inclusive(prng, 200, 20_000)),
+            run_for: Duration::from_millis(range_inclusive(prng, 1_000, 20_000)),
+            act_gap_max: Duration::from_micros(range_inclusive(prng, 200, 50_000)),
+            think_max: Duration::from_millis(range_inclusive(prng, 100, 2_000)),
             ping_interval: Duration::from_millis(range_inclusive(prng, 300, 5_000)),
             garbage: [Ratio::NEVER, Ratio::new(1, 500), Ratio::new(1, 50)][prng.below(3) as usize],
         }
@@ -82,10 +91,20 @@ impl std::fmt::Display for Workload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "workload: clients={}..{} run_for={:?} act_gap_max={:?} ping_interval={:?} garbage={}",
-            self.clients_initial, self.clients_max, self.run_for, self.act_gap_max, self.ping_interval, self.garbage
+            "workload: clients={}..{} run_for={:?} act_gap_max={:?} think_max={:?} ping_interval={:?} garbage={}",
+            self.clients_initial,
+            self.clients_max,
+            self.run_for,
+            self.act_gap_max,
+            self.think_max,
+            self.ping_interval,
+            self.garbage
         )?;
-        write!(f, "stream:  {}\nclock:   drift_ppm_max={}", self.swarm.stream, self.swarm.drift_ppm_max)
+        write!(
+            f,
+            "stream:  {}\nclock:   drift_ppm_max={}",
+            self.swarm.stream, self.swarm.drift_ppm_max
+        )
     }
 }
 
@@ -146,7 +165,7 @@ struct Client {
 
 /// One simulation run.
 pub struct Sim {
-    cfg: SimConfig,
+    _cfg: SimConfig,
     work: Workload,
     prng: Prng,
     queue: EventQueue<Ev>,
@@ -171,7 +190,8 @@ impl Sim {
         let drift = if work.swarm.drift_ppm_max == 0 {
             0
         } else {
-            range_inclusive(&mut prng, 0, 2 * work.swarm.drift_ppm_max as u64) as i64 - work.swarm.drift_ppm_max
+            range_inclusive(&mut prng, 0, 2 * work.swarm.drift_ppm_max as u64) as i64
+                - work.swarm.drift_ppm_max
         };
         let clock = NodeClock::new(range_inclusive(&mut prng, 0, 1 << 40), drift);
         let opts = ServerOptions {
@@ -179,7 +199,12 @@ impl Sim {
             max_pings_out: 2,
             ..ServerOptions::default()
         };
-        let mut server = Server::new(opts, fork_seed(&mut prng), clock.mono(Instant::ZERO), clock.wall(Instant::ZERO))?;
+        let mut server = Server::new(
+            opts,
+            fork_seed(&mut prng),
+            clock.mono(Instant::ZERO),
+            clock.wall(Instant::ZERO),
+        )?;
         if cfg.canary {
             server.enable_canary_bug();
         }
@@ -192,7 +217,7 @@ impl Sim {
         }
         let run_until = Instant::ZERO + work.run_for;
         let mut sim = Sim {
-            cfg,
+            _cfg: cfg,
             work,
             prng,
             queue: EventQueue::new(),
@@ -231,7 +256,9 @@ impl Sim {
     }
 
     fn arm_timer(&mut self) {
-        let Some(deadline) = self.server.poll_timeout() else { return };
+        let Some(deadline) = self.server.poll_timeout() else {
+            return;
+        };
         let at = self.clock.to_global(deadline, self.now());
         if self.timer_at.is_none_or(|t| at < t || t < self.now()) {
             self.timer_at = Some(at);

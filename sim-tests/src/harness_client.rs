@@ -9,8 +9,15 @@ impl Sim {
         let stream = self.net.connect();
         let k = self.model.add_client();
         let port = 40_000 + k as u16;
-        let conn = self.server.handle_accept(self.server_now(), RemoteAddr { ip: format!("10.0.0.{}", k % 250), port });
-        self.trace.record(now, conn.0, "accept", &port.to_le_bytes());
+        let conn = self.server.handle_accept(
+            self.server_now(),
+            RemoteAddr {
+                ip: format!("10.0.0.{}", k % 250),
+                port,
+            },
+        );
+        self.trace
+            .record(now, conn.0, "accept", &port.to_le_bytes());
         let headers = self.prng.below(4) != 0;
         let no_responders = headers && self.prng.below(2) == 0;
         assert_eq!(k, self.clients.len());
@@ -33,14 +40,27 @@ impl Sim {
         });
         self.conn_owner.insert(conn, k);
         self.drain_events();
-        self.send(k, wire::connect(headers, no_responders), ClientOp::Connect { headers, no_responders });
+        self.send(
+            k,
+            wire::connect(headers, no_responders),
+            ClientOp::Connect {
+                headers,
+                no_responders,
+            },
+        );
         let gap = self.gap();
         self.schedule(now + gap, Ev::Act(k));
     }
 
+    /// Time until a client's next action: usually short, sometimes a
+    /// think pause of up to `think_max` (real clients are bursty).
     fn gap(&mut self) -> Duration {
-        let max = self.work.act_gap_max.as_nanos() as u64;
-        Duration::from_nanos(range_inclusive(&mut self.prng, 0, max))
+        let max = if self.prng.below(20) == 0 {
+            self.work.think_max
+        } else {
+            self.work.act_gap_max
+        };
+        Duration::from_nanos(range_inclusive(&mut self.prng, 0, max.as_nanos() as u64))
     }
 
     /// Writes `bytes` (one op) toward the server.
@@ -106,7 +126,8 @@ impl Sim {
             530..=629 => self.act_request(k),
             630..=699 => self.send(k, b"PING\r\n".to_vec(), ClientOp::Ping),
             700..=704 => {
-                self.trace.record(now, self.clients[k].conn.0, "client-close", &[]);
+                self.trace
+                    .record(now, self.clients[k].conn.0, "client-close", &[]);
                 self.lost_connection(k);
                 return;
             }
@@ -146,7 +167,14 @@ impl Sim {
         let headers = (self.clients[k].headers && self.prng.below(4) == 0)
             .then(|| Bytes::from(format!("NATS/1.0\r\nX-Id: {id}\r\n\r\n")));
         let bytes = wire::publish(&subject, reply.as_deref(), headers.as_deref(), &payload);
-        let rec = MsgRecord { publisher: k, subject, reply, headers, payload: payload.into(), processed: None };
+        let rec = MsgRecord {
+            publisher: k,
+            subject,
+            reply,
+            headers,
+            payload: payload.into(),
+            processed: None,
+        };
         let msg = self.model.new_msg(rec);
         self.send(k, bytes, ClientOp::Pub { msg });
     }
@@ -159,7 +187,15 @@ impl Sim {
         c.next_sid += 1;
         c.subs.push((sid, filter.clone(), queue.clone(), false));
         let bytes = wire::sub(&filter, queue.as_deref(), sid);
-        self.send(k, bytes, ClientOp::Sub { sid, subject: filter, queue });
+        self.send(
+            k,
+            bytes,
+            ClientOp::Sub {
+                sid,
+                subject: filter,
+                queue,
+            },
+        );
     }
 
     fn act_unsub(&mut self, k: usize) {
@@ -172,7 +208,8 @@ impl Sim {
         // Auto-unsubscribe only on plain subscriptions: which queue member
         // gets a message is the server's random choice, so the model could
         // not count a queue member's deliveries toward its max.
-        let max = (queue.is_none() && self.prng.below(2) == 0).then(|| range_inclusive(&mut self.prng, 1, 3));
+        let max = (queue.is_none() && self.prng.below(2) == 0)
+            .then(|| range_inclusive(&mut self.prng, 1, 3));
         if max.is_none() {
             self.clients[k].subs.remove(i);
         }
@@ -185,7 +222,15 @@ impl Sim {
         c.next_sid += 1;
         let inbox = format!("_INBOX.c{k}.{sid}");
         c.subs.push((sid, inbox.clone(), None, true));
-        self.send(k, wire::sub(&inbox, None, sid), ClientOp::Sub { sid, subject: inbox.clone(), queue: None });
+        self.send(
+            k,
+            wire::sub(&inbox, None, sid),
+            ClientOp::Sub {
+                sid,
+                subject: inbox.clone(),
+                queue: None,
+            },
+        );
         let subject = self.pick(&SUBJECTS).to_string();
         self.publish(k, subject, Some(inbox), None);
     }
@@ -197,6 +242,7 @@ impl Sim {
         bytes.extend((0..n).map(|_| (self.prng.below(95) as u8) + 0x20));
         bytes.extend_from_slice(b"\r\n");
         self.clients[k].done = true;
+        self.model.garbage_sent(k);
         self.send(k, bytes, ClientOp::Garbage);
     }
 
@@ -205,7 +251,8 @@ impl Sim {
         let stream = self.clients[k].stream;
         match self.net.recv(now, stream, Dir::ToClient) {
             Received::Data(bytes, next) => {
-                self.trace.record(now, self.clients[k].conn.0, "client-read", &bytes);
+                self.trace
+                    .record(now, self.clients[k].conn.0, "client-read", &bytes);
                 self.clients[k].inbuf.extend_from_slice(&bytes);
                 self.client_decode(k);
                 if let Some(at) = next {
@@ -246,8 +293,21 @@ impl Sim {
                 ServerOp::Pong => self.model.on_pong(k),
                 ServerOp::Ok => self.model.on_other(k),
                 ServerOp::Err(text) => self.model.on_err(k, &text),
-                ServerOp::Msg { subject, sid, reply, headers, payload } => {
-                    self.model.on_msg(k, sid, &subject, reply.as_deref(), headers.as_deref(), &payload);
+                ServerOp::Msg {
+                    subject,
+                    sid,
+                    reply,
+                    headers,
+                    payload,
+                } => {
+                    self.model.on_msg(
+                        k,
+                        sid,
+                        &subject,
+                        reply.as_deref(),
+                        headers.as_deref(),
+                        &payload,
+                    );
                     let inbox = self.clients[k].subs.iter().any(|s| s.0 == sid && s.3);
                     if let (Some(reply), false) = (reply, inbox) {
                         let about = crate::checkers::delivery::parse_msg_id(&payload);
@@ -274,7 +334,11 @@ impl Sim {
                 let c = &mut self.clients[k];
                 c.delivered += bytes.len() as u64;
                 let mut done = Vec::new();
-                while c.pending.front().is_some_and(|(end, _)| *end <= c.delivered) {
+                while c
+                    .pending
+                    .front()
+                    .is_some_and(|(end, _)| *end <= c.delivered)
+                {
                     done.push(c.pending.pop_front().expect("front checked").1);
                 }
                 for op in &done {
@@ -301,11 +365,15 @@ impl Sim {
             let now = self.now();
             match ev {
                 Event::Transmit(conn) => {
-                    let Some(&k) = self.conn_owner.get(&conn) else { continue };
+                    let Some(&k) = self.conn_owner.get(&conn) else {
+                        continue;
+                    };
                     self.flush(k, false);
                 }
                 Event::Close(conn) => {
-                    let Some(&k) = self.conn_owner.get(&conn) else { continue };
+                    let Some(&k) = self.conn_owner.get(&conn) else {
+                        continue;
+                    };
                     self.flush(k, true);
                     self.trace.record(now, conn.0, "server-close", &[]);
                     let c = &mut self.clients[k];

@@ -16,7 +16,11 @@ pub fn run_seed(cfg: &SimConfig) -> SimReport {
         };
         workload = sim.work.to_string();
         sim.run();
-        partial = Some((sim.trace.digest(), sim.trace.steps(), sim.now() - Instant::ZERO));
+        partial = Some((
+            sim.trace.digest(),
+            sim.trace.steps(),
+            sim.now() - Instant::ZERO,
+        ));
         Ok(sim)
     }));
     let mut report = SimReport {

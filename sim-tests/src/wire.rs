@@ -9,7 +9,13 @@ use bytes::{Buf, Bytes, BytesMut};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerOp {
     Info(String),
-    Msg { subject: String, sid: u64, reply: Option<String>, headers: Option<Bytes>, payload: Bytes },
+    Msg {
+        subject: String,
+        sid: u64,
+        reply: Option<String>,
+        headers: Option<Bytes>,
+        payload: Bytes,
+    },
     Ping,
     Pong,
     Ok,
@@ -50,18 +56,29 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<ServerOp>, WireError> {
 fn decode_msg(buf: &mut BytesMut, eol: usize, hmsg: bool) -> Result<Option<ServerOp>, WireError> {
     let line = std::str::from_utf8(&buf[..eol]).map_err(|_| bad("MSG line not UTF-8"))?;
     let args: Vec<&str> = line.split(' ').skip(1).filter(|s| !s.is_empty()).collect();
-    let num = |s: &str| s.parse::<usize>().map_err(|_| bad(format!("bad size in {line:?}")));
+    let num = |s: &str| {
+        s.parse::<usize>()
+            .map_err(|_| bad(format!("bad size in {line:?}")))
+    };
     let (subject, sid, reply, hdr, total) = match (hmsg, args.len()) {
         (false, 3) => (args[0], args[1], None, 0, num(args[2])?),
         (false, 4) => (args[0], args[1], Some(args[2]), 0, num(args[3])?),
         (true, 4) => (args[0], args[1], None, num(args[2])?, num(args[3])?),
-        (true, 5) => (args[0], args[1], Some(args[2]), num(args[3])?, num(args[4])?),
+        (true, 5) => (
+            args[0],
+            args[1],
+            Some(args[2]),
+            num(args[3])?,
+            num(args[4])?,
+        ),
         _ => return Err(bad(format!("bad MSG line {line:?}"))),
     };
     if hdr > total {
         return Err(bad(format!("header size above total in {line:?}")));
     }
-    let sid = sid.parse::<u64>().map_err(|_| bad(format!("bad sid in {line:?}")))?;
+    let sid = sid
+        .parse::<u64>()
+        .map_err(|_| bad(format!("bad sid in {line:?}")))?;
     let (subject, reply) = (subject.to_string(), reply.map(str::to_string));
     let need = eol + 2 + total + 2;
     if buf.len() < need {
@@ -74,7 +91,13 @@ fn decode_msg(buf: &mut BytesMut, eol: usize, hmsg: bool) -> Result<Option<Serve
     let mut body = buf.split_to(total).freeze();
     buf.advance(2);
     let headers = hmsg.then(|| body.split_to(hdr));
-    Ok(Some(ServerOp::Msg { subject, sid, reply, headers, payload: body }))
+    Ok(Some(ServerOp::Msg {
+        subject,
+        sid,
+        reply,
+        headers,
+        payload: body,
+    }))
 }
 
 pub fn connect(headers: bool, no_responders: bool) -> Vec<u8> {
@@ -99,12 +122,20 @@ pub fn unsub(sid: u64, max: Option<u64>) -> Vec<u8> {
     }
 }
 
-pub fn publish(subject: &str, reply: Option<&str>, headers: Option<&[u8]>, payload: &[u8]) -> Vec<u8> {
+pub fn publish(
+    subject: &str,
+    reply: Option<&str>,
+    headers: Option<&[u8]>,
+    payload: &[u8],
+) -> Vec<u8> {
     let reply = reply.map(|r| format!("{r} ")).unwrap_or_default();
     let mut out = match headers {
-        Some(h) => {
-            format!("HPUB {subject} {reply}{} {}\r\n", h.len(), h.len() + payload.len()).into_bytes()
-        }
+        Some(h) => format!(
+            "HPUB {subject} {reply}{} {}\r\n",
+            h.len(),
+            h.len() + payload.len()
+        )
+        .into_bytes(),
         None => format!("PUB {subject} {reply}{}\r\n", payload.len()).into_bytes(),
     };
     out.extend_from_slice(headers.unwrap_or_default());
@@ -145,10 +176,25 @@ mod tests {
                 }
             }
             assert_eq!(ops.len(), 5, "cut {cut}");
-            assert_eq!(ops[1], ServerOp::Msg {
-                subject: "foo".into(), sid: 1, reply: None, headers: None, payload: Bytes::from_static(b"hello"),
-            });
-            let ServerOp::Msg { reply, headers, payload, .. } = &ops[2] else { panic!() };
+            assert_eq!(
+                ops[1],
+                ServerOp::Msg {
+                    subject: "foo".into(),
+                    sid: 1,
+                    reply: None,
+                    headers: None,
+                    payload: Bytes::from_static(b"hello"),
+                }
+            );
+            let ServerOp::Msg {
+                reply,
+                headers,
+                payload,
+                ..
+            } = &ops[2]
+            else {
+                panic!()
+            };
             assert_eq!(reply.as_deref(), Some("in"));
             assert_eq!(headers.as_deref(), Some(&b"NATS/1.0\r\n\r\n"[..]));
             assert_eq!(&payload[..], b"hi");
@@ -179,7 +225,10 @@ mod tests {
     #[test]
     fn encodes_client_ops() {
         assert_eq!(publish("a", Some("r"), None, b"xy"), b"PUB a r 2\r\nxy\r\n");
-        assert_eq!(publish("a", None, Some(b"NATS/1.0\r\n\r\n"), b"x"), b"HPUB a 12 13\r\nNATS/1.0\r\n\r\nx\r\n");
+        assert_eq!(
+            publish("a", None, Some(b"NATS/1.0\r\n\r\n"), b"x"),
+            b"HPUB a 12 13\r\nNATS/1.0\r\n\r\nx\r\n"
+        );
         assert_eq!(sub("a", Some("q"), 3), b"SUB a q 3\r\n");
         assert_eq!(unsub(3, Some(2)), b"UNSUB 3 2\r\n");
     }

@@ -24,10 +24,22 @@ use std::collections::BTreeMap;
 /// One client op as the model sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientOp {
-    Connect { headers: bool, no_responders: bool },
-    Pub { msg: usize },
-    Sub { sid: u64, subject: String, queue: Option<String> },
-    Unsub { sid: u64, max: Option<u64> },
+    Connect {
+        headers: bool,
+        no_responders: bool,
+    },
+    Pub {
+        msg: usize,
+    },
+    Sub {
+        sid: u64,
+        subject: String,
+        queue: Option<String>,
+    },
+    Unsub {
+        sid: u64,
+        max: Option<u64>,
+    },
     Ping,
     Pong,
     Garbage,
@@ -107,7 +119,11 @@ impl Model {
 
     /// A new connection was accepted; returns the client index.
     pub fn add_client(&mut self) -> usize {
-        self.clients.push(ClientModel { live: true, clean: true, ..ClientModel::default() });
+        self.clients.push(ClientModel {
+            live: true,
+            clean: true,
+            ..ClientModel::default()
+        });
         self.clients.len() - 1
     }
 
@@ -136,20 +152,38 @@ impl Model {
         self.clients[client].live
     }
 
+    /// The client wrote garbage (the server may react to its first byte,
+    /// before the whole op has arrived).
+    pub fn garbage_sent(&mut self, client: usize) {
+        self.clients[client].garbage_sent = true;
+    }
+
     /// The server processed `op` of `client`.
     pub fn apply(&mut self, client: usize, op: &ClientOp) {
         if !self.clients[client].live {
             return;
         }
         match op {
-            ClientOp::Connect { headers, no_responders } => {
+            ClientOp::Connect {
+                headers,
+                no_responders,
+            } => {
                 let c = &mut self.clients[client];
                 c.headers = *headers;
                 c.no_responders = *no_responders;
             }
             ClientOp::Pub { msg } => self.route(*msg),
-            ClientOp::Sub { sid, subject, queue } => {
-                let sub = SubModel { subject: subject.clone(), queue: queue.clone(), max: None, delivered: 0 };
+            ClientOp::Sub {
+                sid,
+                subject,
+                queue,
+            } => {
+                let sub = SubModel {
+                    subject: subject.clone(),
+                    queue: queue.clone(),
+                    max: None,
+                    delivered: 0,
+                };
                 self.clients[client].subs.insert(*sid, sub);
             }
             ClientOp::Unsub { sid, max } => {
@@ -165,7 +199,6 @@ impl Model {
             ClientOp::Pong => {}
             ClientOp::Garbage => {
                 let c = &mut self.clients[client];
-                c.garbage_sent = true;
                 c.live = false;
                 c.subs.clear();
             }
@@ -204,7 +237,14 @@ impl Model {
         }
         reached += groups.len();
         for (group, members) in groups {
-            self.queue_expects.entry(msg).or_default().push(QueueExpect { msg, group, members });
+            self.queue_expects
+                .entry(msg)
+                .or_default()
+                .push(QueueExpect {
+                    msg,
+                    group,
+                    members,
+                });
         }
         let publisher = self.msgs[msg].publisher;
         if reached == 0 {
@@ -217,7 +257,10 @@ impl Model {
                         .find(|(_, s)| s.queue.is_none() && subject_matches(&s.subject, &reply))
                         .map(|(sid, _)| *sid);
                     if let Some(sid) = sid {
-                        p.expected.entry(sid).or_default().push(Delivery::NoResponders(msg));
+                        p.expected
+                            .entry(sid)
+                            .or_default()
+                            .push(Delivery::NoResponders(msg));
                     }
                 }
             }
@@ -280,17 +323,30 @@ impl Model {
                 if !payload.is_empty() {
                     self.violate(format!("client {client}: 503 status with a payload"));
                 }
-                self.clients[client].received.entry(sid).or_default().push(Delivery::NoResponders(usize::MAX));
+                self.clients[client]
+                    .received
+                    .entry(sid)
+                    .or_default()
+                    .push(Delivery::NoResponders(usize::MAX));
                 return;
             }
         }
         let Some(id) = parse_msg_id(payload).filter(|id| *id < self.msgs.len()) else {
-            self.violate(format!("client {client}: MSG on sid {sid} with unknown payload"));
+            self.violate(format!(
+                "client {client}: MSG on sid {sid} with unknown payload"
+            ));
             return;
         };
         let m = &self.msgs[id];
-        let want_headers = if self.clients[client].headers { m.headers.as_deref() } else { None };
-        if m.subject != subject || m.reply.as_deref() != reply || want_headers != headers || m.payload != payload
+        let want_headers = if self.clients[client].headers {
+            m.headers.as_deref()
+        } else {
+            None
+        };
+        if m.subject != subject
+            || m.reply.as_deref() != reply
+            || want_headers != headers
+            || m.payload != payload
         {
             let text = format!(
                 "client {client}: msg {id} corrupted: got subject={subject:?} reply={reply:?} \
@@ -307,7 +363,11 @@ impl Model {
         if queue {
             self.clients[client].queue_received.push((sid, id));
         } else {
-            self.clients[client].received.entry(sid).or_default().push(Delivery::Msg(id));
+            self.clients[client]
+                .received
+                .entry(sid)
+                .or_default()
+                .push(Delivery::Msg(id));
         }
     }
 
@@ -329,12 +389,20 @@ impl Model {
             self.violate(format!("client {k}: sent garbage and was not closed"));
         }
         if c.clean && c.pongs_received != c.pings_processed {
-            self.violate(format!("client {k}: {} PINGs processed, {} PONGs", c.pings_processed, c.pongs_received));
+            self.violate(format!(
+                "client {k}: {} PINGs processed, {} PONGs",
+                c.pings_processed, c.pongs_received
+            ));
         }
         if c.pongs_received > c.pings_processed {
             self.violate(format!("client {k}: more PONGs than PINGs"));
         }
-        let sids: Vec<u64> = c.expected.keys().chain(c.received.keys()).copied().collect();
+        let sids: std::collections::BTreeSet<u64> = c
+            .expected
+            .keys()
+            .chain(c.received.keys())
+            .copied()
+            .collect();
         for sid in sids {
             let empty = Vec::new();
             let want = c.expected.get(&sid).unwrap_or(&empty);
@@ -343,7 +411,8 @@ impl Model {
                 (Delivery::NoResponders(_), Delivery::NoResponders(_)) => true,
                 _ => a == b,
             };
-            let prefix = got.len() <= want.len() && got.iter().zip(want.iter()).all(|(g, w)| same(g, w));
+            let prefix =
+                got.len() <= want.len() && got.iter().zip(want.iter()).all(|(g, w)| same(g, w));
             let exact = prefix && got.len() == want.len();
             if !(exact || (!c.clean && prefix)) {
                 let first = got.iter().zip(want.iter()).position(|(g, w)| !same(g, w));
@@ -368,12 +437,19 @@ impl Model {
             for (sid, msg) in &c.queue_received {
                 let seq = self.msgs[*msg].processed.unwrap_or(0);
                 if last.get(sid).is_some_and(|l| *l >= seq) {
-                    order_errors.push(format!("client {k} queue sid {sid}: msg {msg} out of order"));
+                    order_errors.push(format!(
+                        "client {k} queue sid {sid}: msg {msg} out of order"
+                    ));
                 }
                 last.insert(*sid, seq);
-                let qs = self.queue_expects.get(msg).map_or(&[][..], |v| v.as_slice());
+                let qs = self
+                    .queue_expects
+                    .get(msg)
+                    .map_or(&[][..], |v| v.as_slice());
                 for q in qs.iter().filter(|q| q.members.contains(&(k, *sid))) {
-                    got.entry((*msg, q.group.clone())).or_default().push((k, *sid));
+                    got.entry((*msg, q.group.clone()))
+                        .or_default()
+                        .push((k, *sid));
                 }
             }
         }
@@ -426,7 +502,14 @@ mod tests {
     fn exact_delivery_passes_and_missing_fails() {
         let mut m = Model::new();
         let (a, b) = (m.add_client(), m.add_client());
-        m.apply(b, &ClientOp::Sub { sid: 1, subject: "a.*".into(), queue: None });
+        m.apply(
+            b,
+            &ClientOp::Sub {
+                sid: 1,
+                subject: "a.*".into(),
+                queue: None,
+            },
+        );
         let x = rec(&mut m, a, "a.b", None);
         let y = rec(&mut m, a, "a.c", None);
         m.apply(a, &ClientOp::Pub { msg: x });
@@ -444,8 +527,21 @@ mod tests {
     fn max_and_unsub_stop_delivery() {
         let mut m = Model::new();
         let (a, b) = (m.add_client(), m.add_client());
-        m.apply(b, &ClientOp::Sub { sid: 1, subject: "s".into(), queue: None });
-        m.apply(b, &ClientOp::Unsub { sid: 1, max: Some(1) });
+        m.apply(
+            b,
+            &ClientOp::Sub {
+                sid: 1,
+                subject: "s".into(),
+                queue: None,
+            },
+        );
+        m.apply(
+            b,
+            &ClientOp::Unsub {
+                sid: 1,
+                max: Some(1),
+            },
+        );
         let x = rec(&mut m, a, "s", None);
         let y = rec(&mut m, a, "s", None);
         m.apply(a, &ClientOp::Pub { msg: x });
@@ -460,12 +556,31 @@ mod tests {
     fn queue_group_gets_one_copy() {
         let mut m = Model::new();
         let (a, b, c) = (m.add_client(), m.add_client(), m.add_client());
-        m.apply(b, &ClientOp::Sub { sid: 1, subject: "q".into(), queue: Some("g".into()) });
-        m.apply(c, &ClientOp::Sub { sid: 1, subject: "q".into(), queue: Some("g".into()) });
+        m.apply(
+            b,
+            &ClientOp::Sub {
+                sid: 1,
+                subject: "q".into(),
+                queue: Some("g".into()),
+            },
+        );
+        m.apply(
+            c,
+            &ClientOp::Sub {
+                sid: 1,
+                subject: "q".into(),
+                queue: Some("g".into()),
+            },
+        );
         let x = rec(&mut m, a, "q", None);
         m.apply(a, &ClientOp::Pub { msg: x });
         m.finish();
-        assert_eq!(m.violations().len(), 1, "nobody got it: {:?}", m.violations());
+        assert_eq!(
+            m.violations().len(),
+            1,
+            "nobody got it: {:?}",
+            m.violations()
+        );
         m.violations.clear();
         deliver(&mut m, b, 1, x);
         deliver(&mut m, c, 1, x);
@@ -477,8 +592,21 @@ mod tests {
     fn no_responders_expected() {
         let mut m = Model::new();
         let a = m.add_client();
-        m.apply(a, &ClientOp::Connect { headers: true, no_responders: true });
-        m.apply(a, &ClientOp::Sub { sid: 9, subject: "_INBOX.a.1".into(), queue: None });
+        m.apply(
+            a,
+            &ClientOp::Connect {
+                headers: true,
+                no_responders: true,
+            },
+        );
+        m.apply(
+            a,
+            &ClientOp::Sub {
+                sid: 9,
+                subject: "_INBOX.a.1".into(),
+                queue: None,
+            },
+        );
         let x = rec(&mut m, a, "svc", Some("_INBOX.a.1"));
         m.apply(a, &ClientOp::Pub { msg: x });
         m.finish();
@@ -493,7 +621,14 @@ mod tests {
     fn reset_client_may_miss_a_tail_only() {
         let mut m = Model::new();
         let (a, b) = (m.add_client(), m.add_client());
-        m.apply(b, &ClientOp::Sub { sid: 1, subject: "s".into(), queue: None });
+        m.apply(
+            b,
+            &ClientOp::Sub {
+                sid: 1,
+                subject: "s".into(),
+                queue: None,
+            },
+        );
         let x = rec(&mut m, a, "s", None);
         let y = rec(&mut m, a, "s", None);
         m.apply(a, &ClientOp::Pub { msg: x });
