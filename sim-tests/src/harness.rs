@@ -158,7 +158,6 @@ struct Client {
     /// (sid, filter, queue, is a request inbox)
     subs: Vec<(u64, String, Option<String>, bool)>,
     headers: bool,
-    no_responders: bool,
     blocked: bool,
     final_ping_sent: bool,
 }
@@ -280,7 +279,7 @@ impl Sim {
             self.step(ev);
             self.server.check_invariants();
             self.arm_timer();
-            if self.trace.steps() % 1024 == 0 {
+            if self.trace.steps() & 1023 == 0 {
                 self.checkpoint();
             }
             if at >= self.run_until && self.active == 0 {

@@ -34,7 +34,6 @@ impl Sim {
             next_sid: 1,
             subs: Vec::new(),
             headers,
-            no_responders,
             blocked: false,
             final_ping_sent: false,
         });
