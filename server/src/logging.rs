@@ -87,7 +87,7 @@ pub fn init(debug: bool, trace: bool, logtime: bool, utc: bool, log_file: Option
         Level::INFO
     };
     let fmt = GoFormat { pid: std::process::id(), logtime, utc };
-    let builder = tracing_subscriber::fmt().with_max_level(level).event_format(fmt).with_ansi(false);
+    let builder = tracing_subscriber::fmt().with_max_level(level).event_format(fmt);
     let res = match log_file {
         Some(path) => {
             let f = std::fs::OpenOptions::new()

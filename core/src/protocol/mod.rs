@@ -4,6 +4,7 @@
 
 pub mod encode;
 pub mod op;
+mod parse_error;
 pub mod parser;
 
 pub use op::Op;

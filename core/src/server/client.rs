@@ -89,6 +89,7 @@ pub struct ClientConn {
     /// Subscriptions by sid.
     pub subs: HashMap<Bytes, SubRef>,
     pub created: Instant,
+
     pub last_activity: Instant,
     /// Last time this connection sent us anything (Go's `lastIn`).
     pub last_in: Instant,
@@ -115,7 +116,7 @@ impl ClientConn {
             connect_received: false,
             user: None,
             perms: None,
-            parser: Parser::new(limits),
+            parser: Parser::for_client_conn(limits),
             read_buf: BytesMut::with_capacity(4096),
             outbound: BytesMut::with_capacity(4096),
             transmit_pending: false,

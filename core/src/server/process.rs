@@ -46,8 +46,8 @@ impl Server {
         if let Some(c) = self.conns.get(&id) {
             tracing::error!("{} - Client parser ERROR, state={:?}: {}", c.log_prefix(), c.state, e.err_text());
         }
-        if let Some(text) = e.client_err_text() {
-            self.send_err(id, &text);
+        if e.sends_err() {
+            self.send_err(id, &e.err_text());
         }
         self.close_conn(id, reason, true);
     }

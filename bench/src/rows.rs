@@ -1,0 +1,259 @@
+//! The benchmark rows: what each measures, its message counts, and how to run
+//! it once against a freshly started server.
+
+use std::time::Duration;
+
+use crate::error::BenchResult;
+use crate::server::{RunningServer, ServerSpec};
+use crate::workload::delivery::{self, Mode};
+use crate::workload::{latency, memory, publish, RunLimits, Sample};
+
+/// Whether bigger or smaller figures are better for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// How a metric's values are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    MsgsPerSec,
+    Micros,
+    MiB,
+    KiB,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub label: String,
+    pub unit: Unit,
+    pub better: Better,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    Publish {
+        payload_len: usize,
+    },
+    Delivery {
+        subs: usize,
+        mode: Mode,
+        payload_len: usize,
+    },
+    RequestReply {
+        payload_len: usize,
+    },
+    IdleConns {
+        conns: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Name used by `--rows`.
+    pub key: &'static str,
+    pub workload: Workload,
+    /// Untimed warm-up messages (requests for request/reply).
+    pub warm: u64,
+    /// Timed messages (requests; connections for the memory row).
+    pub count: u64,
+    pub metrics: Vec<Metric>,
+}
+
+pub const ROW_KEYS: [&str; 8] = [
+    "pub16", "pub128", "pub1k", "sub", "fanout", "queue", "reqrep", "mem",
+];
+
+fn metric(label: impl Into<String>, unit: Unit, better: Better) -> Metric {
+    Metric {
+        label: label.into(),
+        unit,
+        better,
+    }
+}
+
+fn rate(label: impl Into<String>) -> Metric {
+    metric(label, Unit::MsgsPerSec, Better::Higher)
+}
+
+/// All rows, with counts divided by `divisor` (10 for `--quick`), and idle
+/// connections capped at `conns_max` (what the file-descriptor limit allows).
+pub fn all_rows(divisor: u64, conns_max: usize) -> Vec<Row> {
+    let n = |full: u64| (full / divisor).max(1);
+    let throughput = |key, workload, full: u64, metrics| Row {
+        key,
+        workload,
+        warm: n(full) / 10,
+        count: n(full),
+        metrics,
+    };
+    let conns = (10_000 / divisor as usize).min(conns_max);
+    vec![
+        throughput(
+            "pub16",
+            Workload::Publish { payload_len: 16 },
+            6_000_000,
+            vec![rate("publish-only 16 B, msgs/s")],
+        ),
+        throughput(
+            "pub128",
+            Workload::Publish { payload_len: 128 },
+            4_000_000,
+            vec![rate("publish-only 128 B, msgs/s")],
+        ),
+        throughput(
+            "pub1k",
+            Workload::Publish { payload_len: 1024 },
+            1_500_000,
+            vec![rate("publish-only 1 KiB, msgs/s")],
+        ),
+        throughput(
+            "sub",
+            Workload::Delivery {
+                subs: 1,
+                mode: Mode::FanOut,
+                payload_len: 128,
+            },
+            2_000_000,
+            vec![rate("1 pub -> 1 sub 128 B, msgs/s received")],
+        ),
+        throughput(
+            "fanout",
+            Workload::Delivery {
+                subs: 4,
+                mode: Mode::FanOut,
+                payload_len: 128,
+            },
+            1_000_000,
+            vec![
+                rate("fan-out 1 -> 4 subs 128 B, msgs/s delivered (total)"),
+                rate("fan-out 1 -> 4 subs 128 B, msgs/s per subscriber"),
+            ],
+        ),
+        throughput(
+            "queue",
+            Workload::Delivery {
+                subs: 4,
+                mode: Mode::Queue,
+                payload_len: 128,
+            },
+            2_000_000,
+            vec![rate("queue group of 4 subs 128 B, msgs/s received (total)")],
+        ),
+        Row {
+            key: "reqrep",
+            workload: Workload::RequestReply { payload_len: 128 },
+            warm: n(10_000).min(1_000),
+            count: n(20_000),
+            metrics: vec![
+                metric(
+                    "request/reply 128 B, p50 round trip, µs (lower is better)",
+                    Unit::Micros,
+                    Better::Lower,
+                ),
+                metric(
+                    "request/reply 128 B, p99 round trip, µs (lower is better)",
+                    Unit::Micros,
+                    Better::Lower,
+                ),
+            ],
+        },
+        Row {
+            key: "mem",
+            workload: Workload::IdleConns { conns },
+            warm: 0,
+            count: conns as u64,
+            metrics: vec![
+                metric(
+                    "server RSS at baseline, MiB (lower is better)",
+                    Unit::MiB,
+                    Better::Lower,
+                ),
+                metric(
+                    format!(
+                        "server RSS with {conns} idle conns + 1 sub each, MiB (lower is better)"
+                    ),
+                    Unit::MiB,
+                    Better::Lower,
+                ),
+                metric(
+                    "RSS per idle connection, KiB (lower is better)",
+                    Unit::KiB,
+                    Better::Lower,
+                ),
+            ],
+        },
+    ]
+}
+
+/// Starts `spec`, runs `row` once against it, and stops it.
+pub fn run_once(
+    row: &Row,
+    spec: &ServerSpec,
+    limits: RunLimits,
+    quick: bool,
+) -> BenchResult<Sample> {
+    let mut server = RunningServer::start(spec)?;
+    let addr = server.addr;
+    let sample = match row.workload {
+        Workload::Publish { payload_len } => {
+            publish::run(addr, payload_len, row.warm, row.count, limits)
+        }
+        Workload::Delivery {
+            subs,
+            mode,
+            payload_len,
+        } => delivery::run(addr, subs, mode, payload_len, row.warm, row.count, limits),
+        Workload::RequestReply { payload_len } => {
+            latency::run(addr, payload_len, row.warm, row.count, limits)
+        }
+        Workload::IdleConns { conns } => {
+            let settle = if quick {
+                Duration::from_millis(300)
+            } else {
+                Duration::from_secs(1)
+            };
+            // The memory run owns (and stops) the server.
+            return memory::run(server, conns, settle, limits);
+        }
+    };
+    let alive = server.check_alive();
+    server.stop();
+    let sample = sample?;
+    alive?;
+    Ok(sample)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_key_is_defined_once_and_counts_are_positive() {
+        for divisor in [1, 10] {
+            let rows = all_rows(divisor, 100_000);
+            let keys: Vec<&str> = rows.iter().map(|r| r.key).collect();
+            assert_eq!(keys, ROW_KEYS);
+            for row in &rows {
+                assert!(row.count > 0, "{}", row.key);
+                assert!(row.warm < row.count, "{}", row.key);
+                assert!(!row.metrics.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn quick_divides_counts_and_conns_respect_limit() {
+        let full = all_rows(1, 100_000);
+        let quick = all_rows(10, 100_000);
+        assert_eq!(full[0].count, 6_000_000);
+        assert_eq!(quick[0].count, 600_000);
+        assert_eq!(full[7].workload, Workload::IdleConns { conns: 10_000 });
+        assert_eq!(quick[7].workload, Workload::IdleConns { conns: 1_000 });
+        assert_eq!(
+            all_rows(1, 5_000)[7].workload,
+            Workload::IdleConns { conns: 5_000 }
+        );
+    }
+}
