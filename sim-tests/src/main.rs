@@ -1,1 +1,189 @@
-fn main() {}
+//! The simulator's command line (package rnatsd-sim-tests).
+//!
+//! ```text
+//! rnatsd-sim-tests run --seeds N [--from S] [--canary]
+//! rnatsd-sim-tests replay SEED [--trace] [--canary]
+//! rnatsd-sim-tests determinism --seeds N [--from S]
+//! ```
+//!
+//! Environment knobs: `SIM_SEED` (first seed, default 0) and `SIM_RUNS`
+//! (number of seeds) stand in for `--from` and `--seeds`.
+
+use rnatsd_io_sim::trace::first_divergence;
+use rnatsd_sim_tests::harness::{report, run_seed, SimConfig, SimReport};
+use std::process::ExitCode;
+use std::time::Duration;
+
+struct Args {
+    cmd: String,
+    seed: Option<u64>,
+    seeds: u64,
+    from: u64,
+    trace: bool,
+    canary: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut argv = std::env::args().skip(1);
+    let cmd = argv
+        .next()
+        .ok_or("missing command: run | replay | determinism")?;
+    let env_u64 = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let mut a = Args {
+        cmd,
+        seed: None,
+        seeds: env_u64("SIM_RUNS").unwrap_or(100),
+        from: env_u64("SIM_SEED").unwrap_or(0),
+        trace: false,
+        canary: false,
+    };
+    while let Some(arg) = argv.next() {
+        let mut num = |name: &str| -> Result<u64, String> {
+            argv.next()
+                .and_then(|v| v.parse().ok())
+                .ok_or(format!("{name} needs a number"))
+        };
+        match arg.as_str() {
+            "--seeds" => a.seeds = num("--seeds")?,
+            "--from" => a.from = num("--from")?,
+            "--trace" => a.trace = true,
+            "--canary" => a.canary = true,
+            s if a.seed.is_none() && s.parse::<u64>().is_ok() => a.seed = s.parse().ok(),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(a)
+}
+
+fn replay_cmd(seed: u64, canary: bool) -> String {
+    let c = if canary { " --canary" } else { "" };
+    format!("cargo run --release -p rnatsd-sim-tests -- replay {seed}{c} --trace")
+}
+
+fn speed(sim: Duration, wall: Duration) -> String {
+    let w = wall.as_secs_f64().max(1e-9);
+    format!(
+        "{:.0}x (simulated {:.1}s in {:.2}s wall)",
+        sim.as_secs_f64() / w,
+        sim.as_secs_f64(),
+        w
+    )
+}
+
+fn run(a: &Args) -> ExitCode {
+    let start = std::time::Instant::now();
+    let mut sim_total = Duration::ZERO;
+    let mut failed = 0;
+    for seed in a.from..a.from + a.seeds {
+        let cfg = SimConfig {
+            canary: a.canary,
+            ..SimConfig::new(seed)
+        };
+        let r = run_seed(&cfg);
+        sim_total += r.sim_time;
+        if r.failed() {
+            failed += 1;
+            println!("{}", report(&r));
+            println!("replay: {}\n", replay_cmd(seed, a.canary));
+        }
+    }
+    println!(
+        "{} seeds from {}: {} failed; speed {}",
+        a.seeds,
+        a.from,
+        failed,
+        speed(sim_total, start.elapsed())
+    );
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn replay(a: &Args) -> ExitCode {
+    let Some(seed) = a.seed else {
+        eprintln!("replay needs a SEED");
+        return ExitCode::FAILURE;
+    };
+    let start = std::time::Instant::now();
+    let cfg = SimConfig {
+        log: a.trace,
+        canary: a.canary,
+        ..SimConfig::new(seed)
+    };
+    let r: SimReport = run_seed(&cfg);
+    if let Some(log) = &r.log {
+        println!(
+            "{:>8} {:>14} {:>4} {:<14} data",
+            "step", "time(s)", "conn", "kind"
+        );
+        for line in log {
+            println!("{line}");
+        }
+    }
+    println!("{}", report(&r));
+    println!("speed {}", speed(r.sim_time, start.elapsed()));
+    if r.failed() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn determinism(a: &Args) -> ExitCode {
+    let start = std::time::Instant::now();
+    let mut sim_total = Duration::ZERO;
+    let mut bad = 0;
+    for seed in a.from..a.from + a.seeds {
+        let cfg = SimConfig {
+            history: true,
+            canary: a.canary,
+            ..SimConfig::new(seed)
+        };
+        let (x, y) = (run_seed(&cfg), run_seed(&cfg));
+        sim_total += x.sim_time + y.sim_time;
+        if x.digest != y.digest {
+            bad += 1;
+            let at = first_divergence(
+                x.history.as_deref().unwrap_or(&[]),
+                y.history.as_deref().unwrap_or(&[]),
+            );
+            println!(
+                "SEED={seed} NONDETERMINISTIC: {:016x} vs {:016x}, first divergent step {at:?}",
+                x.digest, y.digest
+            );
+        }
+    }
+    println!(
+        "{} seeds from {}: {} nondeterministic; speed {}",
+        a.seeds,
+        a.from,
+        bad,
+        speed(sim_total, start.elapsed())
+    );
+    if bad > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn main() -> ExitCode {
+    let a = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\nusage: rnatsd-sim-tests run --seeds N [--from S] | replay SEED [--trace] | determinism --seeds N");
+            return ExitCode::FAILURE;
+        }
+    };
+    match a.cmd.as_str() {
+        "run" => run(&a),
+        "replay" => replay(&a),
+        "determinism" => determinism(&a),
+        other => {
+            eprintln!("unknown command {other:?}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -330,7 +330,8 @@ impl Server {
     /// refuses new ones.
     pub fn handle_shutdown(&mut self, _now: Instant) {
         self.shutting_down = true;
-        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        ids.sort_unstable(); // deterministic close order (conns is a HashMap)
         for id in ids {
             self.close_conn(id, CloseReason::ServerShutdown, true);
         }
@@ -414,7 +415,10 @@ impl Server {
         if !flush {
             c.outbound.clear();
         }
-        let subs: Vec<_> = c.subs.drain().map(|(_, r)| r).collect();
+        // Sorted: `subs` is a HashMap, and removal order must not depend on
+        // its per-process random iteration order (the simulator replays).
+        let mut subs: Vec<_> = c.subs.drain().map(|(_, r)| r).collect();
+        subs.sort_unstable();
         for r in subs {
             if let Some(s) = self.subs.remove(r) {
                 let _ = self.sublist.remove(&s.subject, s.queue.as_deref(), r);
