@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 use crate::options::{Permissions, SubjectPermission};
+use crate::subject;
 use crate::sublist::Sublist;
 
 /// Go's maxPermCacheSize: publish decisions cached per connection.
@@ -16,6 +17,7 @@ const PERM_CACHE_MAX: usize = 128;
 struct Compiled {
     allow: Option<Sublist<u32>>,
     deny: Option<Sublist<u32>>,
+    allow_list: Vec<String>,
 }
 
 impl Compiled {
@@ -35,7 +37,7 @@ impl Compiled {
         };
         // Go: an allow list given but empty is different from none; an empty
         // `allow: []` with deny only behaves as allow-all.
-        Compiled { allow: build(&p.allow), deny: build(&p.deny) }
+        Compiled { allow: build(&p.allow), deny: build(&p.deny), allow_list: p.allow.clone() }
     }
 
     fn is_empty(&self) -> bool {
@@ -88,11 +90,23 @@ impl ClientPermissions {
     /// As Go's `canSubscribe`: the subscription subject is matched against
     /// the allow and deny lists token by token, so `foo.*` is allowed by an
     /// allow of `foo.*` or `foo.>`, not by `foo.bar`.
+    ///
+    /// Stricter than Go on one point: Go's token match lets `foo.>` through
+    /// an allow of `foo.*` (the `*` node matches the literal `>` token),
+    /// which would deliver `foo.a.b`. We also require a wildcard
+    /// subscription to be a subset of one allow entry.
     pub fn can_subscribe(&mut self, subject: &[u8]) -> bool {
         let mut allowed = match &mut self.subscribe.allow {
             Some(sl) => !sl.match_subject(subject).psubs.is_empty(),
             None => true,
         };
+        if allowed && self.subscribe.allow.is_some() && subject::subject_has_wildcard(subject) {
+            allowed = self
+                .subscribe
+                .allow_list
+                .iter()
+                .any(|a| subject::subject_is_subset_match(subject, a.as_bytes()));
+        }
         if allowed {
             if let Some(sl) = &mut self.subscribe.deny {
                 allowed = sl.match_subject(subject).psubs.is_empty();
