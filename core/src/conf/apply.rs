@@ -14,27 +14,94 @@ use crate::options::{ServerOptions, AUTH_TIMEOUT, DEFAULT_HOST};
 
 /// Top-level keys Go's processConfigFileLine accepts that rnatsd ignores for now.
 pub const UNSUPPORTED_KEYS: &[&str] = &[
-    "mappings", "maps", "disable_sublist_cache", "no_sublist_cache", "accounts", "default_sentinel",
-    "gateway", "leaf", "leafnodes", "logfile_max_num", "log_max_num", "prof_block_rate",
-    "proxy_protocol", "max_sub_tokens", "max_subscription_tokens", "tls", "ocsp", "allow_non_tls",
-    "write_timeout", "operator", "operators", "roots", "root", "root_operators", "root_operator",
-    "resolver", "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload",
-    "resolver_pinned_accounts", "system_account", "system", "no_system_account", "no_system",
-    "no_sys_acc", "trusted", "trusted_keys", "connect_error_reports", "reconnect_error_reports",
-    "websocket", "ws", "mqtt", "server_tags", "server_metadata", "feature_flags",
-    "default_js_domain", "ocsp_cache", "no_fast_producer_stall", "max_closed_clients", "proxies",
+    "mappings",
+    "maps",
+    "disable_sublist_cache",
+    "no_sublist_cache",
+    "accounts",
+    "default_sentinel",
+    "gateway",
+    "leaf",
+    "leafnodes",
+    "logfile_max_num",
+    "log_max_num",
+    "prof_block_rate",
+    "proxy_protocol",
+    "max_sub_tokens",
+    "max_subscription_tokens",
+    "tls",
+    "ocsp",
+    "allow_non_tls",
+    "write_timeout",
+    "operator",
+    "operators",
+    "roots",
+    "root",
+    "root_operators",
+    "root_operator",
+    "resolver",
+    "account_resolver",
+    "accounts_resolver",
+    "resolver_tls",
+    "resolver_preload",
+    "resolver_pinned_accounts",
+    "system_account",
+    "system",
+    "no_system_account",
+    "no_system",
+    "no_sys_acc",
+    "trusted",
+    "trusted_keys",
+    "connect_error_reports",
+    "reconnect_error_reports",
+    "websocket",
+    "ws",
+    "mqtt",
+    "server_tags",
+    "server_metadata",
+    "feature_flags",
+    "default_js_domain",
+    "ocsp_cache",
+    "no_fast_producer_stall",
+    "max_closed_clients",
+    "proxies",
 ];
 
 const UNSUPPORTED_JETSTREAM_KEYS: &[&str] = &[
-    "key", "ek", "encryption_key", "prev_key", "prev_ek", "prev_encryption_key", "cipher",
-    "extension_hint", "limits", "tpm", "unique_tag", "max_outstanding_catchup", "max_buffered_size",
-    "max_buffered_msgs", "request_queue_limit", "info_queue_limit", "meta_compact",
-    "meta_compact_size", "meta_compact_sync", "max_concurrent_io",
+    "key",
+    "ek",
+    "encryption_key",
+    "prev_key",
+    "prev_ek",
+    "prev_encryption_key",
+    "cipher",
+    "extension_hint",
+    "limits",
+    "tpm",
+    "unique_tag",
+    "max_outstanding_catchup",
+    "max_buffered_size",
+    "max_buffered_msgs",
+    "request_queue_limit",
+    "info_queue_limit",
+    "meta_compact",
+    "meta_compact_size",
+    "meta_compact_sync",
+    "max_concurrent_io",
 ];
 
 const UNSUPPORTED_CLUSTER_KEYS: &[&str] = &[
-    "authorization", "tls", "connect_backoff", "permissions", "pool_size", "accounts",
-    "compression", "ping_interval", "ping_max", "write_deadline", "write_timeout",
+    "authorization",
+    "tls",
+    "connect_backoff",
+    "permissions",
+    "pool_size",
+    "accounts",
+    "compression",
+    "ping_interval",
+    "ping_max",
+    "write_deadline",
+    "write_timeout",
 ];
 
 /// Applies `map` to `opts`. Returns the warnings (also appended to
@@ -62,12 +129,18 @@ pub(crate) struct Applier {
 
 /// Go's type-assertion failure text.
 pub(crate) fn conv_err(v: &Value, want: &str) -> ConfError {
-    let msg = format!("interface conversion: interface {{}} is {}, not {}", v.kind.go_type_name(), want);
+    let msg = format!(
+        "interface conversion: interface {{}} is {}, not {}",
+        v.kind.go_type_name(),
+        want
+    );
     ConfError::at(v, msg)
 }
 
 pub(crate) fn string(v: &Value) -> Result<String, ConfError> {
-    v.as_str().map(str::to_string).ok_or_else(|| conv_err(v, "string"))
+    v.as_str()
+        .map(str::to_string)
+        .ok_or_else(|| conv_err(v, "string"))
 }
 
 pub(crate) fn int(v: &Value) -> Result<i64, ConfError> {
@@ -110,7 +183,10 @@ pub(crate) fn go_fmt_v(kind: &Kind) -> String {
             format!("[{}]", items.join(" "))
         }
         Kind::Map(m) => {
-            let mut items: Vec<(String, String)> = m.iter().map(|(k, v)| (k.to_string(), go_fmt_v(&v.kind))).collect();
+            let mut items: Vec<(String, String)> = m
+                .iter()
+                .map(|(k, v)| (k.to_string(), go_fmt_v(&v.kind)))
+                .collect();
             items.sort();
             let items: Vec<String> = items.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
             format!("map[{}]", items.join(" "))
@@ -141,24 +217,40 @@ fn split_host_port(s: &str) -> Option<(String, String)> {
 pub(crate) fn parse_listen(v: &Value) -> Result<(String, i32), ConfError> {
     match &v.kind {
         Kind::Integer(n) => {
-            let port = i32::try_from(*n).map_err(|_| ConfError::at(v, format!("could not parse port \"{n}\"")))?;
+            let port = i32::try_from(*n)
+                .map_err(|_| ConfError::at(v, format!("could not parse port \"{n}\"")))?;
             Ok((String::new(), port))
         }
         Kind::String(s) => {
             let Some((host, port)) = split_host_port(s) else {
-                return Err(ConfError::at(v, format!("could not parse address string {}", go_quote(s))));
+                return Err(ConfError::at(
+                    v,
+                    format!("could not parse address string {}", go_quote(s)),
+                ));
             };
-            let port = port.parse::<i32>().map_err(|_| ConfError::at(v, format!("could not parse port {}", go_quote(&port))))?;
+            let port = port.parse::<i32>().map_err(|_| {
+                ConfError::at(v, format!("could not parse port {}", go_quote(&port)))
+            })?;
             Ok((host, port))
         }
-        other => Err(ConfError::at(v, format!("expected port or host:port, got {}", other.go_type_name()))),
+        other => Err(ConfError::at(
+            v,
+            format!("expected port or host:port, got {}", other.go_type_name()),
+        )),
     }
 }
 
 impl Applier {
     pub(crate) fn warn(&mut self, v: &Value, field: &str, reason: &str) {
         // Go's configWarningErr text.
-        self.warnings.push(format!("{}:{}:{}: invalid use of field {}: {}", v.source, v.line, v.pos, go_quote(field), reason));
+        self.warnings.push(format!(
+            "{}:{}:{}: invalid use of field {}: {}",
+            v.source,
+            v.line,
+            v.pos,
+            go_quote(field),
+            reason
+        ));
     }
 
     pub(crate) fn warn_unsupported(&mut self, field: &str, v: &Value) {
@@ -173,26 +265,43 @@ impl Applier {
 
     /// Go's `parseDuration`: a duration string, or (deprecated, with a
     /// warning) an integer number of seconds.
-    pub(crate) fn parse_duration_field(&mut self, field: &str, v: &Value) -> Result<Duration, ConfError> {
+    pub(crate) fn parse_duration_field(
+        &mut self,
+        field: &str,
+        v: &Value,
+    ) -> Result<Duration, ConfError> {
         match &v.kind {
             Kind::String(s) => match parse_duration(s) {
                 Ok(n) => Ok(nanos_to_duration(n)),
                 Err(e) => Err(ConfError::at(v, format!("error parsing {field}: {e}"))),
             },
             Kind::Integer(n) => {
-                self.warn(v, field, &format!("{field} should be converted to a duration"));
+                self.warn(
+                    v,
+                    field,
+                    &format!("{field} should be converted to a duration"),
+                );
                 Ok(Duration::from_secs(u64::try_from(*n).unwrap_or(0)))
             }
             _ => Err(conv_err(v, "int64")),
         }
     }
 
-    fn process_config_file_line(&mut self, k: &str, v: &Value, o: &mut ServerOptions) -> Result<(), ConfError> {
+    fn process_config_file_line(
+        &mut self,
+        k: &str,
+        v: &Value,
+        o: &mut ServerOptions,
+    ) -> Result<(), ConfError> {
         let key = k.to_ascii_lowercase();
         match key.as_str() {
             "listen" => {
                 let (host, port) = parse_listen(v)?;
-                o.host = if host.is_empty() { DEFAULT_HOST.to_string() } else { host };
+                o.host = if host.is_empty() {
+                    DEFAULT_HOST.to_string()
+                } else {
+                    host
+                };
                 o.port = port;
             }
             "client_advertise" => o.client_advertise = Some(string(v)?),
@@ -237,7 +346,11 @@ impl Applier {
             "http_base_path" => o.http_base_path = string(v)?,
             "cluster" => self.parse_cluster(v, o)?,
             "store_dir" | "storedir" => {
-                if o.jetstream.store_dir.as_deref().is_some_and(|d| !d.is_empty()) {
+                if o.jetstream
+                    .store_dir
+                    .as_deref()
+                    .is_some_and(|d| !d.is_empty())
+                {
                     return Err(ConfError::at(v, "Duplicate 'store_dir' configuration"));
                 }
                 o.jetstream.store_dir = Some(string(v)?);
@@ -263,21 +376,31 @@ impl Applier {
             "max_subscriptions" | "max_subs" => o.max_subs = int32(k, v)?,
             "ping_interval" => o.ping_interval = self.parse_duration_field("ping_interval", v)?,
             "ping_max" => o.max_pings_out = int32(k, v)?,
-            "write_deadline" => o.write_deadline = self.parse_duration_field("write_deadline", v)?,
+            "write_deadline" => {
+                o.write_deadline = self.parse_duration_field("write_deadline", v)?
+            }
             "lame_duck_duration" => {
-                let d = parse_duration(&string(v)?)
-                    .map_err(|e| ConfError::at(v, format!("error parsing lame_duck_duration: {e}")))?;
+                let d = parse_duration(&string(v)?).map_err(|e| {
+                    ConfError::at(v, format!("error parsing lame_duck_duration: {e}"))
+                })?;
                 if d < 30_000_000_000 {
-                    let msg = format!("invalid lame_duck_duration of {}, minimum is 30 seconds", format_duration(d));
+                    let msg = format!(
+                        "invalid lame_duck_duration of {}, minimum is 30 seconds",
+                        format_duration(d)
+                    );
                     return Err(ConfError::at(v, msg));
                 }
                 o.lame_duck_duration = nanos_to_duration(d);
             }
             "lame_duck_grace_period" => {
-                let d = parse_duration(&string(v)?)
-                    .map_err(|e| ConfError::at(v, format!("error parsing lame_duck_grace_period: {e}")))?;
+                let d = parse_duration(&string(v)?).map_err(|e| {
+                    ConfError::at(v, format!("error parsing lame_duck_grace_period: {e}"))
+                })?;
                 if d < 0 {
-                    return Err(ConfError::at(v, "invalid lame_duck_grace_period, needs to be positive"));
+                    return Err(ConfError::at(
+                        v,
+                        "invalid lame_duck_grace_period, needs to be positive",
+                    ));
                 }
                 o.lame_duck_grace_period = nanos_to_duration(d);
             }
@@ -295,7 +418,10 @@ impl Applier {
 
     fn parse_cluster(&mut self, v: &Value, o: &mut ServerOptions) -> Result<(), ConfError> {
         let Some(cm) = v.as_map() else {
-            let msg = format!("Expected map to define cluster, got {}", v.kind.go_type_name());
+            let msg = format!(
+                "Expected map to define cluster, got {}",
+                v.kind.go_type_name()
+            );
             return Err(ConfError::at(v, msg));
         };
         let (mut host, mut port): (Option<String>, Option<i32>) = (None, None);
@@ -305,7 +431,9 @@ impl Applier {
             }
         }
         if let Some(port) = port.filter(|p| *p != 0) {
-            let host = host.filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_string());
+            let host = host
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| DEFAULT_HOST.to_string());
             o.cluster_listen = Some(format!("{host}:{port}"));
         }
         Ok(())
@@ -365,7 +493,8 @@ impl Applier {
                 "enabled" | "enable" => o.jetstream.enabled = true,
                 "disabled" | "disable" => o.jetstream.enabled = false,
                 _ => {
-                    let msg = format!("Expected 'enabled' or 'disabled' for string value, got '{s}'");
+                    let msg =
+                        format!("Expected 'enabled' or 'disabled' for string value, got '{s}'");
                     return Err(ConfError::at(v, msg));
                 }
             },
@@ -377,31 +506,50 @@ impl Applier {
                 o.jetstream.enabled = do_enable;
             }
             other => {
-                let msg = format!("Expected map, bool or string to define JetStream, got {}", other.go_type_name());
+                let msg = format!(
+                    "Expected map, bool or string to define JetStream, got {}",
+                    other.go_type_name()
+                );
                 return Err(ConfError::at(v, msg));
             }
         }
         Ok(())
     }
 
-    fn jetstream_field(&mut self, mk: &str, mv: &Value, o: &mut ServerOptions, do_enable: &mut bool) -> Result<(), ConfError> {
+    fn jetstream_field(
+        &mut self,
+        mk: &str,
+        mv: &Value,
+        o: &mut ServerOptions,
+        do_enable: &mut bool,
+    ) -> Result<(), ConfError> {
         let key = mk.to_ascii_lowercase();
         match key.as_str() {
             "strict" => match mv.as_bool() {
                 Some(b) => o.jetstream.strict = b,
                 None => {
-                    let msg = format!("Expected 'true' or 'false' for bool value, got '{}'", go_fmt_v(&mv.kind));
+                    let msg = format!(
+                        "Expected 'true' or 'false' for bool value, got '{}'",
+                        go_fmt_v(&mv.kind)
+                    );
                     return Err(ConfError::at(mv, msg));
                 }
             },
             "store" | "store_dir" | "storedir" => {
-                if o.jetstream.store_dir.as_deref().is_some_and(|d| !d.is_empty()) {
+                if o.jetstream
+                    .store_dir
+                    .as_deref()
+                    .is_some_and(|d| !d.is_empty())
+                {
                     return Err(ConfError::at(mv, "Duplicate 'store_dir' configuration"));
                 }
                 o.jetstream.store_dir = Some(string(mv)?);
             }
             "sync" | "sync_interval" => {
-                if mv.as_str().is_some_and(|s| s.eq_ignore_ascii_case("always")) {
+                if mv
+                    .as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("always"))
+                {
                     o.jetstream.sync_always = true;
                     o.jetstream.sync_interval = Some(Duration::ZERO);
                 } else {
@@ -412,16 +560,20 @@ impl Applier {
                 }
             }
             "max_memory_store" | "max_mem_store" | "max_mem" => {
-                let s = get_storage_size(mv).map_err(|e| ConfError::at(mv, format!("max_mem_store {e}")))?;
+                let s = get_storage_size(mv)
+                    .map_err(|e| ConfError::at(mv, format!("max_mem_store {e}")))?;
                 o.jetstream.max_memory_store = s;
             }
             "max_file_store" | "max_file" => {
-                let s = get_storage_size(mv).map_err(|e| ConfError::at(mv, format!("max_file_store {e}")))?;
+                let s = get_storage_size(mv)
+                    .map_err(|e| ConfError::at(mv, format!("max_file_store {e}")))?;
                 o.jetstream.max_file_store = s;
             }
             "domain" => o.jetstream.domain = Some(string(mv)?),
             "enable" | "enabled" => *do_enable = boolean(mv)?,
-            _ if UNSUPPORTED_JETSTREAM_KEYS.contains(&key.as_str()) => self.warn_unsupported(mk, mv),
+            _ if UNSUPPORTED_JETSTREAM_KEYS.contains(&key.as_str()) => {
+                self.warn_unsupported(mk, mv)
+            }
             _ => {
                 if !mv.used_variable {
                     self.errors.push(unknown_field(mk, mv));
@@ -453,9 +605,12 @@ pub(crate) fn get_storage_size(v: &Value) -> Result<i64, String> {
         return Ok(0);
     };
     let prefix = &s[..s.len() - last.len_utf8()];
-    let num: i64 = prefix
-        .parse()
-        .map_err(|_| format!("strconv.ParseInt: parsing {}: invalid syntax", go_quote(prefix)))?;
+    let num: i64 = prefix.parse().map_err(|_| {
+        format!(
+            "strconv.ParseInt: parsing {}: invalid syntax",
+            go_quote(prefix)
+        )
+    })?;
     let shift = match last {
         'K' => 10,
         'M' => 20,

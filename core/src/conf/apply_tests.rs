@@ -12,8 +12,14 @@ use crate::options::ServerOptions;
 type Applied = Result<Vec<String>, Vec<ConfError>>;
 
 fn load_env(text: &str, env: &[(&str, &str)], files: &[(&str, &str)]) -> (Applied, ServerOptions) {
-    let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let files: HashMap<String, String> = files.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let files: HashMap<String, String> = files
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let env_fn = |name: &str| env.get(name).cloned();
     let mut include = |path: &str| match files.get(path) {
         Some(t) => Ok((t.clone(), path.to_string())),
@@ -34,7 +40,13 @@ fn load(text: &str) -> (Applied, ServerOptions) {
 fn load_ok(text: &str) -> ServerOptions {
     let (r, o) = load(text);
     if let Err(errs) = r {
-        panic!("unexpected errors: {}", errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+        panic!(
+            "unexpected errors: {}",
+            errs.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
     o
 }
@@ -42,7 +54,11 @@ fn load_ok(text: &str) -> ServerOptions {
 fn load_err(text: &str) -> String {
     match load(text).0 {
         Ok(w) => panic!("expected an error, got warnings {w:?}"),
-        Err(errs) => errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+        Err(errs) => errs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 
@@ -103,9 +119,15 @@ fn test_config_file() {
     assert_eq!(o.remote_syslog.as_deref(), Some("udp://foo.com:33"));
     assert_eq!(o.http_port, 8222);
     assert_eq!(o.http_base_path, "/nats");
-    assert_eq!(o.pid_file.as_deref(), Some("/tmp/nats-server/nats-server.pid"));
+    assert_eq!(
+        o.pid_file.as_deref(),
+        Some("/tmp/nats-server/nats-server.pid")
+    );
     assert_eq!(o.prof_port, 6543);
-    assert_eq!((o.max_control_line, o.max_payload, o.max_conn, o.max_subs), (2048, 65536, 100, 1000));
+    assert_eq!(
+        (o.max_control_line, o.max_payload, o.max_conn, o.max_subs),
+        (2048, 65536, 100, 1000)
+    );
     assert_eq!(o.max_pending, 10_000_000);
     assert_eq!(o.ping_interval, Duration::from_secs(60));
     assert_eq!(o.max_pings_out, 3);
@@ -113,8 +135,14 @@ fn test_config_file() {
     assert_eq!(o.lame_duck_duration, Duration::from_secs(240));
     // Go knows these; rnatsd warns that it ignores them.
     assert_eq!(warnings.len(), 2, "{warnings:?}");
-    assert!(warnings[0].starts_with("test.conf:6:1: field \"server_metadata\" is not supported"), "{warnings:?}");
-    assert!(warnings[1].contains("\"connect_error_reports\""), "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("test.conf:6:1: field \"server_metadata\" is not supported"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].contains("\"connect_error_reports\""),
+        "{warnings:?}"
+    );
     assert_eq!(o.warnings, warnings);
 }
 
@@ -125,7 +153,10 @@ fn test_listen_config() {
         "listen: 10.0.1.22:4422\n\nhttp: 127.0.0.1:8422\nhttps: 127.0.0.1:9443\n\ncluster {\n  listen: 127.0.0.1:4244\n  name: \"abc\"\n}\n",
     );
     assert_eq!((o.host.as_str(), o.port), ("10.0.1.22", 4422));
-    assert_eq!((o.http_host.as_str(), o.http_port, o.https_port), ("127.0.0.1", 8422, 9443));
+    assert_eq!(
+        (o.http_host.as_str(), o.http_port, o.https_port),
+        ("127.0.0.1", 8422, 9443)
+    );
     assert_eq!(o.cluster_listen.as_deref(), Some("127.0.0.1:4244"));
     assert_eq!(o.cluster_name.as_deref(), Some("abc"));
 }
@@ -194,7 +225,13 @@ authorization {
 fn test_authorization_config() {
     let o = load_ok(AUTHORIZATION_CONF);
     assert_eq!(o.users.len(), 5);
-    let user = |name: &str| o.users.iter().find(|u| u.username == name).and_then(|u| u.permissions.clone()).unwrap();
+    let user = |name: &str| {
+        o.users
+            .iter()
+            .find(|u| u.username == name)
+            .and_then(|u| u.permissions.clone())
+            .unwrap()
+    };
     let alice = user("alice");
     assert_eq!(alice.publish.unwrap().allow, ["*"]);
     assert_eq!(alice.subscribe.unwrap().allow, [">"]);
@@ -243,7 +280,9 @@ fn test_new_style_authorization_config() {
 /// Go: TestTokenWithUserPass
 #[test]
 fn test_token_with_user_pass() {
-    let err = load_err("\n\tauthorization={\n\t\tuser: user\n\t\tpass: password\n\t\ttoken: $2a$11$whatever\n\t}");
+    let err = load_err(
+        "\n\tauthorization={\n\t\tuser: user\n\t\tpass: password\n\t\ttoken: $2a$11$whatever\n\t}",
+    );
     assert!(err.contains("token"), "{err}");
 }
 
@@ -251,7 +290,10 @@ fn test_token_with_user_pass() {
 #[test]
 fn test_token_with_users() {
     let err = load_err("authorization={\n\t\ttoken: $2a$11$whatever\n\t\tusers: [\n\t\t\t{user: test, password: test}\n\t\t]\n\t}");
-    assert!(err.contains("Can not have a token and a users array"), "{err}");
+    assert!(
+        err.contains("Can not have a token and a users array"),
+        "{err}"
+    );
 }
 
 /// Go: TestParseWriteDeadline
@@ -259,8 +301,14 @@ fn test_token_with_users() {
 fn test_parse_write_deadline() {
     let err = load_err("write_deadline: \"1x\"");
     assert!(err.contains("parsing"), "{err}");
-    assert_eq!(load_ok("write_deadline: \"1s\"").write_deadline, Duration::from_secs(1));
-    assert_eq!(load_ok("write_deadline: 2").write_deadline, Duration::from_secs(2));
+    assert_eq!(
+        load_ok("write_deadline: \"1s\"").write_deadline,
+        Duration::from_secs(1)
+    );
+    assert_eq!(
+        load_ok("write_deadline: 2").write_deadline,
+        Duration::from_secs(2)
+    );
 }
 
 /// Go: TestEmptyConfig
@@ -276,15 +324,26 @@ fn test_empty_config() {
 fn test_malformed_listen_address() {
     let err = load_err("# test garbage listen address for failure\nlisten: 10.0.1.22:foo");
     // The lexer already rejects it, as in Go.
-    assert!(err.starts_with("test.conf:2:20: Parse error on line 2: 'Expected a top-level value"), "{err}");
-    assert_eq!(load_err("listen: \"10.0.1.22:foo\""), "test.conf:1:0: could not parse port \"foo\"");
+    assert!(
+        err.starts_with("test.conf:2:20: Parse error on line 2: 'Expected a top-level value"),
+        "{err}"
+    );
+    assert_eq!(
+        load_err("listen: \"10.0.1.22:foo\""),
+        "test.conf:1:0: could not parse port \"foo\""
+    );
 }
 
 /// Go: TestMalformedClusterAddress
 #[test]
 fn test_malformed_cluster_address() {
-    let err = load_err("# Test malformed cluster listen address\ncluster {\n  listen: 266.0.0.1:foo\n}\n");
-    assert!(err.starts_with("test.conf:3:22: Parse error on line 3: 'Expected a map value terminator"), "{err}");
+    let err = load_err(
+        "# Test malformed cluster listen address\ncluster {\n  listen: 266.0.0.1:foo\n}\n",
+    );
+    assert!(
+        err.starts_with("test.conf:3:22: Parse error on line 3: 'Expected a map value terminator"),
+        "{err}"
+    );
     let err = load_err("cluster {\n  listen: \"266.0.0.1:foo\"\n}\n");
     assert_eq!(err, "test.conf:2:3: could not parse port \"foo\"");
 }
@@ -294,7 +353,10 @@ fn test_malformed_cluster_address() {
 fn test_panic() {
     let err = load_err("port: \"this_string_trips_a_panic\"");
     assert!(err.contains(":1:0: interface conversion:"), "{err}");
-    assert_eq!(err, "test.conf:1:0: interface conversion: interface {} is string, not int64");
+    assert_eq!(
+        err,
+        "test.conf:1:0: interface conversion: interface {} is string, not int64"
+    );
 }
 
 /// Go: TestPingIntervalOld
@@ -310,9 +372,15 @@ fn test_ping_interval_old() {
 /// Go: TestPingIntervalNew
 #[test]
 fn test_ping_interval_new() {
-    assert_eq!(load_ok("ping_interval: \"5m\"").ping_interval, Duration::from_secs(300));
+    assert_eq!(
+        load_ok("ping_interval: \"5m\"").ping_interval,
+        Duration::from_secs(300)
+    );
     let err = load_err("ping_interval: \"5x\"");
-    assert_eq!(err, "test.conf:1:0: error parsing ping_interval: time: unknown unit \"x\" in duration \"5x\"");
+    assert_eq!(
+        err,
+        "test.conf:1:0: error parsing ping_interval: time: unknown unit \"x\" in duration \"5x\""
+    );
 }
 
 /// Go: TestLargeMaxControlLine
@@ -337,7 +405,10 @@ fn test_handle_unknown_top_level_configuration_field() {
     let err = load_err("\n\t\tport: 1234\n\t\tstreaming {\n\t\t\tid: \"me\"\n\t\t}\n\t");
     assert_eq!(err, "test.conf:3:3: unknown field \"streaming\"");
     let err = load_err("port: 1234\ncluster {\n  non_top_level_unknown_field: 123\n}\n");
-    assert_eq!(err, "test.conf:3:3: unknown field \"non_top_level_unknown_field\"");
+    assert_eq!(
+        err,
+        "test.conf:3:3: unknown field \"non_top_level_unknown_field\""
+    );
 }
 
 /// Go: TestParsingResponsePermissions
@@ -388,7 +459,10 @@ fn test_queue_permissions() {
 #[test]
 fn test_queue_qualifier_only_allowed_for_subscribe_permissions() {
     let err = load_err("authorization { users [{user: u, password: p, permissions: { pub: { allow: [\"foo.> *.dev\"] } }}] }");
-    assert!(err.contains("subject \"foo.> *.dev\" is not a valid subject"), "{err}");
+    assert!(
+        err.contains("subject \"foo.> *.dev\" is not a valid subject"),
+        "{err}"
+    );
 }
 
 /// Go: TestGetStorageSize
@@ -408,7 +482,10 @@ fn test_get_storage_size() {
 #[test]
 fn test_authorization_timeout_config_parsing() {
     let timeout = |t: &str| load_ok(&format!("authorization {{\n timeout: {t}\n}}")).auth_timeout;
-    assert_eq!(load_ok("authorization {}").auth_timeout, Duration::from_secs(2));
+    assert_eq!(
+        load_ok("authorization {}").auth_timeout,
+        Duration::from_secs(2)
+    );
     assert_eq!(timeout("0"), Duration::from_secs(2));
     assert_eq!(timeout("1"), Duration::from_secs(1));
     assert_eq!(timeout("10s"), Duration::from_secs(10));
@@ -426,7 +503,10 @@ fn test_authorization_timeout_config_parsing() {
 /// Go: TestVarReferencesVar
 #[test]
 fn test_var_references_var() {
-    assert_eq!(load_ok("\n\t\tA: 7890\n\t\tB: $A\n\t\tC: $B\n\t\tport: $C\n\t").port, 7890);
+    assert_eq!(
+        load_ok("\n\t\tA: 7890\n\t\tB: $A\n\t\tC: $B\n\t\tport: $C\n\t").port,
+        7890
+    );
 }
 
 /// Go: TestVarReferencesEnvVar
@@ -447,15 +527,26 @@ fn test_var_references_self() {
 /// Go: TestEnvVarReferencesVar
 #[test]
 fn test_env_var_references_var() {
-    let (r, _) = load_env("\n\t\tP: 8080\n\t\tport: $_TEST_ENV_NATS_PORT_\n\t", &[("_TEST_ENV_NATS_PORT_", "$P")], &[]);
+    let (r, _) = load_env(
+        "\n\t\tP: 8080\n\t\tport: $_TEST_ENV_NATS_PORT_\n\t",
+        &[("_TEST_ENV_NATS_PORT_", "$P")],
+        &[],
+    );
     let err = r.unwrap_err()[0].to_string();
-    assert!(err.contains("variable reference for 'P' on line 1 can not be found"), "{err}");
+    assert!(
+        err.contains("variable reference for 'P' on line 1 can not be found"),
+        "{err}"
+    );
 }
 
 /// Go: TestEnvVarReferencesEnvVar
 #[test]
 fn test_env_var_references_env_var() {
-    let env = [("_TEST_ENV_A_", "$_TEST_ENV_B_"), ("_TEST_ENV_B_", "$_TEST_ENV_C_"), ("_TEST_ENV_C_", "7890")];
+    let env = [
+        ("_TEST_ENV_A_", "$_TEST_ENV_B_"),
+        ("_TEST_ENV_B_", "$_TEST_ENV_C_"),
+        ("_TEST_ENV_C_", "7890"),
+    ];
     let (r, o) = load_env("\n\t\tport: $_TEST_ENV_A_\n\t", &env, &[]);
     assert!(r.is_ok());
     assert_eq!(o.port, 7890);
@@ -465,15 +556,23 @@ fn test_env_var_references_env_var() {
 #[test]
 fn test_env_var_references_self() {
     let (r, _) = load_env("TEST: $_TEST_ENV_", &[("_TEST_ENV_", "$_TEST_ENV_")], &[]);
-    assert!(r.unwrap_err()[0].to_string().contains("variable reference cycle"));
+    assert!(r.unwrap_err()[0]
+        .to_string()
+        .contains("variable reference cycle"));
 }
 
 /// Go: TestEnvVarReferencesSelfCycle
 #[test]
 fn test_env_var_references_self_cycle() {
-    let env = [("_TEST_ENV_A_", "$_TEST_ENV_B_"), ("_TEST_ENV_B_", "$_TEST_ENV_C_"), ("_TEST_ENV_C_", "$_TEST_ENV_A_")];
+    let env = [
+        ("_TEST_ENV_A_", "$_TEST_ENV_B_"),
+        ("_TEST_ENV_B_", "$_TEST_ENV_C_"),
+        ("_TEST_ENV_C_", "$_TEST_ENV_A_"),
+    ];
     let (r, _) = load_env("TEST: $_TEST_ENV_A_", &env, &[]);
-    assert!(r.unwrap_err()[0].to_string().contains("variable reference cycle"));
+    assert!(r.unwrap_err()[0]
+        .to_string()
+        .contains("variable reference cycle"));
 }
 
 /// Go: TestEnvVarInclude
@@ -481,15 +580,25 @@ fn test_env_var_references_self_cycle() {
 fn test_env_var_include() {
     let (r, _) = load_env("TEST: $_TEST_ENV_A_", &[("_TEST_ENV_A_", "include x")], &[]);
     let err = r.unwrap_err()[0].to_string();
-    assert!(err.contains("Expected a top-level value to end with a new line, comment or EOF"), "{err}");
+    assert!(
+        err.contains("Expected a top-level value to end with a new line, comment or EOF"),
+        "{err}"
+    );
 }
 
 /// Go: TestEnvVarFromIncludedFile
 #[test]
 fn test_env_var_from_included_file() {
-    let env = [("_TEST_ENV_PORT_A_", "$_TEST_ENV_PORT_B_"), ("_TEST_ENV_PORT_B_", "7890")];
+    let env = [
+        ("_TEST_ENV_PORT_A_", "$_TEST_ENV_PORT_B_"),
+        ("_TEST_ENV_PORT_B_", "7890"),
+    ];
     let files = [("inc.conf", "\n\t\tTEST_PORT: $_TEST_ENV_PORT_A_\n\t")];
-    let (r, o) = load_env("\n\t\tinclude \"./inc.conf\"\n\t\tport: $TEST_PORT\n\t", &env, &files);
+    let (r, o) = load_env(
+        "\n\t\tinclude \"./inc.conf\"\n\t\tport: $TEST_PORT\n\t",
+        &env,
+        &files,
+    );
     assert!(r.is_ok(), "{r:?}");
     assert_eq!(o.port, 7890);
 }
@@ -500,7 +609,10 @@ fn test_jetstream_config() {
     let js = &o.jetstream;
     assert!(js.enabled && js.strict);
     assert_eq!(js.store_dir.as_deref(), Some("/data/js"));
-    assert_eq!((js.max_memory_store, js.max_file_store), (1_000_000_000, 10 << 30));
+    assert_eq!(
+        (js.max_memory_store, js.max_file_store),
+        (1_000_000_000, 10 << 30)
+    );
     assert_eq!(js.sync_interval, Some(Duration::from_secs(10)));
     assert_eq!(js.domain.as_deref(), Some("hub"));
     let o = load_ok("jetstream { sync: always, enabled: false }");
@@ -508,11 +620,20 @@ fn test_jetstream_config() {
     assert!(load_ok("jetstream: enabled").jetstream.enabled);
     assert!(!load_ok("jetstream: false").jetstream.enabled);
     let err = load_err("jetstream: maybe");
-    assert_eq!(err, "test.conf:1:0: Expected 'enabled' or 'disabled' for string value, got 'maybe'");
+    assert_eq!(
+        err,
+        "test.conf:1:0: Expected 'enabled' or 'disabled' for string value, got 'maybe'"
+    );
     let err = load_err("store_dir: /a\njetstream { store_dir: /b }");
-    assert!(err.ends_with("Duplicate 'store_dir' configuration"), "{err}");
+    assert!(
+        err.ends_with("Duplicate 'store_dir' configuration"),
+        "{err}"
+    );
     let err = load_err("jetstream { max_mem: \"1X\" }");
-    assert!(err.ends_with("max_mem_store sizes defined as strings must end in K, M, G, T"), "{err}");
+    assert!(
+        err.ends_with("max_mem_store sizes defined as strings must end in K, M, G, T"),
+        "{err}"
+    );
     let (r, _) = load("jetstream { cipher: aes }");
     assert!(r.unwrap()[0].contains("\"cipher\" is not supported"));
 }
@@ -523,7 +644,10 @@ fn test_misc_top_level_keys() {
                 trace_verbose: true\nclient_advertise: \"a:1\"\nhttp_port: 8223\nmonitor_port: 8224\nhttps_port: 8225\n\
                 ports_file_dir: /tmp\nlame_duck_grace_period: \"3s\"\nno_header_support: true\nlog_size_limit: 1MB\n";
     let o = load_ok(text);
-    assert_eq!((o.host.as_str(), o.port, o.max_conn, o.max_subs), ("127.0.0.2", -1, -1, 7));
+    assert_eq!(
+        (o.host.as_str(), o.port, o.max_conn, o.max_subs),
+        ("127.0.0.2", -1, -1, 7)
+    );
     assert!(o.logtime_utc && o.trace_verbose && o.trace && o.no_header_support);
     assert_eq!(o.log_file.as_deref(), Some("/tmp/x.log"));
     assert_eq!(o.client_advertise.as_deref(), Some("a:1"));
@@ -532,11 +656,17 @@ fn test_misc_top_level_keys() {
     assert_eq!(o.lame_duck_grace_period, Duration::from_secs(3));
     assert_eq!(o.log_size_limit, 1 << 20);
     let err = load_err("lame_duck_duration: \"10s\"");
-    assert!(err.ends_with("invalid lame_duck_duration of 10s, minimum is 30 seconds"), "{err}");
+    assert!(
+        err.ends_with("invalid lame_duck_duration of 10s, minimum is 30 seconds"),
+        "{err}"
+    );
     let err = load_err("server_name: \"a b\"");
     assert!(err.ends_with("server name cannot contain spaces"), "{err}");
     let err = load_err("debug: 1");
-    assert_eq!(err, "test.conf:1:0: interface conversion: interface {} is int64, not bool");
+    assert_eq!(
+        err,
+        "test.conf:1:0: interface conversion: interface {} is int64, not bool"
+    );
 }
 
 #[test]
@@ -550,7 +680,10 @@ fn test_cluster_config() {
     assert!(o.cluster_no_advertise);
     assert_eq!(o.cluster_connect_retries, 3);
     assert_eq!(warnings.len(), 1);
-    assert!(warnings[0].starts_with("test.conf:8:2: field \"pool_size\""), "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("test.conf:8:2: field \"pool_size\""),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -558,7 +691,10 @@ fn test_duplicate_and_mixed_users() {
     let err = load_err("authorization { users [{user: a, password: x}, {user: a, password: y}] }");
     assert!(err.ends_with("Duplicate user \"a\" detected"), "{err}");
     let err = load_err("authorization { user: b, users [{user: a, password: x}] }");
-    assert!(err.ends_with("Can not have a single user/pass and a users array"), "{err}");
+    assert!(
+        err.ends_with("Can not have a single user/pass and a users array"),
+        "{err}"
+    );
     let err = load_err("authorization { users [{password: x}] }");
     assert!(err.ends_with("User entry requires a user"), "{err}");
 }

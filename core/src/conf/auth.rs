@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use super::apply::{auth_timeout, conv_err, go_fmt_v, int, nanos_to_duration, string, unknown_field, Applier};
+use super::apply::{
+    auth_timeout, conv_err, go_fmt_v, int, nanos_to_duration, string, unknown_field, Applier,
+};
 use super::duration::{go_quote, parse_duration};
 use super::value::{ConfError, Kind, Value};
 use crate::options::{Permissions, ResponsePermission, ServerOptions, SubjectPermission, User};
@@ -26,7 +28,11 @@ struct Authorization {
 }
 
 impl Applier {
-    pub(crate) fn apply_authorization(&mut self, v: &Value, o: &mut ServerOptions) -> Result<(), ConfError> {
+    pub(crate) fn apply_authorization(
+        &mut self,
+        v: &Value,
+        o: &mut ServerOptions,
+    ) -> Result<(), ConfError> {
         let auth = self.parse_authorization(v)?;
         o.username = Some(auth.user.clone()).filter(|s| !s.is_empty());
         o.password = Some(auth.pass.clone()).filter(|s| !s.is_empty());
@@ -39,14 +45,20 @@ impl Applier {
             return Ok(());
         };
         if !auth.user.is_empty() {
-            return Err(ConfError::at(v, "Can not have a single user/pass and a users array"));
+            return Err(ConfError::at(
+                v,
+                "Can not have a single user/pass and a users array",
+            ));
         }
         if !auth.token.is_empty() {
             return Err(ConfError::at(v, "Can not have a token and a users array"));
         }
         for u in &users {
             if o.users.iter().any(|x| x.username == u.username) {
-                return Err(ConfError::at(v, format!("Duplicate user {} detected", go_quote(&u.username))));
+                return Err(ConfError::at(
+                    v,
+                    format!("Duplicate user {} detected", go_quote(&u.username)),
+                ));
             }
             o.users.push(u.clone());
         }
@@ -83,7 +95,9 @@ impl Applier {
             }
         }
         // Users without permissions get the default ones.
-        if let (Some(users), Some(defaults)) = (auth.users.as_mut(), auth.default_permissions.as_ref()) {
+        if let (Some(users), Some(defaults)) =
+            (auth.users.as_mut(), auth.default_permissions.as_ref())
+        {
             for u in users.iter_mut().filter(|u| u.permissions.is_none()) {
                 u.permissions = Some(defaults.clone());
             }
@@ -102,7 +116,12 @@ impl Applier {
                     return Err(ConfError::at(mv, msg));
                 }
             },
-            _ => return Err(ConfError::at(mv, "error parsing authorization config, 'timeout' wrong type")),
+            _ => {
+                return Err(ConfError::at(
+                    mv,
+                    "error parsing authorization config, 'timeout' wrong type",
+                ))
+            }
         };
         if at > 60.0 {
             let reason = format!(
@@ -118,13 +137,19 @@ impl Applier {
 
     fn parse_users(&mut self, mv: &Value) -> Result<Vec<User>, ConfError> {
         let Some(uv) = mv.as_array() else {
-            let msg = format!("Expected users field to be an array, got {}", go_fmt_v(&mv.kind));
+            let msg = format!(
+                "Expected users field to be an array, got {}",
+                go_fmt_v(&mv.kind)
+            );
             return Err(ConfError::at(mv, msg));
         };
         let mut users = Vec::new();
         for u in uv {
             let Some(um) = u.as_map() else {
-                let msg = format!("Expected user entry to be a map/struct, got {}", go_fmt_v(&u.kind));
+                let msg = format!(
+                    "Expected user entry to be a map/struct, got {}",
+                    go_fmt_v(&u.kind)
+                );
                 self.errors.push(ConfError::at(u, msg));
                 continue;
             };
@@ -140,11 +165,16 @@ impl Applier {
                     }
                     "user" | "username" => user.username = string(v)?,
                     "pass" | "password" => user.password = string(v)?,
-                    "permission" | "permissions" | "authorization" => match self.parse_user_permissions(v) {
-                        Ok(p) => user.permissions = Some(p),
-                        Err(e) => self.errors.push(e),
-                    },
-                    "allowed_connection_types" | "connection_types" | "clients" | "proxy_required" => {
+                    "permission" | "permissions" | "authorization" => {
+                        match self.parse_user_permissions(v) {
+                            Ok(p) => user.permissions = Some(p),
+                            Err(e) => self.errors.push(e),
+                        }
+                    }
+                    "allowed_connection_types"
+                    | "connection_types"
+                    | "clients"
+                    | "proxy_required" => {
                         self.warn_unsupported(k, v);
                     }
                     _ => {
@@ -168,7 +198,10 @@ impl Applier {
 
     pub(crate) fn parse_user_permissions(&mut self, mv: &Value) -> Result<Permissions, ConfError> {
         let Some(pm) = mv.as_map() else {
-            let msg = format!("Expected permissions to be a map/struct, got {}", go_fmt_v(&mv.kind));
+            let msg = format!(
+                "Expected permissions to be a map/struct, got {}",
+                go_fmt_v(&mv.kind)
+            );
             return Err(ConfError::at(mv, msg));
         };
         let mut p = Permissions::default();
@@ -208,10 +241,17 @@ impl Applier {
     }
 
     /// A map with allow/deny (new style) or a subject or list (old style).
-    fn parse_variable_permissions(&mut self, v: &Value, allow_queue: bool) -> Result<Option<SubjectPermission>, ConfError> {
+    fn parse_variable_permissions(
+        &mut self,
+        v: &Value,
+        allow_queue: bool,
+    ) -> Result<Option<SubjectPermission>, ConfError> {
         let Some(m) = v.as_map() else {
             let allow = parse_perm_subjects(v, allow_queue)?;
-            return Ok(Some(SubjectPermission { allow, deny: Vec::new() }));
+            return Ok(Some(SubjectPermission {
+                allow,
+                deny: Vec::new(),
+            }));
         };
         if m.is_empty() {
             return Ok(None);
@@ -256,7 +296,9 @@ impl Applier {
                 "max" | "max_msgs" | "max_messages" | "max_responses" => match int(v) {
                     // Negative means unlimited, zero keeps the default.
                     Ok(0) => {}
-                    Ok(n) => rp.max_msgs = i32::try_from(n).unwrap_or(if n < 0 { -1 } else { i32::MAX }),
+                    Ok(n) => {
+                        rp.max_msgs = i32::try_from(n).unwrap_or(if n < 0 { -1 } else { i32::MAX })
+                    }
                     Err(e) => {
                         self.errors.push(e);
                         return None;
@@ -264,7 +306,10 @@ impl Applier {
                 },
                 "expires" | "expiration" | "ttl" => {
                     let Some(wd) = v.as_str() else {
-                        self.errors.push(ConfError::at(v, "error parsing expires, not a duration string"));
+                        self.errors.push(ConfError::at(
+                            v,
+                            "error parsing expires, not a duration string",
+                        ));
                         return None;
                     };
                     match parse_duration(wd) {
@@ -273,7 +318,8 @@ impl Applier {
                         Ok(n) if n < 0 => rp.expires = Duration::MAX,
                         Ok(n) => rp.expires = nanos_to_duration(n),
                         Err(e) => {
-                            self.errors.push(ConfError::at(v, format!("error parsing expires: {e}")));
+                            self.errors
+                                .push(ConfError::at(v, format!("error parsing expires: {e}")));
                             return None;
                         }
                     }
@@ -299,7 +345,12 @@ fn parse_perm_subjects(v: &Value, allow_queue: bool) -> Result<Vec<String>, Conf
             for i in a {
                 match i.as_str() {
                     Some(s) => out.push(s.to_string()),
-                    None => return Err(ConfError::at(i, "Subject in permissions array cannot be cast to string")),
+                    None => {
+                        return Err(ConfError::at(
+                            i,
+                            "Subject in permissions array cannot be cast to string",
+                        ))
+                    }
                 }
             }
             out
@@ -329,10 +380,16 @@ fn check_perm_subject_array(subjects: &[String], allow_queue: bool) -> Result<()
             return Err(format!("subject {} is not a valid subject", go_quote(s)));
         }
         if !is_valid_subject(elements[0]) {
-            return Err(format!("subject {} is not a valid subject", go_quote(elements[0])));
+            return Err(format!(
+                "subject {} is not a valid subject",
+                go_quote(elements[0])
+            ));
         }
         if !is_valid_subject(elements[1]) {
-            return Err(format!("queue {} is not a valid queue", go_quote(elements[1])));
+            return Err(format!(
+                "queue {} is not a valid queue",
+                go_quote(elements[1])
+            ));
         }
     }
     Ok(())

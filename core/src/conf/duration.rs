@@ -41,7 +41,10 @@ pub fn parse_duration(orig: &str) -> Result<i64, String> {
         if !pre && !post {
             return Err(invalid());
         }
-        let unit_len = s.bytes().take_while(|c| *c != b'.' && !c.is_ascii_digit()).count();
+        let unit_len = s
+            .bytes()
+            .take_while(|c| *c != b'.' && !c.is_ascii_digit())
+            .count();
         if unit_len == 0 {
             return Err(format!("time: missing unit in duration {}", go_quote(orig)));
         }
@@ -55,7 +58,11 @@ pub fn parse_duration(orig: &str) -> Result<i64, String> {
             "m" => 60 * 1_000_000_000,
             "h" => 3600 * 1_000_000_000,
             _ => {
-                return Err(format!("time: unknown unit {} in duration {}", go_quote(u), go_quote(orig)));
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    go_quote(u),
+                    go_quote(orig)
+                ));
             }
         };
         if v > (1u64 << 63) / unit {
@@ -196,11 +203,26 @@ mod tests {
         assert_eq!(parse_duration(".5s"), Ok(500_000_000));
         assert_eq!(parse_duration("1\u{b5}s"), Ok(1_000));
         assert_eq!(parse_duration("2m"), Ok(120_000_000_000));
-        assert_eq!(parse_duration(""), Err("time: invalid duration \"\"".to_string()));
-        assert_eq!(parse_duration("1"), Err("time: missing unit in duration \"1\"".to_string()));
-        assert_eq!(parse_duration("abc"), Err("time: invalid duration \"abc\"".to_string()));
-        assert_eq!(parse_duration("1x"), Err("time: unknown unit \"x\" in duration \"1x\"".to_string()));
-        assert_eq!(parse_duration("."), Err("time: invalid duration \".\"".to_string()));
+        assert_eq!(
+            parse_duration(""),
+            Err("time: invalid duration \"\"".to_string())
+        );
+        assert_eq!(
+            parse_duration("1"),
+            Err("time: missing unit in duration \"1\"".to_string())
+        );
+        assert_eq!(
+            parse_duration("abc"),
+            Err("time: invalid duration \"abc\"".to_string())
+        );
+        assert_eq!(
+            parse_duration("1x"),
+            Err("time: unknown unit \"x\" in duration \"1x\"".to_string())
+        );
+        assert_eq!(
+            parse_duration("."),
+            Err("time: invalid duration \".\"".to_string())
+        );
         assert!(parse_duration("9999999999999999999h").is_err());
     }
 

@@ -40,7 +40,12 @@ pub struct Item {
 
 impl Item {
     pub fn new(typ: ItemType, val: &str, line: usize, pos: usize) -> Item {
-        Item { typ, val: val.to_string(), line, pos }
+        Item {
+            typ,
+            val: val.to_string(),
+            line,
+            pos,
+        }
     }
 }
 
@@ -137,7 +142,10 @@ fn is_key_separator(r: char) -> bool {
 }
 
 fn is_number_suffix(r: char) -> bool {
-    matches!(r, 'k' | 'K' | 'm' | 'M' | 'g' | 'G' | 't' | 'T' | 'p' | 'P' | 'e' | 'E')
+    matches!(
+        r,
+        'k' | 'K' | 'm' | 'M' | 'g' | 'G' | 't' | 'T' | 'p' | 'P' | 'e' | 'E'
+    )
 }
 
 /// Go's `%v` of a rune in lexer errors (escapeSpecial).
@@ -242,8 +250,16 @@ impl<'a> Lexer<'a> {
     }
 
     fn push_item(&mut self, typ: ItemType, val: &[u8]) {
-        let pos = self.pos.saturating_sub(self.ilstart).saturating_sub(val.len());
-        let item = Item { typ, val: bytes_to_string(val), line: self.line, pos };
+        let pos = self
+            .pos
+            .saturating_sub(self.ilstart)
+            .saturating_sub(val.len());
+        let item = Item {
+            typ,
+            val: bytes_to_string(val),
+            line: self.line,
+            pos,
+        };
         self.items.push_back(item);
         self.start = self.pos;
         self.ilstart = self.lstart;
@@ -302,7 +318,12 @@ impl<'a> Lexer<'a> {
 
     fn errorf(&mut self, msg: String) -> Next {
         let pos = self.pos.saturating_sub(self.lstart);
-        self.items.push_back(Item { typ: ItemType::Error, val: msg, line: self.line, pos });
+        self.items.push_back(Item {
+            typ: ItemType::Error,
+            val: msg,
+            line: self.line,
+            pos,
+        });
         None
     }
 
@@ -375,7 +396,9 @@ impl<'a> Lexer<'a> {
             State::Block => self.lex_block(),
             State::StringEscape => self.lex_string_escape(),
             State::StringBinary => self.lex_string_binary(),
-            State::NumberOrDateOrStringOrIpStart => self.lex_number_start(State::NumberOrDateOrStringOrIp),
+            State::NumberOrDateOrStringOrIpStart => {
+                self.lex_number_start(State::NumberOrDateOrStringOrIp)
+            }
             State::NumberOrDateOrStringOrIp => self.lex_number_or_date_or_string_or_ip(),
             State::ConvenientNumber => self.lex_convenient_number(),
             State::DateAfterYear => self.lex_date_after_year(),
@@ -530,7 +553,10 @@ impl<'a> Lexer<'a> {
             self.ignore();
             return self.pop();
         }
-        self.errorf(format!("Expected a block-level to end with a '}}', but got '{}' instead.", esc(r)))
+        self.errorf(format!(
+            "Expected a block-level to end with a '}}', but got '{}' instead.",
+            esc(r)
+        ))
     }
 
     fn lex_key_start(&mut self) -> Next {
@@ -567,7 +593,11 @@ impl<'a> Lexer<'a> {
             return self.eof_or_error();
         }
         self.next();
-        Some(if quote == '"' { State::DubQuotedKey } else { State::QuotedKey })
+        Some(if quote == '"' {
+            State::DubQuotedKey
+        } else {
+            State::QuotedKey
+        })
     }
 
     /// keyCheckKeyword: a key followed by a space may be the `include` keyword.
@@ -610,7 +640,11 @@ impl<'a> Lexer<'a> {
             };
             return self.errorf(msg.to_string());
         }
-        Some(if quote == '"' { State::IncludeDubQuotedString } else { State::IncludeQuotedString })
+        Some(if quote == '"' {
+            State::IncludeDubQuotedString
+        } else {
+            State::IncludeQuotedString
+        })
     }
 
     fn lex_include_string(&mut self) -> Next {
@@ -841,7 +875,11 @@ impl<'a> Lexer<'a> {
             return self.skip(State::MapKeyEnd);
         }
         self.next();
-        Some(if quote == '"' { State::MapDubQuotedKey } else { State::MapQuotedKey })
+        Some(if quote == '"' {
+            State::MapDubQuotedKey
+        } else {
+            State::MapQuotedKey
+        })
     }
 
     fn lex_map_key(&mut self) -> Next {
@@ -971,7 +1009,8 @@ impl<'a> Lexer<'a> {
             self.add_current_string_part(1);
             return Some(State::StringEscape);
         }
-        if is_nl(r) || r == EOF || r == ';' || r == ',' || r == ']' || r == '}' || is_whitespace(r) {
+        if is_nl(r) || r == EOF || r == ';' || r == ',' || r == ']' || r == '}' || is_whitespace(r)
+        {
             self.backup();
             if self.has_escaped_parts() {
                 self.emit_string();
@@ -1048,7 +1087,9 @@ impl<'a> Lexer<'a> {
             return self.errorf(HIT_EOL.to_string());
         }
         let digits = self.slice(self.pos.saturating_sub(2), self.pos);
-        let decoded = std::str::from_utf8(digits).ok().and_then(|s| u8::from_str_radix(s, 16).ok());
+        let decoded = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|s| u8::from_str_radix(s, 16).ok());
         match decoded {
             Some(b) if digits.len() == 2 && digits.iter().all(u8::is_ascii_hexdigit) => {
                 self.add_string_part(&[b]);
@@ -1056,7 +1097,9 @@ impl<'a> Lexer<'a> {
             }
             _ => {
                 let got = String::from_utf8_lossy(digits).into_owned();
-                self.errorf(format!("Expected two hexadecimal digits after '\\x', but got '{got}'"))
+                self.errorf(format!(
+                    "Expected two hexadecimal digits after '\\x', but got '{got}'"
+                ))
             }
         }
     }
@@ -1118,7 +1161,9 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_date_after_year(&mut self) -> Next {
-        const FORMAT: &[char] = &['0', '0', '-', '0', '0', 'T', '0', '0', ':', '0', '0', ':', '0', '0', 'Z'];
+        const FORMAT: &[char] = &[
+            '0', '0', '-', '0', '0', 'T', '0', '0', ':', '0', '0', ':', '0', '0', 'Z',
+        ];
         for &f in FORMAT {
             let r = self.next();
             if f == '0' {

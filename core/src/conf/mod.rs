@@ -11,11 +11,11 @@ pub mod parser;
 pub mod value;
 
 #[cfg(test)]
+mod apply_tests;
+#[cfg(test)]
 mod lexer_tests;
 #[cfg(test)]
 mod parser_tests;
-#[cfg(test)]
-mod apply_tests;
 
 pub use apply::apply_config;
 pub use duration::parse_duration;

@@ -24,7 +24,12 @@ const PKEY: &str = "pk";
 const BCRYPT_PREFIX: &str = "2a$";
 
 /// Parses config `text` read from `source` into a map.
-pub fn parse(text: &str, source: &str, env: EnvFn<'_>, include: IncludeFn<'_>) -> Result<Map, ConfError> {
+pub fn parse(
+    text: &str,
+    source: &str,
+    env: EnvFn<'_>,
+    include: IncludeFn<'_>,
+) -> Result<Map, ConfError> {
     let mut env_refs = HashSet::new();
     let mut p = Parser::new(text, source, env, include, &mut env_refs, 0);
     p.parse()
@@ -42,7 +47,7 @@ struct Parser<'p, 'e> {
     ikeys: Vec<Item>,
     source: String,
     env: EnvFn<'e>,
-    include: &'p mut dyn FnMut(&str) -> Result<(String, String), String>,
+    include: IncludeFn<'p>,
     env_refs: &'p mut HashSet<String>,
     depth: usize,
 }
@@ -52,7 +57,7 @@ impl<'p, 'e> Parser<'p, 'e> {
         text: &'p str,
         source: &str,
         env: EnvFn<'e>,
-        include: &'p mut dyn FnMut(&str) -> Result<(String, String), String>,
+        include: IncludeFn<'p>,
         env_refs: &'p mut HashSet<String>,
         depth: usize,
     ) -> Self {
@@ -83,7 +88,8 @@ impl<'p, 'e> Parser<'p, 'e> {
                 // other dangling key is an error.
                 if let Some(prev) = &prev {
                     if prev.typ == ItemType::Key && prev.val != "}" {
-                        let msg = format!("config is invalid ({}:{}:{})", self.source, it.line, it.pos);
+                        let msg =
+                            format!("config is invalid ({}:{}:{})", self.source, it.line, it.pos);
                         return Err(self.err(&it, msg));
                     }
                 }
@@ -94,7 +100,12 @@ impl<'p, 'e> Parser<'p, 'e> {
         }
         match self.ctxs.pop() {
             Some(Ctx::Map(m)) if self.ctxs.is_empty() => Ok(m),
-            _ => Err(ConfError::new(&self.source, 0, 0, "config is invalid: unbalanced map or array")),
+            _ => Err(ConfError::new(
+                &self.source,
+                0,
+                0,
+                "config is invalid: unbalanced map or array",
+            )),
         }
     }
 
@@ -126,7 +137,9 @@ impl<'p, 'e> Parser<'p, 'e> {
 
     fn process_item(&mut self, it: &Item) -> Result<(), ConfError> {
         match it.typ {
-            ItemType::Error => Err(self.err(it, format!("Parse error on line {}: '{}'", it.line, it.val))),
+            ItemType::Error => {
+                Err(self.err(it, format!("Parse error on line {}: '{}'", it.line, it.val)))
+            }
             ItemType::Key => {
                 self.keys.push(it.val.clone());
                 self.ikeys.push(it.clone());
@@ -142,7 +155,9 @@ impl<'p, 'e> Parser<'p, 'e> {
             }
             ItemType::MapEnd | ItemType::ArrayEnd => {
                 if self.ctxs.len() < 2 {
-                    return Err(self.err(it, "config is invalid: unbalanced map or array".to_string()));
+                    return Err(
+                        self.err(it, "config is invalid: unbalanced map or array".to_string())
+                    );
                 }
                 let kind = match self.ctxs.pop() {
                     Some(Ctx::Map(m)) => Kind::Map(m),
@@ -174,7 +189,11 @@ impl<'p, 'e> Parser<'p, 'e> {
                 let b = match it.val.to_ascii_lowercase().as_str() {
                     "true" | "yes" | "on" => true,
                     "false" | "no" | "off" => false,
-                    _ => return Err(self.err(it, format!("expected boolean value, but got '{}'", it.val))),
+                    _ => {
+                        return Err(
+                            self.err(it, format!("expected boolean value, but got '{}'", it.val))
+                        )
+                    }
                 };
                 let v = self.value(it, Kind::Bool(b));
                 self.set_value(it, v)
@@ -196,11 +215,17 @@ impl<'p, 'e> Parser<'p, 'e> {
     fn process_variable(&mut self, it: &Item) -> Result<(), ConfError> {
         match self.lookup_variable(&it.val) {
             Err(e) => {
-                let msg = format!("variable reference for '{}' on line {} could not be parsed: {}", it.val, it.line, e);
+                let msg = format!(
+                    "variable reference for '{}' on line {} could not be parsed: {}",
+                    it.val, it.line, e
+                );
                 Err(self.err(it, msg))
             }
             Ok(None) => {
-                let msg = format!("variable reference for '{}' on line {} can not be found", it.val, it.line);
+                let msg = format!(
+                    "variable reference for '{}' on line {} can not be found",
+                    it.val, it.line
+                );
                 Err(self.err(it, msg))
             }
             Ok(Some(kind)) => {
@@ -233,7 +258,14 @@ impl<'p, 'e> Parser<'p, 'e> {
         self.env_refs.insert(name.to_string());
         let data = format!("{PKEY}={text}");
         let result = {
-            let mut sub = Parser::new(&data, "", self.env, &mut *self.include, &mut *self.env_refs, self.depth);
+            let mut sub = Parser::new(
+                &data,
+                "",
+                self.env,
+                &mut *self.include,
+                &mut *self.env_refs,
+                self.depth,
+            );
             sub.parse()
         };
         self.env_refs.remove(name);
@@ -258,12 +290,24 @@ impl<'p, 'e> Parser<'p, 'e> {
             }
         };
         let included = {
-            let mut sub = Parser::new(&text, &source, self.env, &mut *self.include, &mut *self.env_refs, self.depth + 1);
+            let mut sub = Parser::new(
+                &text,
+                &source,
+                self.env,
+                &mut *self.include,
+                &mut *self.env_refs,
+                self.depth + 1,
+            );
             sub.parse()
         };
         let m = included.map_err(|e| self.err(it, wrap(e.to_string())))?;
         for (k, v) in m.into_entries() {
-            let ikey = Item { typ: ItemType::Key, val: k.clone(), line: v.line, pos: v.pos };
+            let ikey = Item {
+                typ: ItemType::Key,
+                val: k.clone(),
+                line: v.line,
+                pos: v.pos,
+            };
             self.keys.push(k);
             self.ikeys.push(ikey);
             // The included value keeps its own file position.
@@ -277,13 +321,19 @@ impl<'p, 'e> Parser<'p, 'e> {
 /// `k`=1000, `kb`/`ki`/`kib`=1024, and so on up to `e`/`eb`. Returns
 /// Ok(None) for an unknown suffix (Go drops such a value).
 pub(crate) fn parse_integer(val: &str) -> Result<Option<i64>, String> {
-    let digits = val.chars().take_while(|c| c.is_ascii_digit() || *c == '-').count();
+    let digits = val
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .count();
     let (num_str, suffix) = val.split_at(digits);
     let num: i64 = match num_str.parse() {
         Ok(n) => n,
         Err(e) => {
             use std::num::IntErrorKind;
-            if matches!(e.kind(), IntErrorKind::PosOverflow | IntErrorKind::NegOverflow) {
+            if matches!(
+                e.kind(),
+                IntErrorKind::PosOverflow | IntErrorKind::NegOverflow
+            ) {
                 return Err(format!("integer '{val}' is out of the range"));
             }
             return Err(format!("expected integer, but got '{val}'"));
@@ -320,7 +370,14 @@ fn parse_float(val: &str) -> Result<f64, String> {
 /// Validates `YYYY-MM-DDTHH:MM:SSZ` like Go's time.Parse does.
 fn parse_datetime(val: &str) -> Option<DateTime> {
     let b = val.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
         return None;
     }
     let num = |from: usize, to: usize| val.get(from..to)?.parse::<u32>().ok();

@@ -24,7 +24,11 @@ fn to_json(kind: &Kind) -> Json {
 }
 
 fn map_json(m: &Map) -> Json {
-    Json::Object(m.iter().map(|(k, v)| (k.to_string(), to_json(&v.kind))).collect())
+    Json::Object(
+        m.iter()
+            .map(|(k, v)| (k.to_string(), to_json(&v.kind)))
+            .collect(),
+    )
 }
 
 fn no_env(_: &str) -> Option<String> {
@@ -32,8 +36,16 @@ fn no_env(_: &str) -> Option<String> {
 }
 
 /// Parses with an in-memory file system for includes.
-fn parse_files(text: &str, source: &str, env: &dyn Fn(&str) -> Option<String>, files: &[(&str, &str)]) -> Result<Map, ConfError> {
-    let files: HashMap<String, String> = files.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+fn parse_files(
+    text: &str,
+    source: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    files: &[(&str, &str)],
+) -> Result<Map, ConfError> {
+    let files: HashMap<String, String> = files
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let mut include = |path: &str| match files.get(path) {
         Some(text) => Ok((text.clone(), path.to_string())),
         None => Err(format!("open {path}: no such file or directory")),
@@ -59,7 +71,10 @@ fn test_env(text: &str, var: &str, val: &str, expected: Json) {
 /// Go: TestSimpleTopLevel
 #[test]
 fn test_simple_top_level() {
-    test("foo='1'; bar=2.2; baz=true; boo=22", json!({"foo": "1", "bar": 2.2, "baz": true, "boo": 22}));
+    test(
+        "foo='1'; bar=2.2; baz=true; boo=22",
+        json!({"foo": "1", "bar": 2.2, "baz": true, "boo": 22}),
+    );
 }
 
 /// Go: TestBools
@@ -76,14 +91,20 @@ fn test_bools() {
 /// Go: TestSimpleVariable
 #[test]
 fn test_simple_variable() {
-    test("\n  index = 22\n  foo = $index\n", json!({"index": 22, "foo": 22}));
+    test(
+        "\n  index = 22\n  foo = $index\n",
+        json!({"index": 22, "foo": 22}),
+    );
 }
 
 /// Go: TestNestedVariable
 #[test]
 fn test_nested_variable() {
     let text = "\n  index = 22\n  nest {\n    index = 11\n    foo = $index\n  }\n  bar = $index\n";
-    test(text, json!({"index": 22, "nest": {"index": 11, "foo": 11}, "bar": 22}));
+    test(
+        text,
+        json!({"index": 22, "nest": {"index": 11, "foo": 11}, "bar": 22}),
+    );
 }
 
 /// Go: TestMissingVariable
@@ -91,7 +112,10 @@ fn test_nested_variable() {
 fn test_missing_variable() {
     let err = parse_str("foo=$index").unwrap_err();
     assert!(err.message.starts_with("variable reference"), "{err}");
-    assert_eq!(err.message, "variable reference for 'index' on line 1 can not be found");
+    assert_eq!(
+        err.message,
+        "variable reference for 'index' on line 1 can not be found"
+    );
 }
 
 /// Go: TestEnvVariable
@@ -103,7 +127,12 @@ fn test_env_variable() {
 /// Go: TestEnvVariableString
 #[test]
 fn test_env_variable_string() {
-    test_env("foo = $__UNIQ22__", "__UNIQ22__", "xyz", json!({"foo": "xyz"}));
+    test_env(
+        "foo = $__UNIQ22__",
+        "__UNIQ22__",
+        "xyz",
+        json!({"foo": "xyz"}),
+    );
 }
 
 /// Go: TestEnvVariableStringStartingWithNumber (the Go test parses the
@@ -117,20 +146,33 @@ fn test_env_variable_string_starting_with_number() {
 /// Go: TestEnvVariableStringStartingWithNumberAndSizeUnit
 #[test]
 fn test_env_variable_string_starting_with_number_and_size_unit() {
-    test_env("foo = $__UNIQ22__", "__UNIQ22__", "3Gyz", json!({"foo": "3Gyz"}));
+    test_env(
+        "foo = $__UNIQ22__",
+        "__UNIQ22__",
+        "3Gyz",
+        json!({"foo": "3Gyz"}),
+    );
 }
 
 /// Go: TestEnvVariableStringStartingWithNumberUsingQuotes
 #[test]
 fn test_env_variable_string_starting_with_number_using_quotes() {
-    test_env("foo = $__UNIQ22__", "__UNIQ22__", "'3xyz'", json!({"foo": "3xyz"}));
+    test_env(
+        "foo = $__UNIQ22__",
+        "__UNIQ22__",
+        "'3xyz'",
+        json!({"foo": "3xyz"}),
+    );
 }
 
 #[test]
 fn test_env_variable_reference_cycle() {
     let env = |name: &str| (name == "LOOP").then(|| "$LOOP".to_string());
     let err = parse_files("foo = $LOOP", "", &env, &[]).unwrap_err();
-    assert!(err.message.contains("variable reference cycle for 'LOOP'"), "{err}");
+    assert!(
+        err.message.contains("variable reference cycle for 'LOOP'"),
+        "{err}"
+    );
 }
 
 /// Go: TestBcryptVariable
@@ -189,7 +231,10 @@ fn test_parse_file_with_checks_digest_preserves_config_key_used_as_variable() {
 #[test]
 fn test_sample1() {
     let text = "\nfoo  {\n  host {\n    ip   = '127.0.0.1'\n    port = 4242\n  }\n  servers = [ \"a.com\", \"b.com\", \"c.com\"]\n}\n";
-    test(text, json!({"foo": {"host": {"ip": "127.0.0.1", "port": 4242}, "servers": ["a.com", "b.com", "c.com"]}}));
+    test(
+        text,
+        json!({"foo": {"host": {"ip": "127.0.0.1", "port": 4242}, "servers": ["a.com", "b.com", "c.com"]}}),
+    );
 }
 
 /// Go: TestSample2
@@ -228,7 +273,10 @@ cluster {
 #[test]
 fn test_sample3() {
     let text = "\nfoo  {\n  expr = '(true == \"false\")'\n  text = 'This is a multi-line\ntext block.'\n}\n";
-    test(text, json!({"foo": {"expr": "(true == \"false\")", "text": "This is a multi-line\ntext block."}}));
+    test(
+        text,
+        json!({"foo": {"expr": "(true == \"false\")", "text": "This is a multi-line\ntext block."}}),
+    );
 }
 
 /// Go: TestSample4
@@ -241,9 +289,15 @@ fn test_sample4() {
 /// Go: TestSample5
 #[test]
 fn test_sample5() {
-    test("\n  now = 2016-05-04T18:53:41Z\n  gmt = false\n\n", json!({"now": "2016-05-04T18:53:41Z", "gmt": false}));
+    test(
+        "\n  now = 2016-05-04T18:53:41Z\n  gmt = false\n\n",
+        json!({"now": "2016-05-04T18:53:41Z", "gmt": false}),
+    );
     let err = parse_str("now = 2016-13-04T18:53:41Z").unwrap_err();
-    assert_eq!(err.message, "expected Zulu formatted DateTime, but got '2016-13-04T18:53:41Z'");
+    assert_eq!(
+        err.message,
+        "expected Zulu formatted DateTime, but got '2016-13-04T18:53:41Z'"
+    );
 }
 
 const SIMPLE_CONF: &str = "listen: 127.0.0.1:4222\n\nauthorization {\n  include 'includes/users.conf' # Pull in from file\n  timeout: 0.5\n}\n";
@@ -255,7 +309,10 @@ const BOB: &str = "$2a$11$dZM98SpGeI7dCFFGSpt.JObQcix8YHml4TBUZoge9R1uxnMIln5ly"
 /// Go: TestIncludes
 #[test]
 fn test_includes() {
-    let files = [("includes/users.conf", USERS_CONF), ("includes/passwords.conf", PASSWORDS_CONF)];
+    let files = [
+        ("includes/users.conf", USERS_CONF),
+        ("includes/passwords.conf", PASSWORDS_CONF),
+    ];
     let m = parse_files(SIMPLE_CONF, "simple.conf", &no_env, &files).unwrap();
     let expected = json!({
         "listen": "127.0.0.1:4222",
@@ -269,14 +326,23 @@ fn test_includes() {
     assert_eq!(map_json(&m), expected);
     // Included values name their own file.
     let auth = m.get("authorization").and_then(Value::as_map).unwrap();
-    assert_eq!(auth.get("ALICE_PASS").unwrap().source, "includes/passwords.conf");
+    assert_eq!(
+        auth.get("ALICE_PASS").unwrap().source,
+        "includes/passwords.conf"
+    );
 }
 
 /// Go: TestIncludeVariablesWithChecks
 #[test]
 fn test_include_variables_with_checks() {
     let text = "\nauthorization {\n\n  include \"./includes/passwords.conf\"\n\n  CAROL_PASS: foo\n\n  users = [\n   {user: alice, password: $ALICE_PASS}\n   {user: bob,   password: $BOB_PASS}\n   {user: carol, password: $CAROL_PASS}\n  ]\n}\n";
-    let m = parse_files(text, "", &no_env, &[("includes/passwords.conf", PASSWORDS_CONF)]).unwrap();
+    let m = parse_files(
+        text,
+        "",
+        &no_env,
+        &[("includes/passwords.conf", PASSWORDS_CONF)],
+    )
+    .unwrap();
     let auth = m.get("authorization").and_then(Value::as_map).unwrap();
     let check = |key: &str, val: &str, line: usize, pos: usize| {
         let v = auth.get(key).unwrap_or_else(|| panic!("missing {key}"));
@@ -318,7 +384,11 @@ fn test_parse_with_no_values_are_invalid() {
 /// Go: TestParseWithNoValuesEmptyConfigsAreValid
 #[test]
 fn test_parse_with_no_values_empty_configs_are_valid() {
-    for text in ["", "\n\n\n                        ", "\n  # just comments with no values\n  # is still valid.\n  "] {
+    for text in [
+        "",
+        "\n\n\n                        ",
+        "\n  # just comments with no values\n  # is still valid.\n  ",
+    ] {
         assert!(parse_str(text).unwrap().is_empty());
     }
 }
@@ -340,20 +410,37 @@ fn test_parse_with_trailing_brackets_are_valid() {
 #[test]
 fn test_parse_with_no_values_includes() {
     let text = "# includes\n\t\t\taccounts {\n  foo { include 'foo.conf'}\n  bar { users = [{user = \"bar\"}] }\n  quux { include 'quux.conf'}\n}\n";
-    let err = parse_files(text, "dir/nats.conf", &no_env, &[("dir/foo.conf", ""), ("dir/quux.conf", "?????????????")])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("error parsing include file 'quux.conf', ") && err.contains("config is invalid"), "{err}");
+    let err = parse_files(
+        text,
+        "dir/nats.conf",
+        &no_env,
+        &[("dir/foo.conf", ""), ("dir/quux.conf", "?????????????")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("error parsing include file 'quux.conf', ")
+            && err.contains("config is invalid"),
+        "{err}"
+    );
     assert!(err.contains("quux.conf:1:1"), "{err}");
 
     let text = "# includes\n\t\t\taccounts {\n  foo { include 'foo.conf'}\n  bar { include 'bar.conf'}\n  quux { include 'quux.conf'}\n}\n";
     let files = [
         ("dir/foo.conf", ""),
         ("dir/bar.conf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-        ("dir/quux.conf", "\n   # just some comments,\n   # and no key values also ok.\n"),
+        (
+            "dir/quux.conf",
+            "\n   # just some comments,\n   # and no key values also ok.\n",
+        ),
     ];
-    let err = parse_files(text, "dir/nats.conf", &no_env, &files).unwrap_err().to_string();
-    assert!(err.contains("error parsing include file 'bar.conf', ") && err.contains("bar.conf:1:34"), "{err}");
+    let err = parse_files(text, "dir/nats.conf", &no_env, &files)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("error parsing include file 'bar.conf', ") && err.contains("bar.conf:1:34"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -390,7 +477,10 @@ fn test_json_parse_compat() {
             "routes": ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223", "nats://127.0.0.1:4224"]}}),
     );
     let text = "{\n  \"jetstream\": {\n    \"store_dir\": \"/tmp/nats\"\n    \"max_mem\": 1000000,\n  },\n  \"port\": 4222,\n  \"server_name\": \"nats1\"\n}\n";
-    test(text, json!({"jetstream": {"store_dir": "/tmp/nats", "max_mem": 1_000_000}, "port": 4222, "server_name": "nats1"}));
+    test(
+        text,
+        json!({"jetstream": {"store_dir": "/tmp/nats", "max_mem": 1_000_000}, "port": 4222, "server_name": "nats1"}),
+    );
     test("{}", json!({}));
     test("\n  {\n  }\n  ", json!({}));
     let text = "\n  accounts {\n    foo  { include 'foo.json'  }\n    bar  { include 'bar.json'  }\n    quux { include 'quux.json' }\n  }\n";
@@ -410,38 +500,68 @@ fn test_blocks() {
     let listen = json!({"listen": "0.0.0.0:4222"});
     test("{ listen: 0.0.0.0:4222 }", listen.clone());
     test("{\n\t\t\t\tlisten: 0.0.0.0:4222\n\t\t\t }", listen.clone());
-    test("\n\t\t\t{\n\t\t\t\tlisten: 0.0.0.0:4222\n\t\t\t}\n\t\t\t# wibble\n\t\t\t", listen.clone());
+    test(
+        "\n\t\t\t{\n\t\t\t\tlisten: 0.0.0.0:4222\n\t\t\t}\n\t\t\t# wibble\n\t\t\t",
+        listen.clone(),
+    );
     test(
         "\n\t\t\t{\n\t\t\t\t{\n\t\t\t\t\tlisten: 0.0.0.0:4222 // random comment\n\t\t\t\t}\n\t\t\t\t# wibble1\n\t\t\t}\n\t\t\t# wibble2\n\t\t\t",
         listen,
     );
     let text = "\n\t\t\t{\n\t\t\t  \"debug\":              False\n\t\t\t  \"prof_port\":          8221\n\t\t\t  \"server_name\":        \"aws-useast2-natscj1-1\"\n\t\t\t}\n\t\t\t";
-    test(text, json!({"debug": false, "prof_port": 8221, "server_name": "aws-useast2-natscj1-1"}));
+    test(
+        text,
+        json!({"debug": false, "prof_port": 8221, "server_name": "aws-useast2-natscj1-1"}),
+    );
     let text = "\n\t\t\t{\n\t\t\t  \"debug\":              False\n\t\t\t  \"server_name\":        \"gcp-asianortheast3-natscj1-1\"\n\n\t\t\t  # Profile port specification.\n\t\t\t  \"prof_port\":          8221\n\t\t\t}\n\t\t\t";
-    test(text, json!({"debug": false, "prof_port": 8221, "server_name": "gcp-asianortheast3-natscj1-1"}));
+    test(
+        text,
+        json!({"debug": false, "prof_port": 8221, "server_name": "gcp-asianortheast3-natscj1-1"}),
+    );
 }
 
 #[test]
 fn test_block_string_value() {
-    test("numbers (\n1234567890\n)\n", json!({"numbers": "\n1234567890\n"}));
+    test(
+        "numbers (\n1234567890\n)\n",
+        json!({"numbers": "\n1234567890\n"}),
+    );
 }
 
 #[test]
 fn test_integer_errors() {
     let err = parse_str("foo = 99999999999999999999").unwrap_err();
-    assert_eq!(err.message, "integer '99999999999999999999' is out of the range");
+    assert_eq!(
+        err.message,
+        "integer '99999999999999999999' is out of the range"
+    );
     // An integer with an unknown size suffix is dropped, as in Go.
-    assert!(parse_str("foo = 1kbb\nbar = 2").unwrap().get("foo").is_none());
+    assert!(parse_str("foo = 1kbb\nbar = 2")
+        .unwrap()
+        .get("foo")
+        .is_none());
 }
 
 #[test]
 fn test_parse_error_position() {
     let err = parse_str("foo = 1\nbar = [1,,2]").unwrap_err();
-    assert_eq!(err.to_string(), ":2:11: Parse error on line 2: 'Unexpected array value terminator ','.'");
+    assert_eq!(
+        err.to_string(),
+        ":2:11: Parse error on line 2: 'Unexpected array value terminator ','.'"
+    );
 }
 
 #[test]
 fn test_include_depth_is_bounded() {
-    let err = parse_files("include 'self.conf'", "self.conf", &no_env, &[("self.conf", "include 'self.conf'")]).unwrap_err();
-    assert!(err.to_string().contains("includes nested deeper than"), "{err}");
+    let err = parse_files(
+        "include 'self.conf'",
+        "self.conf",
+        &no_env,
+        &[("self.conf", "include 'self.conf'")],
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("includes nested deeper than"),
+        "{err}"
+    );
 }

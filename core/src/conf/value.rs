@@ -16,7 +16,12 @@ pub struct ConfError {
 
 impl ConfError {
     pub fn new(source: &str, line: usize, col: usize, message: impl Into<String>) -> ConfError {
-        ConfError { source: source.to_string(), line, col, message: message.into() }
+        ConfError {
+            source: source.to_string(),
+            line,
+            col,
+            message: message.into(),
+        }
     }
 
     /// An error located at `value`.
@@ -27,7 +32,11 @@ impl ConfError {
 
 impl fmt::Display for ConfError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.source, self.line, self.col, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.source, self.line, self.col, self.message
+        )
     }
 }
 
@@ -86,7 +95,13 @@ pub struct Value {
 
 impl Value {
     pub fn new(kind: Kind, line: usize, pos: usize, source: &str) -> Value {
-        Value { kind, line, pos, source: source.to_string(), used_variable: false }
+        Value {
+            kind,
+            line,
+            pos,
+            source: source.to_string(),
+            used_variable: false,
+        }
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -151,7 +166,10 @@ impl Map {
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     pub fn insert(&mut self, key: String, value: Value) {
