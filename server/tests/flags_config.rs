@@ -1,6 +1,6 @@
 //! Command-line flags (Go `flag` semantics) and config-file loading.
-//! Ports the flag/override parts of Go's opts_test.go (TestMergeOverrides,
-//! TestRouteFlagOverride, TestClusterFlagsOverride, TestConfigureOptions).
+//! Ports Go's opts_test.go TestMergeOverrides; the route/cluster flag test
+//! covers the flag half of TestRouteFlagOverride and TestClusterFlagsOverride.
 
 use std::path::PathBuf;
 use std::time::Duration;
