@@ -128,6 +128,31 @@ pub struct ServerOptions {
     pub lame_duck_duration: Duration,
     pub lame_duck_grace_period: Duration,
 
+    // Added with the config/flags port (Go has these options).
+    /// `log_size_limit` / `--log_size_limit` (Go: LogSizeLimit).
+    pub log_size_limit: i64,
+    /// `max_traced_msg_len` / `--max_traced_msg_len` (Go: MaxTracedMsgLen).
+    pub max_traced_msg_len: i32,
+    /// `remote_syslog` / `-r` (Go: RemoteSyslog).
+    pub remote_syslog: Option<String>,
+    /// `trace_headers` (Go: TraceHeaders; also turns on trace).
+    pub trace_headers: bool,
+    /// `prof_port` / `--profile` (Go: ProfPort).
+    pub prof_port: i32,
+    /// `cluster { advertise }` / `--cluster_advertise` (Go: Cluster.Advertise).
+    pub cluster_advertise: Option<String>,
+    /// `cluster { no_advertise }` / `--no_advertise` (Go: Cluster.NoAdvertise).
+    pub cluster_no_advertise: bool,
+    /// `cluster { connect_retries }` / `--connect_retries` (Go: Cluster.ConnectRetries).
+    pub cluster_connect_retries: i32,
+    /// `--tls`, `--tlsverify`, `--tlscert`, `--tlskey`, `--tlscacert` (Go: TLS,
+    /// TLSVerify, TLSCert, TLSKey, TLSCaCert). Accepted, not yet supported.
+    pub tls: bool,
+    pub tls_verify: bool,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
+    pub tls_ca_cert: Option<String>,
+
     /// Unknown-but-Go-known keys seen in the config file, for warnings.
     pub warnings: Vec<String>,
 }
@@ -174,6 +199,19 @@ impl Default for ServerOptions {
             routes: Vec::new(),
             lame_duck_duration: Duration::from_secs(120),
             lame_duck_grace_period: Duration::from_secs(10),
+            log_size_limit: 0,
+            max_traced_msg_len: 0,
+            remote_syslog: None,
+            trace_headers: false,
+            prof_port: 0,
+            cluster_advertise: None,
+            cluster_no_advertise: false,
+            cluster_connect_retries: 0,
+            tls: false,
+            tls_verify: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_ca_cert: None,
             warnings: Vec::new(),
         }
     }

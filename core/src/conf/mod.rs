@@ -1,1 +1,23 @@
-//! STUB: the NATS configuration file format.
+//! The NATS configuration file format (Go's `conf` package) and the mapping
+//! of config keys onto [`crate::options::ServerOptions`] (Go's opts.go).
+//!
+//! Pure: files and environment variables come in through callbacks.
+
+pub mod apply;
+mod auth;
+pub mod duration;
+pub mod lexer;
+pub mod parser;
+pub mod value;
+
+#[cfg(test)]
+mod apply_tests;
+#[cfg(test)]
+mod lexer_tests;
+#[cfg(test)]
+mod parser_tests;
+
+pub use apply::apply_config;
+pub use duration::parse_duration;
+pub use parser::{parse, EnvFn, IncludeFn};
+pub use value::{ConfError, DateTime, Kind, Map, Value};
