@@ -8,7 +8,9 @@ fn main() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("rnatsd: {e}");
-            eprintln!("{}", flags::USAGE);
+            if e.starts_with("flag") {
+                eprintln!("{}", flags::USAGE);
+            }
             std::process::exit(1);
         }
     };
@@ -43,6 +45,10 @@ fn main() {
         }
         Command::Run(opts) => *opts,
     };
+    if let Err(e) = flags::ensure_supported(&opts) {
+        eprintln!("rnatsd: {e}");
+        std::process::exit(1);
+    }
     if let Err(e) = rnatsd::logging::init(
         opts.debug,
         opts.trace,
