@@ -11,8 +11,10 @@ use tokio::sync::Notify;
 
 use crate::runtime::Shared;
 
-/// Read size per syscall.
-const READ_BUF_SIZE: usize = 64 * 1024;
+/// Read buffer: starts small (idle connections are cheap) and doubles up
+/// to the maximum while reads fill it, as Go's readLoop does.
+const READ_BUF_MIN: usize = 512;
+const READ_BUF_MAX: usize = 64 * 1024;
 
 pub(crate) struct ConnHandle {
     /// Wakes the writer: output is pending, or the connection is closing.
@@ -39,16 +41,38 @@ pub(crate) fn spawn(stream: TcpStream, id: ConnId, handle: Arc<ConnHandle>, shar
     let (mut rd, mut wr) = stream.into_split();
     let reader_shared = shared.clone();
     let reader = tokio::spawn(async move {
-        let mut buf = vec![0u8; READ_BUF_SIZE];
+        let mut buf = BytesMut::new();
+        let mut want = READ_BUF_MIN;
+        let mut short_reads = 0u32;
         loop {
-            let n = match rd.read(&mut buf).await {
+            buf.reserve(want);
+            let n = match rd.read_buf(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
             let mut inner = reader_shared.lock();
             let now = reader_shared.clock.now();
-            inner.server.handle_read(now, id, &buf[..n]);
+            inner.server.handle_read_buf(now, id, &mut buf);
             inner.dispatch(&reader_shared);
+            drop(inner);
+            if n >= want && want < READ_BUF_MAX {
+                want *= 2;
+                short_reads = 0;
+            } else if n < want / 2 && want > READ_BUF_MIN {
+                // Shrink after a run of small reads, so a burst does not pin
+                // 64 KiB to a connection that went quiet.
+                short_reads += 1;
+                if short_reads > 2 {
+                    want /= 2;
+                    short_reads = 0;
+                    if buf.capacity() > 2 * want {
+                        // Keep the unfinished op the engine handed back.
+                        let mut smaller = BytesMut::with_capacity(want.max(buf.len()));
+                        smaller.extend_from_slice(&buf);
+                        buf = smaller;
+                    }
+                }
+            }
         }
         // The peer went away: tell the engine, which closes the connection;
         // the writer then finishes and reports the disconnect.
@@ -62,7 +86,7 @@ pub(crate) fn spawn(stream: TcpStream, id: ConnId, handle: Arc<ConnHandle>, shar
     });
     let reader_abort = reader.abort_handle();
     tokio::spawn(async move {
-        let mut out = BytesMut::with_capacity(READ_BUF_SIZE);
+        let mut out = BytesMut::new();
         let write_deadline = shared.lock().server.options().write_deadline;
         loop {
             let n = {

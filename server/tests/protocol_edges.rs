@@ -353,3 +353,32 @@ async fn monitoring_varz_and_healthz() {
     assert_eq!(v["port"], s.client_addr.port());
     assert!(get("/nope").await.starts_with("HTTP/1.1 404"));
 }
+
+/// Regression: the adapter shrinks its read buffer after a burst; an
+/// unfinished op handed back by the engine must survive the shrink.
+#[tokio::test]
+async fn partial_ops_survive_read_buffer_shrink() {
+    let s = start(opts()).await;
+    let (mut sub, _) = Raw::connect(&s).await;
+    sub.send(CONNECT).await;
+    sub.send("SUB foo 1\r\n").await;
+    assert!(sub.flush().await.is_empty());
+    let (mut publisher, _) = Raw::connect(&s).await;
+    publisher.send(CONNECT).await;
+    // A burst that grows the read buffer to its maximum.
+    let burst: String = (0..2000).map(|_| "PUB bar 64\r\n".to_string() + &"x".repeat(64) + "\r\n").collect();
+    publisher.send(&burst).await;
+    assert!(publisher.flush().await.is_empty());
+    // Then small reads, each ending inside an op.
+    for i in 0..8 {
+        publisher.send("PUB foo 5\r\nhel").await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        publisher.send(&format!("l{i}\r\n")).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(publisher.flush().await.is_empty(), "publisher not cut");
+    for i in 0..8 {
+        assert_eq!(sub.read_line().await.as_deref(), Some("MSG foo 1 5"));
+        assert_eq!(sub.read_payload(5).await, format!("hell{i}").as_bytes());
+    }
+}

@@ -368,6 +368,9 @@ impl Parser {
         if self.state.is_payload() {
             return self.parse_payload(buf);
         }
+        if self.state == State::OP_START {
+            self.fast_verb(buf);
+        }
         if !self.state.is_arg() {
             match self.scan_verb(buf)? {
                 Step::NeedMore => return Ok(None),
@@ -380,6 +383,27 @@ impl Parser {
             None if self.state.is_payload() => self.parse_payload(buf),
             None => Ok(None),
         }
+    }
+
+    /// The hot path: a `PUB ` or `HPUB ` (all upper or all lower case)
+    /// followed by a non-blank jumps straight to the argument state, without
+    /// walking the verb automaton byte by byte. Anything else is left to
+    /// [`Self::scan_verb`], which gives the same result more slowly.
+    #[inline]
+    fn fast_verb(&mut self, buf: &mut BytesMut) {
+        let (len, state) = match buf.get(..5) {
+            Some([b'P', b'U', b'B', b' ', a]) | Some([b'p', b'u', b'b', b' ', a]) if *a != b' ' && *a != b'\t' => {
+                (4, State::PUB_ARG)
+            }
+            Some([b'H', b'P', b'U', b'B', b' ']) | Some([b'h', b'p', b'u', b'b', b' ']) => match buf.get(5) {
+                Some(a) if *a != b' ' && *a != b'\t' => (5, State::HPUB_ARG),
+                _ => return,
+            },
+            _ => return,
+        };
+        buf.advance(len);
+        self.state = state;
+        self.scanned = 1;
     }
 
     /// Walks the verb letters and blanks, consuming them, until an op without

@@ -27,6 +27,7 @@ mod auth;
 mod client;
 mod connect;
 mod deliver;
+mod idmap;
 mod info;
 mod perms;
 mod process;
@@ -34,7 +35,7 @@ mod subs;
 mod timers;
 mod varz;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use bytes::BytesMut;
 
@@ -51,6 +52,7 @@ pub use subs::SubRef;
 pub use varz::Varz;
 
 use auth::AuthConfig;
+use idmap::IdMap;
 use client::ClientConn;
 use subs::SubTable;
 use timers::{TimerKind, Timers};
@@ -101,7 +103,7 @@ pub struct Server {
     auth: AuthConfig,
     limits: ParserLimits,
     prng: Prng,
-    conns: HashMap<ConnId, ClientConn>,
+    conns: IdMap<ConnId, ClientConn>,
     subs: SubTable,
     sublist: Sublist<SubRef>,
     events: VecDeque<Event>,
@@ -151,7 +153,7 @@ impl Server {
             auth,
             limits,
             prng,
-            conns: HashMap::new(),
+            conns: IdMap::default(),
             subs: SubTable::default(),
             sublist: Sublist::new(),
             events: VecDeque::new(),
@@ -238,6 +240,40 @@ impl Server {
         conn.last_activity = now;
         conn.read_buf.extend_from_slice(data);
         self.process_input(now, id);
+        self.debug_check();
+    }
+
+    /// Like [`Server::handle_read`], but takes the adapter's buffer: when
+    /// nothing of an earlier read is pending, the buffer is swapped in
+    /// rather than copied. On return `data` holds the bytes of an op that
+    /// is not complete yet (often none): the adapter appends its next read
+    /// to them and passes `data` again.
+    pub fn handle_read_buf(&mut self, now: Instant, id: ConnId, data: &mut BytesMut) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            data.clear();
+            return;
+        };
+        if conn.is_closing() {
+            data.clear();
+            return;
+        }
+        conn.last_in = now;
+        conn.last_activity = now;
+        if conn.read_buf.is_empty() {
+            std::mem::swap(&mut conn.read_buf, data);
+            data.clear();
+        } else {
+            conn.read_buf.extend_from_slice(data);
+            data.clear();
+        }
+        self.process_input(now, id);
+        // Hand an unfinished op back, so the next read appends to it in
+        // place instead of being copied behind it.
+        if let Some(conn) = self.conns.get_mut(&id) {
+            if !conn.is_closing() {
+                std::mem::swap(&mut conn.read_buf, data);
+            }
+        }
         self.debug_check();
     }
 

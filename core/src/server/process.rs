@@ -44,7 +44,7 @@ impl Server {
             _ => CloseReason::ParseError,
         };
         if let Some(c) = self.conns.get(&id) {
-            tracing::error!("{} - Client parser ERROR, state={:?}: {}", c.log_prefix(), c.state, e.err_text());
+            tracing::error!("{} - Client parser ERROR: {}", c.log_prefix(), e);
         }
         if e.sends_err() {
             self.send_err(id, &e.err_text());
