@@ -10,11 +10,14 @@ fn test_sublist_init() {
     assert!(!Sublist::<u32>::with_cache(false).cache_enabled());
 }
 
-with_and_without_cache!(
-    test_sublist_insert_count,
-    test_sublist_insert_count_no_cache,
-    sublist_insert_count
-);
+#[test]
+fn test_sublist_insert_count() {
+    sublist_insert_count(Sl::new(true));
+}
+#[test]
+fn test_sublist_insert_count_no_cache() {
+    sublist_insert_count(Sl::new(false));
+}
 fn sublist_insert_count(mut s: Sl) {
     s.add("foo");
     s.add("bar");
@@ -22,33 +25,42 @@ fn sublist_insert_count(mut s: Sl) {
     assert_eq!(s.count(), 3);
 }
 
-with_and_without_cache!(
-    test_sublist_simple,
-    test_sublist_simple_no_cache,
-    sublist_simple
-);
+#[test]
+fn test_sublist_simple() {
+    sublist_simple(Sl::new(true));
+}
+#[test]
+fn test_sublist_simple_no_cache() {
+    sublist_simple(Sl::new(false));
+}
 fn sublist_simple(mut s: Sl) {
     let sub = s.add("foo");
     let r = s.matches("foo");
     assert_eq!(r.psubs, vec![sub.id]);
 }
 
-with_and_without_cache!(
-    test_sublist_simple_multi_tokens,
-    test_sublist_simple_multi_tokens_no_cache,
-    sublist_simple_multi_tokens
-);
+#[test]
+fn test_sublist_simple_multi_tokens() {
+    sublist_simple_multi_tokens(Sl::new(true));
+}
+#[test]
+fn test_sublist_simple_multi_tokens_no_cache() {
+    sublist_simple_multi_tokens(Sl::new(false));
+}
 fn sublist_simple_multi_tokens(mut s: Sl) {
     let sub = s.add("foo.bar.baz");
     let r = s.matches("foo.bar.baz");
     assert_eq!(r.psubs, vec![sub.id]);
 }
 
-with_and_without_cache!(
-    test_sublist_partial_wildcard,
-    test_sublist_partial_wildcard_no_cache,
-    sublist_partial_wildcard
-);
+#[test]
+fn test_sublist_partial_wildcard() {
+    sublist_partial_wildcard(Sl::new(true));
+}
+#[test]
+fn test_sublist_partial_wildcard_no_cache() {
+    sublist_partial_wildcard(Sl::new(false));
+}
 fn sublist_partial_wildcard(mut s: Sl) {
     let lsub = s.add("a.b.c");
     let psub = s.add("a.*.c");
@@ -58,11 +70,14 @@ fn sublist_partial_wildcard(mut s: Sl) {
     verify_member(&r.psubs, psub);
 }
 
-with_and_without_cache!(
-    test_sublist_partial_wildcard_at_end,
-    test_sublist_partial_wildcard_at_end_no_cache,
-    sublist_partial_wildcard_at_end
-);
+#[test]
+fn test_sublist_partial_wildcard_at_end() {
+    sublist_partial_wildcard_at_end(Sl::new(true));
+}
+#[test]
+fn test_sublist_partial_wildcard_at_end_no_cache() {
+    sublist_partial_wildcard_at_end(Sl::new(false));
+}
 fn sublist_partial_wildcard_at_end(mut s: Sl) {
     let lsub = s.add("a.b.c");
     let psub = s.add("a.b.*");
@@ -72,11 +87,14 @@ fn sublist_partial_wildcard_at_end(mut s: Sl) {
     verify_member(&r.psubs, psub);
 }
 
-with_and_without_cache!(
-    test_sublist_full_wildcard,
-    test_sublist_full_wildcard_no_cache,
-    sublist_full_wildcard
-);
+#[test]
+fn test_sublist_full_wildcard() {
+    sublist_full_wildcard(Sl::new(true));
+}
+#[test]
+fn test_sublist_full_wildcard_no_cache() {
+    sublist_full_wildcard(Sl::new(false));
+}
 fn sublist_full_wildcard(mut s: Sl) {
     let lsub = s.add("a.b.c");
     let fsub = s.add("a.>");
@@ -89,11 +107,14 @@ fn sublist_full_wildcard(mut s: Sl) {
     assert_eq!(r.psubs, vec![fsub.id]);
 }
 
-with_and_without_cache!(
-    test_sublist_remove,
-    test_sublist_remove_no_cache,
-    sublist_remove
-);
+#[test]
+fn test_sublist_remove() {
+    sublist_remove(Sl::new(true));
+}
+#[test]
+fn test_sublist_remove_no_cache() {
+    sublist_remove(Sl::new(false));
+}
 fn sublist_remove(mut s: Sl) {
     let sub = s.add("a.b.c.d");
     assert_eq!(s.count(), 1);
@@ -106,11 +127,14 @@ fn sublist_remove(mut s: Sl) {
     assert!(s.matches("a.b.c.d").psubs.is_empty());
 }
 
-with_and_without_cache!(
-    test_sublist_remove_wildcard,
-    test_sublist_remove_wildcard_no_cache,
-    sublist_remove_wildcard
-);
+#[test]
+fn test_sublist_remove_wildcard() {
+    sublist_remove_wildcard(Sl::new(true));
+}
+#[test]
+fn test_sublist_remove_wildcard_no_cache() {
+    sublist_remove_wildcard(Sl::new(false));
+}
 fn sublist_remove_wildcard(mut s: Sl) {
     let sub = s.add("a.b.c.d");
     let psub = s.add("a.b.*.d");
@@ -126,11 +150,14 @@ fn sublist_remove_wildcard(mut s: Sl) {
     assert!(s.matches("a.b.c.d").psubs.is_empty());
 }
 
-with_and_without_cache!(
-    test_sublist_remove_cleanup,
-    test_sublist_remove_cleanup_no_cache,
-    sublist_remove_cleanup
-);
+#[test]
+fn test_sublist_remove_cleanup() {
+    sublist_remove_cleanup(Sl::new(true));
+}
+#[test]
+fn test_sublist_remove_cleanup_no_cache() {
+    sublist_remove_cleanup(Sl::new(false));
+}
 fn sublist_remove_cleanup(mut s: Sl) {
     assert_eq!(s.sl.num_levels(), 0);
     let sub = s.add("a.b.c.d.e.f");
@@ -139,11 +166,14 @@ fn sublist_remove_cleanup(mut s: Sl) {
     assert_eq!(s.sl.num_levels(), 0);
 }
 
-with_and_without_cache!(
-    test_sublist_remove_cleanup_wildcards,
-    test_sublist_remove_cleanup_wildcards_no_cache,
-    sublist_remove_cleanup_wildcards
-);
+#[test]
+fn test_sublist_remove_cleanup_wildcards() {
+    sublist_remove_cleanup_wildcards(Sl::new(true));
+}
+#[test]
+fn test_sublist_remove_cleanup_wildcards_no_cache() {
+    sublist_remove_cleanup_wildcards(Sl::new(false));
+}
 fn sublist_remove_cleanup_wildcards(mut s: Sl) {
     assert_eq!(s.sl.num_levels(), 0);
     let sub = s.add("a.b.*.d.e.>");
@@ -152,11 +182,14 @@ fn sublist_remove_cleanup_wildcards(mut s: Sl) {
     assert_eq!(s.sl.num_levels(), 0);
 }
 
-with_and_without_cache!(
-    test_sublist_remove_with_large_subs,
-    test_sublist_remove_with_large_subs_no_cache,
-    sublist_remove_with_large_subs
-);
+#[test]
+fn test_sublist_remove_with_large_subs() {
+    sublist_remove_with_large_subs(Sl::new(true));
+}
+#[test]
+fn test_sublist_remove_with_large_subs_no_cache() {
+    sublist_remove_with_large_subs(Sl::new(false));
+}
 fn sublist_remove_with_large_subs(mut s: Sl) {
     // Go's plistMin*2; here it crosses the small/large set boundary both ways.
     const N: usize = 512;
@@ -175,11 +208,14 @@ fn sublist_remove_with_large_subs(mut s: Sl) {
     assert!(s.matches("foo").is_empty());
 }
 
-with_and_without_cache!(
-    test_sublist_invalid_subjects_insert,
-    test_sublist_invalid_subjects_insert_no_cache,
-    sublist_invalid_subjects_insert
-);
+#[test]
+fn test_sublist_invalid_subjects_insert() {
+    sublist_invalid_subjects_insert(Sl::new(true));
+}
+#[test]
+fn test_sublist_invalid_subjects_insert_no_cache() {
+    sublist_invalid_subjects_insert(Sl::new(false));
+}
 fn sublist_invalid_subjects_insert(mut s: Sl) {
     for bad in [".foo", "foo.", "foo..bar", "foo.bar..baz", "foo.>.bar", ""] {
         let sub = s.sub(bad);
@@ -273,11 +309,14 @@ fn test_sublist_cache() {
     assert_eq!(s.matches("foo.bar").psubs.len(), 3);
 }
 
-with_and_without_cache!(
-    test_sublist_basic_queue_results,
-    test_sublist_basic_queue_results_no_cache,
-    sublist_basic_queue_results
-);
+#[test]
+fn test_sublist_basic_queue_results() {
+    sublist_basic_queue_results(Sl::new(true));
+}
+#[test]
+fn test_sublist_basic_queue_results_no_cache() {
+    sublist_basic_queue_results(Sl::new(false));
+}
 fn sublist_basic_queue_results(mut s: Sl) {
     let subject = "foo";
     let sub = s.sub(subject);
@@ -339,11 +378,14 @@ fn sublist_basic_queue_results(mut s: Sl) {
     assert!(r.qsubs.is_empty());
 }
 
-with_and_without_cache!(
-    test_sublist_bad_subject_on_remove,
-    test_sublist_bad_subject_on_remove_no_cache,
-    sublist_bad_subject_on_remove
-);
+#[test]
+fn test_sublist_bad_subject_on_remove() {
+    sublist_bad_subject_on_remove(Sl::new(true));
+}
+#[test]
+fn test_sublist_bad_subject_on_remove_no_cache() {
+    sublist_bad_subject_on_remove(Sl::new(false));
+}
 fn sublist_bad_subject_on_remove(mut s: Sl) {
     let bad = s.sub("a.b..d");
     assert_eq!(s.insert(bad), Err(SublistError::InvalidSubject));
@@ -353,22 +395,28 @@ fn sublist_bad_subject_on_remove(mut s: Sl) {
 }
 
 // This is from bug report #18
-with_and_without_cache!(
-    test_sublist_two_token_pub_match_single_token_sub,
-    test_sublist_two_token_pub_match_single_token_sub_no_cache,
-    sublist_two_token_pub_match_single_token_sub
-);
+#[test]
+fn test_sublist_two_token_pub_match_single_token_sub() {
+    sublist_two_token_pub_match_single_token_sub(Sl::new(true));
+}
+#[test]
+fn test_sublist_two_token_pub_match_single_token_sub_no_cache() {
+    sublist_two_token_pub_match_single_token_sub(Sl::new(false));
+}
 fn sublist_two_token_pub_match_single_token_sub(mut s: Sl) {
     let sub = s.add("foo");
     assert_eq!(s.matches("foo").psubs, vec![sub.id]);
     assert!(s.matches("foo.bar").psubs.is_empty());
 }
 
-with_and_without_cache!(
-    test_sublist_insert_with_wildcards_as_literals,
-    test_sublist_insert_with_wildcards_as_literals_no_cache,
-    sublist_insert_with_wildcards_as_literals
-);
+#[test]
+fn test_sublist_insert_with_wildcards_as_literals() {
+    sublist_insert_with_wildcards_as_literals(Sl::new(true));
+}
+#[test]
+fn test_sublist_insert_with_wildcards_as_literals_no_cache() {
+    sublist_insert_with_wildcards_as_literals(Sl::new(false));
+}
 fn sublist_insert_with_wildcards_as_literals(mut s: Sl) {
     for subject in ["foo.*-", "foo.>-"] {
         s.add(subject);
@@ -377,11 +425,14 @@ fn sublist_insert_with_wildcards_as_literals(mut s: Sl) {
     }
 }
 
-with_and_without_cache!(
-    test_sublist_remove_with_wildcards_as_literals,
-    test_sublist_remove_with_wildcards_as_literals_no_cache,
-    sublist_remove_with_wildcards_as_literals
-);
+#[test]
+fn test_sublist_remove_with_wildcards_as_literals() {
+    sublist_remove_with_wildcards_as_literals(Sl::new(true));
+}
+#[test]
+fn test_sublist_remove_with_wildcards_as_literals_no_cache() {
+    sublist_remove_with_wildcards_as_literals(Sl::new(false));
+}
 fn sublist_remove_with_wildcards_as_literals(mut s: Sl) {
     for subject in ["foo.*-", "foo.>-"] {
         let sub = s.add(subject);
@@ -396,11 +447,14 @@ fn sublist_remove_with_wildcards_as_literals(mut s: Sl) {
 // Go races a remover goroutine against a reader of a result. With a single
 // owner the property left to check is that a handed-out result is a
 // snapshot: later removals (from the cache or not) never change it.
-with_and_without_cache!(
-    test_sublist_race_on_remove,
-    test_sublist_race_on_remove_no_cache,
-    sublist_race_on_remove
-);
+#[test]
+fn test_sublist_race_on_remove() {
+    sublist_race_on_remove(Sl::new(true));
+}
+#[test]
+fn test_sublist_race_on_remove_no_cache() {
+    sublist_race_on_remove(Sl::new(false));
+}
 fn sublist_race_on_remove(mut s: Sl) {
     for queue in [Some("bar"), None] {
         let subs: Vec<Sub> = (0..100).map(|_| s.qsub("foo", queue)).collect();
@@ -431,11 +485,14 @@ fn sublist_race_on_remove(mut s: Sl) {
 
 // Go races an inserter against matches; here: a result taken before
 // inserts stays as it was, and the next match sees every insert.
-with_and_without_cache!(
-    test_sublist_race_on_insert,
-    test_sublist_race_on_insert_no_cache,
-    sublist_race_on_insert
-);
+#[test]
+fn test_sublist_race_on_insert() {
+    sublist_race_on_insert(Sl::new(true));
+}
+#[test]
+fn test_sublist_race_on_insert_no_cache() {
+    sublist_race_on_insert(Sl::new(false));
+}
 fn sublist_race_on_insert(mut s: Sl) {
     for queue in [Some("bar"), None] {
         let before = s.matches("foo");

@@ -106,20 +106,6 @@ fn verify_qmember(r: &SublistResult<u32>, s: Sub) {
     assert!(group.members.contains(&s.id), "{s:?} not in {group:?}");
 }
 
-/// Defines the Go test pair `TestX` (cache) and `TestXNoCache`.
-macro_rules! with_and_without_cache {
-    ($cached:ident, $no_cache:ident, $body:ident) => {
-        #[test]
-        fn $cached() {
-            $body(Sl::new(true));
-        }
-        #[test]
-        fn $no_cache() {
-            $body(Sl::new(false));
-        }
-    };
-}
-
 mod basics;
 mod extra;
 mod queries;
