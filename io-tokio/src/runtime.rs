@@ -108,7 +108,7 @@ impl RunningServer {
 /// `opts.port` of -1 (or 0) picks a free port, as Go's RANDOM_PORT does.
 pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, String> {
     let port = if opts.port <= 0 { 0 } else { opts.port as u16 };
-    let listener = TcpListener::bind((opts.host.as_str(), port))
+    let listener = listen((opts.host.as_str(), port))
         .await
         .map_err(|e| format!("Error listening on port: {}:{}, \"{}\"", opts.host, opts.port, e))?;
     let client_addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -140,6 +140,22 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
         tokio::spawn(monitor::serve(l, shared.clone()));
     }
     Ok(RunningServer { client_addr, http_addr, shared })
+}
+
+/// Binds with a deep accept queue (tokio's default is 1024): a burst of
+/// connects must queue, not have its SYNs dropped and retried a second
+/// later. The kernel caps it at net.core.somaxconn, as Go's listener is.
+async fn listen(addr: (&str, u16)) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let sock = if a.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        sock.set_reuseaddr(true)?;
+        match sock.bind(a).and_then(|_| sock.listen(65_535)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address")))
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {

@@ -26,8 +26,22 @@ fn os_seed() -> u64 {
     h.finish()
 }
 
+/// Raises the soft limit on open files to the hard limit, as the Go
+/// runtime does for nats-server at startup: every client is a descriptor.
+pub fn raise_nofile_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 /// Runs until SIGINT or SIGTERM. Returns the process exit code.
 pub async fn run(mut opts: ServerOptions) -> i32 {
+    raise_nofile_limit();
     if let Some(msg) = unsupported(&opts) {
         tracing::error!("{}", msg);
         eprintln!("rnatsd: {msg}");

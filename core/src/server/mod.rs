@@ -114,6 +114,8 @@ pub struct Server {
     started_realtime: UnixNanos,
     canary: Canary,
     shutting_down: bool,
+    /// Connections not closing: kept as a count, checked by invariants.
+    open_conns: usize,
 }
 
 impl Server {
@@ -164,6 +166,7 @@ impl Server {
             started_realtime: realtime,
             canary: Canary::default(),
             shutting_down: false,
+            open_conns: 0,
         })
     }
 
@@ -181,7 +184,7 @@ impl Server {
 
     /// Number of open (not closing) client connections.
     pub fn num_connections(&self) -> usize {
-        self.conns.values().filter(|c| !c.is_closing()).count()
+        self.open_conns
     }
 
     pub fn num_subscriptions(&self) -> usize {
@@ -208,6 +211,7 @@ impl Server {
         conn.outbound.extend_from_slice(&info.to_proto());
         tracing::debug!("{} - Client connection created", conn.log_prefix());
         self.conns.insert(id, conn);
+        self.open_conns += 1;
         self.want_transmit(id);
         if self.shutting_down {
             self.close_conn(id, CloseReason::ServerShutdown, true);
@@ -404,6 +408,8 @@ impl Server {
             assert!(c.pings_out >= 0);
         }
         assert_eq!(sids, self.subs.len(), "every sub is owned by exactly one conn");
+        let open = self.conns.values().filter(|c| !c.is_closing()).count();
+        assert_eq!(open, self.open_conns, "open connection count");
         for (_, s) in self.subs.iter() {
             assert!(self.conns.contains_key(&s.conn), "sub of a vanished conn");
         }
@@ -446,6 +452,7 @@ impl Server {
         }
         c.state = ConnState::Closing;
         c.close_reason = Some(reason);
+        self.open_conns -= 1;
         c.ping_deadline = None;
         c.auth_deadline = None;
         if !flush {
