@@ -17,13 +17,13 @@ impl Server {
     pub(super) fn deliver(
         &mut self,
         from: ConnId,
+        echo: bool,
         subject: &Bytes,
         reply: Option<&Bytes>,
         header_len: Option<usize>,
         message: &Bytes,
     ) {
         let result = self.sublist.match_subject(subject);
-        let echo = self.conns.get(&from).is_some_and(|c| c.opts.echo);
         let mut delivered = 0usize;
         let last_psub = result.psubs.len().saturating_sub(1);
         for (i, &r) in result.psubs.iter().enumerate() {
