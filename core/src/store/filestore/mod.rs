@@ -159,6 +159,11 @@ impl<S: Storage> FileStore<S> {
         self.blocks.keys().copied().collect()
     }
 
+    /// Where the record of live message `seq` lives (for tests and tools).
+    pub fn msg_location(&self, seq: u64) -> Option<Loc> {
+        self.idx.get(seq).map(|e| e.data)
+    }
+
     /// The path of block `index`.
     pub fn block_path(&self, index: u64) -> String {
         format!("{}/{}", self.msgs_dir(), block_name(index))
