@@ -4,7 +4,7 @@
 //! MemStore, FileStore over io-sim's SimDisk, and FileStore over SimDisk
 //! with a flush + crash + recovery at each `restart()` point.
 
-use rnatsd_core::storage::Storage;
+use rnatsd_core::storage::Storage as _;
 use rnatsd_core::store::filestore::{FileStore, FileStoreConfig, SyncPolicy};
 use rnatsd_core::store::memstore::MemStore;
 use rnatsd_core::store::{msg_size, DiscardPolicy, StoreError, StreamConfig, StreamStore};
@@ -573,5 +573,24 @@ fn test_file_store_compact_removes_dead_blocks() {
     assert_eq!(fs.load_msg(150).unwrap().msg, vec![149u8; 50]);
 }
 
-#[allow(dead_code)]
-fn assert_storage<S: Storage>(_: &S) {}
+
+/// The consumer state store persists by atomic replace and survives a crash.
+#[test]
+fn consumer_state_survives_crash_and_rejects_damage() {
+    use rnatsd_core::store::consumer_store::{AckPolicy, ConsumerStore};
+    let mut disk = SimDisk::new(3, DiskConfig::perfect(), FaultAtlas::pristine());
+    let path = "streams/TEST/obs/dur/o.dat";
+    assert_eq!(ConsumerStore::load(&mut disk, path).unwrap(), None);
+    let mut o = ConsumerStore::new(AckPolicy::Explicit, 0);
+    o.update_delivered(1, 10, 1, NOW).unwrap();
+    o.update_delivered(2, 11, 1, NOW).unwrap();
+    o.update_acks(1, 10).unwrap();
+    o.save(&mut disk, path).unwrap();
+    let saved = o.state().clone();
+    o.update_delivered(3, 12, 1, NOW).unwrap();
+    disk.crash();
+    assert_eq!(ConsumerStore::load(&mut disk, path).unwrap(), Some(saved));
+    let f = disk.open(path, false).unwrap();
+    disk.write_at(f, 3, &[0xee]).unwrap();
+    assert!(matches!(ConsumerStore::load(&mut disk, path), Err(StoreError::Corrupt(_))));
+}
