@@ -30,17 +30,31 @@ struct Ctx {
 }
 
 fn fcfg() -> FileStoreConfig {
-    FileStoreConfig { dir: "streams/TEST".into(), block_size: 1024, sync: SyncPolicy::Always }
+    FileStoreConfig {
+        dir: "streams/TEST".into(),
+        block_size: 1024,
+        sync: SyncPolicy::Always,
+    }
 }
 
 impl Ctx {
     fn new(kind: Kind, cfg: StreamConfig) -> Ctx {
         match kind {
-            Kind::Mem => Ctx { kind, mem: Some(MemStore::new(cfg.clone())), fs: None, cfg },
+            Kind::Mem => Ctx {
+                kind,
+                mem: Some(MemStore::new(cfg.clone())),
+                fs: None,
+                cfg,
+            },
             _ => {
                 let disk = SimDisk::new(1, DiskConfig::perfect(), FaultAtlas::pristine());
                 let fs = FileStore::open(disk, fcfg(), cfg.clone()).unwrap();
-                Ctx { kind, mem: None, fs: Some(fs), cfg }
+                Ctx {
+                    kind,
+                    mem: None,
+                    fs: Some(fs),
+                    cfg,
+                }
             }
         }
     }
@@ -69,11 +83,31 @@ impl Ctx {
         fs.check_invariants();
         self.fs = Some(fs);
         let after = self.s().state();
-        assert_eq!(after.msgs, before.msgs, "{:?}: msgs after restart", self.kind);
-        assert_eq!(after.bytes, before.bytes, "{:?}: bytes after restart", self.kind);
-        assert_eq!(after.first_seq, before.first_seq, "{:?}: first after restart", self.kind);
-        assert_eq!(after.last_seq, before.last_seq, "{:?}: last after restart", self.kind);
-        assert_eq!(after.deleted, before.deleted, "{:?}: deleted after restart", self.kind);
+        assert_eq!(
+            after.msgs, before.msgs,
+            "{:?}: msgs after restart",
+            self.kind
+        );
+        assert_eq!(
+            after.bytes, before.bytes,
+            "{:?}: bytes after restart",
+            self.kind
+        );
+        assert_eq!(
+            after.first_seq, before.first_seq,
+            "{:?}: first after restart",
+            self.kind
+        );
+        assert_eq!(
+            after.last_seq, before.last_seq,
+            "{:?}: last after restart",
+            self.kind
+        );
+        assert_eq!(
+            after.deleted, before.deleted,
+            "{:?}: deleted after restart",
+            self.kind
+        );
         assert_eq!(after.lost, None);
     }
 }
@@ -89,7 +123,10 @@ fn all(cfg: StreamConfig, f: impl Fn(&mut Ctx)) {
 }
 
 fn named(name: &str) -> StreamConfig {
-    StreamConfig { name: name.into(), ..StreamConfig::default() }
+    StreamConfig {
+        name: name.into(),
+        ..StreamConfig::default()
+    }
 }
 
 /// TestFileStoreBasics / TestMemStoreBasics
@@ -107,7 +144,10 @@ fn test_file_store_basics() {
         assert_eq!(st.bytes, 5 * msg_size(subj, &[], msg));
         c.restart();
         let sm = c.s().load_msg(2).unwrap();
-        assert_eq!((sm.subj.as_str(), sm.msg.as_slice(), sm.seq, sm.ts), (subj, msg, 2, NOW + 2));
+        assert_eq!(
+            (sm.subj.as_str(), sm.msg.as_slice(), sm.seq, sm.ts),
+            (subj, msg, 2, NOW + 2)
+        );
         assert!(c.s().remove_msg(3).unwrap());
         assert!(!c.s().remove_msg(3).unwrap());
         assert_eq!(c.s().load_msg(3).unwrap_err(), StoreError::MsgNotFound);
@@ -121,18 +161,28 @@ fn test_file_store_basics() {
 /// TestFileStoreMsgLimit / TestMemStoreMsgLimit
 #[test]
 fn test_file_store_msg_limit() {
-    all(StreamConfig { max_msgs: 10, ..named("zzz") }, |c| {
-        for i in 0..10 {
-            c.s().store_msg("foo", &[], b"Hello World", 0, NOW + i).unwrap();
-        }
-        assert_eq!(c.s().state().msgs, 10);
-        c.s().store_msg("foo", &[], b"Hello World", 0, NOW + 10).unwrap();
-        let st = c.s().state();
-        assert_eq!((st.msgs, st.first_seq, st.last_seq), (10, 2, 11));
-        c.restart();
-        assert_eq!(c.s().load_msg(1).unwrap_err(), StoreError::MsgNotFound);
-        assert_eq!(c.s().load_msg(2).unwrap().seq, 2);
-    });
+    all(
+        StreamConfig {
+            max_msgs: 10,
+            ..named("zzz")
+        },
+        |c| {
+            for i in 0..10 {
+                c.s()
+                    .store_msg("foo", &[], b"Hello World", 0, NOW + i)
+                    .unwrap();
+            }
+            assert_eq!(c.s().state().msgs, 10);
+            c.s()
+                .store_msg("foo", &[], b"Hello World", 0, NOW + 10)
+                .unwrap();
+            let st = c.s().state();
+            assert_eq!((st.msgs, st.first_seq, st.last_seq), (10, 2, 11));
+            c.restart();
+            assert_eq!(c.s().load_msg(1).unwrap_err(), StoreError::MsgNotFound);
+            assert_eq!(c.s().load_msg(2).unwrap().seq, 2);
+        },
+    );
 }
 
 /// TestFileStoreBytesLimit / TestMemStoreBytesLimit
@@ -141,19 +191,28 @@ fn test_file_store_bytes_limit() {
     let (subj, msg) = ("foo", [7u8; 512]);
     let sz = msg_size(subj, &[], &msg);
     let to_store = 10u64;
-    all(StreamConfig { max_bytes: (sz * to_store) as i64, ..named("zzz") }, |c| {
-        for i in 0..to_store {
-            c.s().store_msg(subj, &[], &msg, 0, NOW + i as i64).unwrap();
-        }
-        let st = c.s().state();
-        assert_eq!((st.msgs, st.bytes), (to_store, sz * to_store));
-        for i in 0..5 {
-            c.s().store_msg(subj, &[], &msg, 0, NOW + 100 + i).unwrap();
-        }
-        let st = c.s().state();
-        assert_eq!((st.msgs, st.bytes, st.first_seq, st.last_seq), (to_store, sz * to_store, 6, 15));
-        c.restart();
-    });
+    all(
+        StreamConfig {
+            max_bytes: (sz * to_store) as i64,
+            ..named("zzz")
+        },
+        |c| {
+            for i in 0..to_store {
+                c.s().store_msg(subj, &[], &msg, 0, NOW + i as i64).unwrap();
+            }
+            let st = c.s().state();
+            assert_eq!((st.msgs, st.bytes), (to_store, sz * to_store));
+            for i in 0..5 {
+                c.s().store_msg(subj, &[], &msg, 0, NOW + 100 + i).unwrap();
+            }
+            let st = c.s().state();
+            assert_eq!(
+                (st.msgs, st.bytes, st.first_seq, st.last_seq),
+                (to_store, sz * to_store, 6, 15)
+            );
+            c.restart();
+        },
+    );
 }
 
 /// TestMemStoreBytesLimitWithDiscardNew (also TestStoreDiscardNew's bytes case)
@@ -161,7 +220,11 @@ fn test_file_store_bytes_limit() {
 fn test_mem_store_bytes_limit_with_discard_new() {
     let (subj, msg) = ("tiny", [1u8; 7]);
     let sz = msg_size(subj, &[], &msg);
-    let cfg = StreamConfig { max_bytes: (sz * 3) as i64, discard: DiscardPolicy::New, ..named("zzz") };
+    let cfg = StreamConfig {
+        max_bytes: (sz * 3) as i64,
+        discard: DiscardPolicy::New,
+        ..named("zzz")
+    };
     all(cfg, |c| {
         for i in 0..10 {
             let r = c.s().store_msg(subj, &[], &msg, 0, NOW + i);
@@ -179,11 +242,18 @@ fn test_mem_store_bytes_limit_with_discard_new() {
 /// TestStoreDiscardNew (max msgs and max msgs per subject)
 #[test]
 fn test_store_discard_new() {
-    let cfg = StreamConfig { max_msgs: 2, discard: DiscardPolicy::New, ..named("zzz") };
+    let cfg = StreamConfig {
+        max_msgs: 2,
+        discard: DiscardPolicy::New,
+        ..named("zzz")
+    };
     all(cfg, |c| {
         c.s().store_msg("a", &[], b"1", 0, NOW).unwrap();
         c.s().store_msg("b", &[], b"2", 0, NOW).unwrap();
-        assert_eq!(c.s().store_msg("c", &[], b"3", 0, NOW).unwrap_err(), StoreError::MaxMsgs);
+        assert_eq!(
+            c.s().store_msg("c", &[], b"3", 0, NOW).unwrap_err(),
+            StoreError::MaxMsgs
+        );
         assert_eq!(c.s().state().last_seq, 2);
     });
     let cfg = StreamConfig {
@@ -194,7 +264,10 @@ fn test_store_discard_new() {
     };
     all(cfg, |c| {
         c.s().store_msg("a", &[], b"1", 0, NOW).unwrap();
-        assert_eq!(c.s().store_msg("a", &[], b"2", 0, NOW).unwrap_err(), StoreError::MaxMsgsPerSubject);
+        assert_eq!(
+            c.s().store_msg("a", &[], b"2", 0, NOW).unwrap_err(),
+            StoreError::MaxMsgsPerSubject
+        );
         c.s().store_msg("b", &[], b"3", 0, NOW).unwrap();
         assert_eq!(c.s().state().msgs, 2);
     });
@@ -203,37 +276,51 @@ fn test_store_discard_new() {
 /// TestFileStoreAgeLimit / TestMemStoreAgeLimit (time is passed in)
 #[test]
 fn test_file_store_age_limit() {
-    all(StreamConfig { max_age: Duration::from_millis(10), ..named("zzz") }, |c| {
-        for i in 0..100 {
-            c.s().store_msg("foo", &[], b"Hello World", 0, NOW + i).unwrap();
-        }
-        assert_eq!(c.s().next_expiry(), Some(NOW + 10_000_000));
-        assert_eq!(c.s().expire_msgs(NOW + 10_000_000 - 1).unwrap(), 0);
-        c.restart();
-        assert_eq!(c.s().expire_msgs(NOW + 10_000_000 + 49).unwrap(), 50);
-        assert_eq!(c.s().state().first_seq, 51);
-        assert_eq!(c.s().expire_msgs(NOW + SEC).unwrap(), 50);
-        let st = c.s().state();
-        assert_eq!((st.msgs, st.first_seq, st.last_seq), (0, 101, 100));
-        assert_eq!(c.s().next_expiry(), None);
-    });
+    all(
+        StreamConfig {
+            max_age: Duration::from_millis(10),
+            ..named("zzz")
+        },
+        |c| {
+            for i in 0..100 {
+                c.s()
+                    .store_msg("foo", &[], b"Hello World", 0, NOW + i)
+                    .unwrap();
+            }
+            assert_eq!(c.s().next_expiry(), Some(NOW + 10_000_000));
+            assert_eq!(c.s().expire_msgs(NOW + 10_000_000 - 1).unwrap(), 0);
+            c.restart();
+            assert_eq!(c.s().expire_msgs(NOW + 10_000_000 + 49).unwrap(), 50);
+            assert_eq!(c.s().state().first_seq, 51);
+            assert_eq!(c.s().expire_msgs(NOW + SEC).unwrap(), 50);
+            let st = c.s().state();
+            assert_eq!((st.msgs, st.first_seq, st.last_seq), (0, 101, 100));
+            assert_eq!(c.s().next_expiry(), None);
+        },
+    );
 }
 
 /// TestMemStoreMessageTTL / TestFileStoreMessageTTL
 #[test]
 fn test_mem_store_message_ttl() {
-    all(StreamConfig { allow_msg_ttl: true, ..named("zzz") }, |c| {
-        for i in 1..=10 {
-            c.s().store_msg("test", &[], &[], 1, NOW + i).unwrap();
-        }
-        c.s().store_msg("keep", &[], &[], 0, NOW).unwrap();
-        assert_eq!(c.s().next_expiry(), Some(NOW + 1 + SEC));
-        c.restart();
-        assert_eq!(c.s().expire_msgs(NOW + SEC + 5).unwrap(), 5);
-        assert_eq!(c.s().expire_msgs(NOW + 2 * SEC).unwrap(), 5);
-        let st = c.s().state();
-        assert_eq!((st.msgs, st.first_seq, st.last_seq), (1, 11, 11));
-    });
+    all(
+        StreamConfig {
+            allow_msg_ttl: true,
+            ..named("zzz")
+        },
+        |c| {
+            for i in 1..=10 {
+                c.s().store_msg("test", &[], &[], 1, NOW + i).unwrap();
+            }
+            c.s().store_msg("keep", &[], &[], 0, NOW).unwrap();
+            assert_eq!(c.s().next_expiry(), Some(NOW + 1 + SEC));
+            c.restart();
+            assert_eq!(c.s().expire_msgs(NOW + SEC + 5).unwrap(), 5);
+            assert_eq!(c.s().expire_msgs(NOW + 2 * SEC).unwrap(), 5);
+            let st = c.s().state();
+            assert_eq!((st.msgs, st.first_seq, st.last_seq), (1, 11, 11));
+        },
+    );
 }
 
 /// TestMemStorePurge / TestFileStorePurge
@@ -241,11 +328,16 @@ fn test_mem_store_message_ttl() {
 fn test_file_store_purge() {
     all(named("zzz"), |c| {
         for i in 0..10 {
-            c.s().store_msg("foo", &[], b"Hello World", 0, NOW + i).unwrap();
+            c.s()
+                .store_msg("foo", &[], b"Hello World", 0, NOW + i)
+                .unwrap();
         }
         assert_eq!(c.s().purge().unwrap(), 10);
         let st = c.s().state();
-        assert_eq!((st.msgs, st.bytes, st.first_seq, st.last_seq), (0, 0, 11, 10));
+        assert_eq!(
+            (st.msgs, st.bytes, st.first_seq, st.last_seq),
+            (0, 0, 11, 10)
+        );
         c.restart();
         let (seq, _) = c.s().store_msg("foo", &[], b"again", 0, NOW).unwrap();
         assert_eq!(seq, 11);
@@ -257,7 +349,9 @@ fn test_file_store_purge() {
 fn test_file_store_compact() {
     all(named("zzz"), |c| {
         for i in 0..10 {
-            c.s().store_msg("foo", &[], b"Hello World", 0, NOW + i).unwrap();
+            c.s()
+                .store_msg("foo", &[], b"Hello World", 0, NOW + i)
+                .unwrap();
         }
         assert_eq!(c.s().compact(6).unwrap(), 5);
         let st = c.s().state();
@@ -321,7 +415,15 @@ fn test_mem_store_msg_headers() {
 fn test_mem_store_stream_state_deleted() {
     all(named("zzz"), |c| {
         for i in 1..=10 {
-            c.s().store_msg("foo", &[], format!("[{i:08}] Hello World!").as_bytes(), 0, NOW).unwrap();
+            c.s()
+                .store_msg(
+                    "foo",
+                    &[],
+                    format!("[{i:08}] Hello World!").as_bytes(),
+                    0,
+                    NOW,
+                )
+                .unwrap();
         }
         assert!(c.s().state().deleted.is_empty());
         let mut expected = Vec::new();
@@ -347,7 +449,9 @@ fn test_mem_store_stream_truncate() {
     all(named("zzz"), |c| {
         for i in 1..=100u64 {
             let subj = if i < 50 { "foo" } else { "bar" };
-            c.s().store_msg(subj, &[], b"ok", 0, NOW + i as i64).unwrap();
+            c.s()
+                .store_msg(subj, &[], b"ok", 0, NOW + i as i64)
+                .unwrap();
         }
         c.s().truncate(50).unwrap();
         let st = c.s().state();
@@ -358,7 +462,10 @@ fn test_mem_store_stream_truncate() {
         }
         c.s().truncate(25).unwrap();
         let st = c.s().state();
-        assert_eq!((st.msgs, st.num_subjects, st.deleted.clone()), (23, 1, vec![10, 20]));
+        assert_eq!(
+            (st.msgs, st.num_subjects, st.deleted.clone()),
+            (23, 1, vec![10, 20])
+        );
         c.restart();
         assert_eq!(c.s().store_msg("baz", &[], b"new", 0, NOW).unwrap().0, 26);
     });
@@ -369,14 +476,18 @@ fn test_mem_store_stream_truncate() {
 fn test_mem_store_stream_truncate_reset() {
     all(named("zzz"), |c| {
         for i in 0..100 {
-            c.s().store_msg("foo", &[], b"Hello World", 0, NOW + i).unwrap();
+            c.s()
+                .store_msg("foo", &[], b"Hello World", 0, NOW + i)
+                .unwrap();
         }
         c.s().truncate(0).unwrap();
         let st = c.s().state();
         assert_eq!((st.msgs, st.bytes, st.first_seq, st.last_seq), (0, 0, 0, 0));
         c.restart();
         for i in 0..10 {
-            c.s().store_msg("foo", &[], b"Hello World", 0, NOW + i).unwrap();
+            c.s()
+                .store_msg("foo", &[], b"Hello World", 0, NOW + i)
+                .unwrap();
         }
         let st = c.s().state();
         assert_eq!((st.msgs, st.first_seq, st.last_seq), (10, 1, 10));
@@ -421,16 +532,25 @@ fn test_store_purge_ex_keep_with_interior_deletes() {
 /// TestMemStoreUpdateMaxMsgsPerSubject
 #[test]
 fn test_mem_store_update_max_msgs_per_subject() {
-    all(StreamConfig { max_msgs_per_subject: 10, ..named("TEST") }, |c| {
-        for _ in 0..20 {
-            c.s().store_msg("foo", &[], b"x", 0, NOW).unwrap();
-        }
-        assert_eq!(c.s().state().msgs, 10);
-        let cfg = StreamConfig { max_msgs_per_subject: 5, ..named("TEST") };
-        c.s().update_config(cfg, NOW).unwrap();
-        let st = c.s().state();
-        assert_eq!((st.msgs, st.first_seq), (5, 16));
-    });
+    all(
+        StreamConfig {
+            max_msgs_per_subject: 10,
+            ..named("TEST")
+        },
+        |c| {
+            for _ in 0..20 {
+                c.s().store_msg("foo", &[], b"x", 0, NOW).unwrap();
+            }
+            assert_eq!(c.s().state().msgs, 10);
+            let cfg = StreamConfig {
+                max_msgs_per_subject: 5,
+                ..named("TEST")
+            };
+            c.s().update_config(cfg, NOW).unwrap();
+            let st = c.s().state();
+            assert_eq!((st.msgs, st.first_seq), (5, 16));
+        },
+    );
 }
 
 /// TestStoreMsgLoadNextMsgMulti
@@ -438,7 +558,9 @@ fn test_mem_store_update_max_msgs_per_subject() {
 fn test_store_msg_load_next_msg_multi() {
     all(named("zzz"), |c| {
         for i in 0..1000 {
-            c.s().store_msg(&format!("foo.{i}"), &[], b"ZZZ", 0, NOW).unwrap();
+            c.s()
+                .store_msg(&format!("foo.{i}"), &[], b"ZZZ", 0, NOW)
+                .unwrap();
         }
         c.restart();
         for seq in (1..=1000u64).step_by(97) {
@@ -452,7 +574,10 @@ fn test_store_msg_load_next_msg_multi() {
         assert_eq!((sm.subj.as_str(), seq), ("foo.222", 223));
         let (sm, seq) = c.s().load_next_msg_multi(&filters, seq + 1).unwrap();
         assert_eq!((sm.subj.as_str(), seq), ("foo.999", 1000));
-        assert_eq!(c.s().load_next_msg_multi(&filters, seq + 1).unwrap_err(), StoreError::Eof);
+        assert_eq!(
+            c.s().load_next_msg_multi(&filters, seq + 1).unwrap_err(),
+            StoreError::Eof
+        );
     });
 }
 
@@ -461,12 +586,17 @@ fn test_store_msg_load_next_msg_multi() {
 fn test_store_load_next_msg_wildcard_start_before_first_match() {
     all(named("zzz"), |c| {
         for i in 0..100 {
-            c.s().store_msg(&format!("bar.{i}"), &[], &[], 0, NOW).unwrap();
+            c.s()
+                .store_msg(&format!("bar.{i}"), &[], &[], 0, NOW)
+                .unwrap();
         }
         assert_eq!(c.s().store_msg("foo.1", &[], &[], 0, NOW).unwrap().0, 101);
         let (sm, nseq) = c.s().load_next_msg("foo.*", true, 1).unwrap();
         assert_eq!((sm.subj.as_str(), nseq), ("foo.1", 101));
-        assert_eq!(c.s().load_next_msg("foo.*", true, nseq + 1).unwrap_err(), StoreError::Eof);
+        assert_eq!(
+            c.s().load_next_msg("foo.*", true, nseq + 1).unwrap_err(),
+            StoreError::Eof
+        );
         let (sm, _) = c.s().load_next_msg("bar.5", false, 1).unwrap();
         assert_eq!(sm.seq, 6);
     });
@@ -489,7 +619,10 @@ fn test_mem_store_num_pending() {
         assert_eq!((fs.msgs, fs.first, fs.last), (48, 12, 200));
         let ss = c.s().subjects_state("foo.*");
         assert_eq!(ss.len(), 3);
-        assert_eq!((ss["foo.bar"].msgs, ss["foo.bar"].first, ss["foo.bar"].last), (50, 2, 198));
+        assert_eq!(
+            (ss["foo.bar"].msgs, ss["foo.bar"].first, ss["foo.bar"].last),
+            (50, 2, 198)
+        );
         let totals = c.s().subjects_totals(">");
         assert_eq!(totals.values().sum::<u64>(), 200);
         assert_eq!(c.s().state().num_subjects, 4);
@@ -502,7 +635,10 @@ fn test_mem_store_num_pending() {
 #[test]
 fn test_mem_store_skip_msgs() {
     all(named("zzz"), |c| {
-        assert_eq!(c.s().skip_msgs(10, 100, NOW).unwrap_err(), StoreError::SequenceMismatch);
+        assert_eq!(
+            c.s().skip_msgs(10, 100, NOW).unwrap_err(),
+            StoreError::SequenceMismatch
+        );
         c.s().skip_msgs(1, 100, NOW).unwrap();
         let st = c.s().state();
         assert_eq!((st.first_seq, st.last_seq, st.msgs), (101, 100, 0));
@@ -535,8 +671,15 @@ fn test_store_purge_ex_zero() {
 fn store_raw_msg_requires_the_next_sequence() {
     all(named("zzz"), |c| {
         c.s().store_raw_msg("foo", &[], b"a", 1, NOW, 0).unwrap();
-        assert_eq!(c.s().store_raw_msg("foo", &[], b"b", 3, NOW, 0).unwrap_err(), StoreError::SequenceMismatch);
-        c.s().store_raw_msg("foo", &[], b"b", 2, NOW + 5, 0).unwrap();
+        assert_eq!(
+            c.s()
+                .store_raw_msg("foo", &[], b"b", 3, NOW, 0)
+                .unwrap_err(),
+            StoreError::SequenceMismatch
+        );
+        c.s()
+            .store_raw_msg("foo", &[], b"b", 2, NOW + 5, 0)
+            .unwrap();
         assert_eq!(c.s().load_msg(2).unwrap().ts, NOW + 5);
     });
 }
@@ -544,10 +687,21 @@ fn store_raw_msg_requires_the_next_sequence() {
 /// TestFileStoreMaxMsgSize-style: over max_msg_size is refused.
 #[test]
 fn max_msg_size_is_enforced() {
-    all(StreamConfig { max_msg_size: 8, ..named("zzz") }, |c| {
-        c.s().store_msg("foo", &[], b"12345678", 0, NOW).unwrap();
-        assert_eq!(c.s().store_msg("foo", &[], b"123456789", 0, NOW).unwrap_err(), StoreError::MsgTooLarge);
-    });
+    all(
+        StreamConfig {
+            max_msg_size: 8,
+            ..named("zzz")
+        },
+        |c| {
+            c.s().store_msg("foo", &[], b"12345678", 0, NOW).unwrap();
+            assert_eq!(
+                c.s()
+                    .store_msg("foo", &[], b"123456789", 0, NOW)
+                    .unwrap_err(),
+                StoreError::MsgTooLarge
+            );
+        },
+    );
 }
 
 /// Many blocks: a store that rolls over and drops dead blocks from the front.
@@ -573,7 +727,6 @@ fn test_file_store_compact_removes_dead_blocks() {
     assert_eq!(fs.load_msg(150).unwrap().msg, vec![149u8; 50]);
 }
 
-
 /// The consumer state store persists by atomic replace and survives a crash.
 #[test]
 fn consumer_state_survives_crash_and_rejects_damage() {
@@ -592,5 +745,8 @@ fn consumer_state_survives_crash_and_rejects_damage() {
     assert_eq!(ConsumerStore::load(&mut disk, path).unwrap(), Some(saved));
     let f = disk.open(path, false).unwrap();
     disk.write_at(f, 3, &[0xee]).unwrap();
-    assert!(matches!(ConsumerStore::load(&mut disk, path), Err(StoreError::Corrupt(_))));
+    assert!(matches!(
+        ConsumerStore::load(&mut disk, path),
+        Err(StoreError::Corrupt(_))
+    ));
 }

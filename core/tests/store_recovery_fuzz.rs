@@ -22,11 +22,18 @@ const NOW: i64 = 1_700_000_000_000_000_000;
 const DIR: &str = "s/T";
 
 fn cfg() -> StreamConfig {
-    StreamConfig { name: "T".into(), ..StreamConfig::default() }
+    StreamConfig {
+        name: "T".into(),
+        ..StreamConfig::default()
+    }
 }
 
 fn fcfg(block_size: u64) -> FileStoreConfig {
-    FileStoreConfig { dir: DIR.into(), block_size, sync: SyncPolicy::Always }
+    FileStoreConfig {
+        dir: DIR.into(),
+        block_size,
+        sync: SyncPolicy::Always,
+    }
 }
 
 fn disk() -> SimDisk {
@@ -34,7 +41,9 @@ fn disk() -> SimDisk {
 }
 
 fn payload(seq: u64) -> Vec<u8> {
-    format!("payload-{seq}-").repeat(1 + (seq % 5) as usize).into_bytes()
+    format!("payload-{seq}-")
+        .repeat(1 + (seq % 5) as usize)
+        .into_bytes()
 }
 
 fn subject(seq: u64) -> String {
@@ -42,14 +51,17 @@ fn subject(seq: u64) -> String {
 }
 
 fn open(d: SimDisk, block_size: u64) -> FileStore<SimDisk> {
-    let fs = FileStore::open(d, fcfg(block_size), cfg()).expect("recovery succeeds on a readable disk");
+    let fs =
+        FileStore::open(d, fcfg(block_size), cfg()).expect("recovery succeeds on a readable disk");
     fs.check_invariants();
     fs
 }
 
 fn fill(fs: &mut FileStore<SimDisk>, from: u64, to: u64) {
     for seq in from..=to {
-        let (s, _) = fs.store_msg(&subject(seq), b"h:v", &payload(seq), 0, NOW + seq as i64).unwrap();
+        let (s, _) = fs
+            .store_msg(&subject(seq), b"h:v", &payload(seq), 0, NOW + seq as i64)
+            .unwrap();
         assert_eq!(s, seq);
     }
 }
@@ -113,7 +125,11 @@ fn torn_writes_lose_only_unsynced_messages() {
         d.crash();
         let mut fs = open(d, 700);
         for seq in (1..=15).filter(|s| *s != 3) {
-            assert_eq!(fs.load_msg(seq).unwrap().msg, payload(seq), "seed {seed} seq {seq}");
+            assert_eq!(
+                fs.load_msg(seq).unwrap().msg,
+                payload(seq),
+                "seed {seed} seq {seq}"
+            );
         }
         assert_served_msgs_are_genuine(&mut fs);
         // A torn write can leave a hole followed by unsynced records that
@@ -155,7 +171,12 @@ fn damage_after_open_is_an_error_never_data() {
     fs.flush().unwrap();
     let loc = fs.msg_location(2).unwrap();
     let path = fs.block_path(loc.blk);
-    damage(fs.storage_mut(), &path, loc.off + u64::from(loc.len) - 6, b"!");
+    damage(
+        fs.storage_mut(),
+        &path,
+        loc.off + u64::from(loc.len) - 6,
+        b"!",
+    );
     assert!(matches!(fs.load_msg(2), Err(StoreError::Corrupt(_))));
     assert_eq!(fs.load_msg(3).unwrap().msg, payload(3));
 }
@@ -163,11 +184,18 @@ fn damage_after_open_is_an_error_never_data() {
 #[test]
 fn a_foreign_block_is_reported_kept_and_not_served() {
     // Stream "OTHER" writes a block; it is then found as block 2 of "T".
-    let other = StreamConfig { name: "OTHER".into(), ..StreamConfig::default() };
+    let other = StreamConfig {
+        name: "OTHER".into(),
+        ..StreamConfig::default()
+    };
     let mut fo = FileStore::open(disk(), FileStoreConfig::new("o"), other).unwrap();
     fo.store_msg("x", &[], b"not yours", 0, NOW).unwrap();
     fo.flush().unwrap();
-    let foreign = fo.into_storage().durable_contents("o/msgs/1.blk").unwrap().to_vec();
+    let foreign = fo
+        .into_storage()
+        .durable_contents("o/msgs/1.blk")
+        .unwrap()
+        .to_vec();
 
     let mut fs = open(disk(), 1 << 20);
     fill(&mut fs, 1, 3);
@@ -186,7 +214,10 @@ fn a_foreign_block_is_reported_kept_and_not_served() {
     fs.flush().unwrap();
     assert_eq!(fs.block_indexes(), vec![1, 2, 3]);
     let d = fs.into_storage();
-    assert_eq!(d.durable_contents(&format!("{DIR}/msgs/2.blk")).unwrap(), foreign.as_slice());
+    assert_eq!(
+        d.durable_contents(&format!("{DIR}/msgs/2.blk")).unwrap(),
+        foreign.as_slice()
+    );
 }
 
 #[test]
@@ -200,7 +231,10 @@ fn a_failed_sync_is_never_reported_durable() {
     fill(&mut fs, 3, 3);
     assert!(matches!(fs.flush(), Err(StoreError::Failed(_))));
     assert_eq!(fs.durable_seq(), 2);
-    assert!(matches!(fs.store_msg("a", &[], b"b", 0, NOW), Err(StoreError::Failed(_))));
+    assert!(matches!(
+        fs.store_msg("a", &[], b"b", 0, NOW),
+        Err(StoreError::Failed(_))
+    ));
     let mut d = fs.into_storage();
     d.set_config(DiskConfig::perfect());
     d.crash();
@@ -210,7 +244,10 @@ fn a_failed_sync_is_never_reported_durable() {
 
 #[test]
 fn interval_policy_flushes_on_tick() {
-    let fc = FileStoreConfig { sync: SyncPolicy::Interval(Duration::from_secs(2)), ..fcfg(1 << 20) };
+    let fc = FileStoreConfig {
+        sync: SyncPolicy::Interval(Duration::from_secs(2)),
+        ..fcfg(1 << 20)
+    };
     let mut fs = FileStore::open(disk(), fc, cfg()).unwrap();
     assert_eq!(fs.poll_timeout(), None);
     fill(&mut fs, 1, 5);
@@ -247,7 +284,9 @@ fn recover_arbitrary(image: &[u8]) {
 
 #[test]
 fn recovery_from_arbitrary_bytes() {
-    bolero::check!().with_type::<Vec<u8>>().for_each(|image| recover_arbitrary(image));
+    bolero::check!()
+        .with_type::<Vec<u8>>()
+        .for_each(|image| recover_arbitrary(image));
 }
 
 /// A fault: overwrite at (offset, bytes), or cut the file at an offset.
@@ -270,7 +309,9 @@ fn damaged_image(msgs: u8, faults: &[Fault]) {
     let mut touched: Vec<(u64, u64, u64)> = Vec::new();
     for fault in faults.iter().take(4) {
         let (b, off) = match fault {
-            Fault::Flip { block, off, .. } | Fault::Zero { block, off, .. } | Fault::Cut { block, off } => {
+            Fault::Flip { block, off, .. }
+            | Fault::Zero { block, off, .. }
+            | Fault::Cut { block, off } => {
                 (blocks[usize::from(*block) % blocks.len()], u64::from(*off))
             }
         };
@@ -306,14 +347,22 @@ fn damaged_image(msgs: u8, faults: &[Fault]) {
     for (i, loc) in locs.iter().enumerate() {
         let seq = i as u64 + 1;
         let end = loc.off + u64::from(loc.len);
-        let hit = touched.iter().any(|(b, s, e)| *b == loc.blk && *s < end && *e > loc.off);
+        let hit = touched
+            .iter()
+            .any(|(b, s, e)| *b == loc.blk && *s < end && *e > loc.off);
         if !hit {
-            assert_eq!(fs.load_msg(seq).map(|m| m.msg), Ok(payload(seq)), "undamaged seq {seq} lost");
+            assert_eq!(
+                fs.load_msg(seq).map(|m| m.msg),
+                Ok(payload(seq)),
+                "undamaged seq {seq} lost"
+            );
         }
     }
 }
 
 #[test]
 fn recovery_from_damaged_image() {
-    bolero::check!().with_type::<(u8, Vec<Fault>)>().for_each(|(msgs, faults)| damaged_image(*msgs, faults));
+    bolero::check!()
+        .with_type::<(u8, Vec<Fault>)>()
+        .for_each(|(msgs, faults)| damaged_image(*msgs, faults));
 }

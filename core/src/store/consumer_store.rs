@@ -53,7 +53,11 @@ pub struct ConsumerStore {
 
 impl ConsumerStore {
     pub fn new(ack_policy: AckPolicy, max_deliver: i64) -> ConsumerStore {
-        ConsumerStore { ack_policy, max_deliver, state: ConsumerState::default() }
+        ConsumerStore {
+            ack_policy,
+            max_deliver,
+            state: ConsumerState::default(),
+        }
     }
 
     pub fn state(&self) -> &ConsumerState {
@@ -75,7 +79,13 @@ impl ConsumerStore {
 
     /// Go's `UpdateDelivered`: message `sseq` went out as delivery `dseq`
     /// for the `dc`-th time at `ts`.
-    pub fn update_delivered(&mut self, dseq: u64, sseq: u64, dc: u64, ts: UnixNanos) -> Result<(), StoreError> {
+    pub fn update_delivered(
+        &mut self,
+        dseq: u64,
+        sseq: u64,
+        dc: u64,
+        ts: UnixNanos,
+    ) -> Result<(), StoreError> {
         let st = &mut self.state;
         if dc != 1 && self.ack_policy == AckPolicy::None {
             return Err(StoreError::BadRequest("no ack policy".into()));
@@ -99,7 +109,13 @@ impl ConsumerStore {
                 p.timestamp = ts;
             }
         } else {
-            st.pending.insert(sseq, Pending { sequence: dseq, timestamp: ts });
+            st.pending.insert(
+                sseq,
+                Pending {
+                    sequence: dseq,
+                    timestamp: ts,
+                },
+            );
         }
         st.delivered.consumer = st.delivered.consumer.max(dseq);
         st.delivered.stream = st.delivered.stream.max(sseq);
@@ -128,7 +144,10 @@ impl ConsumerStore {
             return Err(StoreError::MsgNotFound);
         };
         if self.ack_policy == AckPolicy::All {
-            st.ack_floor = SequencePair { consumer: dseq, stream: sseq };
+            st.ack_floor = SequencePair {
+                consumer: dseq,
+                stream: sseq,
+            };
             let acked: Vec<u64> = st.pending.range(..=sseq).map(|(s, _)| *s).collect();
             for s in acked {
                 st.pending.remove(&s);
@@ -137,15 +156,25 @@ impl ConsumerStore {
             return Ok(());
         }
         st.pending.remove(&sseq);
-        let dseq = if dseq > p.sequence && p.sequence > 0 { p.sequence } else { dseq };
+        let dseq = if dseq > p.sequence && p.sequence > 0 {
+            p.sequence
+        } else {
+            dseq
+        };
         if st.pending.is_empty() {
             st.ack_floor = st.delivered;
         } else if dseq == st.ack_floor.consumer + 1 {
-            st.ack_floor = SequencePair { consumer: dseq, stream: sseq };
+            st.ack_floor = SequencePair {
+                consumer: dseq,
+                stream: sseq,
+            };
             // The floor moves up to just below the oldest still pending.
             if let Some((ss, p)) = st.pending.range(sseq + 1..).next() {
                 if p.sequence > 0 {
-                    st.ack_floor = SequencePair { consumer: p.sequence - 1, stream: ss - 1 };
+                    st.ack_floor = SequencePair {
+                        consumer: p.sequence - 1,
+                        stream: ss - 1,
+                    };
                 }
             }
         }
@@ -171,7 +200,10 @@ impl ConsumerStore {
 
     /// Loads the state saved at `path`; `Ok(None)` if there is none. A
     /// damaged file is an error, never a silently reset state.
-    pub fn load(storage: &mut dyn Storage, path: &str) -> Result<Option<ConsumerState>, StoreError> {
+    pub fn load(
+        storage: &mut dyn Storage,
+        path: &str,
+    ) -> Result<Option<ConsumerState>, StoreError> {
         let f = match storage.open(path, false) {
             Ok(f) => f,
             Err(e) if e.kind == StorageErrorKind::NotFound => return Ok(None),
@@ -197,8 +229,14 @@ fn check_state(st: &ConsumerState) -> Result<(), StoreError> {
     if st.ack_floor.consumer > st.delivered.consumer || st.ack_floor.stream > st.delivered.stream {
         return Err(StoreError::BadRequest("bad ack floor".into()));
     }
-    if let Some(s) = st.pending.keys().find(|s| **s <= st.ack_floor.stream || **s > st.delivered.stream) {
-        return Err(StoreError::BadRequest(format!("pending sequence {s} out of range")));
+    if let Some(s) = st
+        .pending
+        .keys()
+        .find(|s| **s <= st.ack_floor.stream || **s > st.delivered.stream)
+    {
+        return Err(StoreError::BadRequest(format!(
+            "pending sequence {s} out of range"
+        )));
     }
     Ok(())
 }
@@ -219,20 +257,29 @@ fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
 fn get_uvarint(b: &[u8], pos: &mut usize) -> Result<u64, StoreError> {
     let mut v: u64 = 0;
     for shift in (0..64).step_by(7) {
-        let byte = *b.get(*pos).ok_or_else(|| StoreError::Corrupt("consumer state: short".into()))?;
+        let byte = *b
+            .get(*pos)
+            .ok_or_else(|| StoreError::Corrupt("consumer state: short".into()))?;
         *pos += 1;
         v |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
             return Ok(v);
         }
     }
-    Err(StoreError::Corrupt("consumer state: varint overflow".into()))
+    Err(StoreError::Corrupt(
+        "consumer state: varint overflow".into(),
+    ))
 }
 
 /// Encodes a consumer state: magic, version, uvarints, crc32 (LE) over all.
 pub fn encode_state(st: &ConsumerState) -> Vec<u8> {
     let mut out = vec![STATE_MAGIC, STATE_VERSION];
-    for v in [st.ack_floor.consumer, st.ack_floor.stream, st.delivered.consumer, st.delivered.stream] {
+    for v in [
+        st.ack_floor.consumer,
+        st.ack_floor.stream,
+        st.delivered.consumer,
+        st.delivered.stream,
+    ] {
         put_uvarint(&mut out, v);
     }
     put_uvarint(&mut out, st.pending.len() as u64);
@@ -277,7 +324,13 @@ pub fn decode_state(b: &[u8]) -> Result<ConsumerState, StoreError> {
         let sseq = get_uvarint(body, &mut pos)?;
         let sequence = get_uvarint(body, &mut pos)?;
         let timestamp = get_uvarint(body, &mut pos)? as i64;
-        st.pending.insert(sseq, Pending { sequence, timestamp });
+        st.pending.insert(
+            sseq,
+            Pending {
+                sequence,
+                timestamp,
+            },
+        );
     }
     let n = get_uvarint(body, &mut pos)?;
     if n > body.len() as u64 {
@@ -309,18 +362,48 @@ mod tests {
         o.update_delivered(3, 130, 1, 12).unwrap();
         o.update_delivered(4, 110, 2, 13).unwrap();
         let st = o.state().clone();
-        assert_eq!(st.delivered, SequencePair { consumer: 4, stream: 130 });
+        assert_eq!(
+            st.delivered,
+            SequencePair {
+                consumer: 4,
+                stream: 130
+            }
+        );
         assert_eq!(st.pending.len(), 3);
-        assert_eq!(st.pending[&110], Pending { sequence: 2, timestamp: 13 });
+        assert_eq!(
+            st.pending[&110],
+            Pending {
+                sequence: 2,
+                timestamp: 13
+            }
+        );
         assert_eq!(st.redelivered[&110], 1);
         o.update_acks(1, 100).unwrap();
         // The floor moves to just below the oldest pending (110, delivery 2).
-        assert_eq!(o.state().ack_floor, SequencePair { consumer: 1, stream: 109 });
+        assert_eq!(
+            o.state().ack_floor,
+            SequencePair {
+                consumer: 1,
+                stream: 109
+            }
+        );
         o.update_acks(3, 130).unwrap();
-        assert_eq!(o.state().ack_floor, SequencePair { consumer: 1, stream: 109 });
+        assert_eq!(
+            o.state().ack_floor,
+            SequencePair {
+                consumer: 1,
+                stream: 109
+            }
+        );
         assert_eq!(o.update_acks(9, 999).unwrap_err(), StoreError::MsgNotFound);
         o.update_acks(4, 110).unwrap();
-        assert_eq!(o.state().ack_floor, SequencePair { consumer: 4, stream: 130 });
+        assert_eq!(
+            o.state().ack_floor,
+            SequencePair {
+                consumer: 4,
+                stream: 130
+            }
+        );
         assert!(o.state().pending.is_empty());
         assert!(o.state().redelivered.is_empty());
     }
@@ -332,15 +415,30 @@ mod tests {
             o.update_delivered(i, i * 10, 1, 0).unwrap();
         }
         o.update_acks(3, 30).unwrap();
-        assert_eq!(o.state().ack_floor, SequencePair { consumer: 3, stream: 30 });
-        assert_eq!(o.state().pending.keys().copied().collect::<Vec<_>>(), vec![40, 50]);
+        assert_eq!(
+            o.state().ack_floor,
+            SequencePair {
+                consumer: 3,
+                stream: 30
+            }
+        );
+        assert_eq!(
+            o.state().pending.keys().copied().collect::<Vec<_>>(),
+            vec![40, 50]
+        );
     }
 
     #[test]
     fn ack_none_moves_floor_with_delivered() {
         let mut o = ConsumerStore::new(AckPolicy::None, 0);
         o.update_delivered(1, 5, 1, 0).unwrap();
-        assert_eq!(o.state().ack_floor, SequencePair { consumer: 1, stream: 5 });
+        assert_eq!(
+            o.state().ack_floor,
+            SequencePair {
+                consumer: 1,
+                stream: 5
+            }
+        );
         assert!(o.update_acks(1, 5).is_err());
         assert!(o.update_delivered(2, 6, 2, 0).is_err());
     }
@@ -364,11 +462,22 @@ mod tests {
     #[test]
     fn update_refuses_bad_and_old_states() {
         let mut o = ConsumerStore::new(AckPolicy::Explicit, 0);
-        let mut st = ConsumerState::default();
-        st.delivered = SequencePair { consumer: 5, stream: 5 };
-        st.ack_floor = SequencePair { consumer: 6, stream: 1 };
+        let mut st = ConsumerState {
+            delivered: SequencePair {
+                consumer: 5,
+                stream: 5,
+            },
+            ack_floor: SequencePair {
+                consumer: 6,
+                stream: 1,
+            },
+            ..ConsumerState::default()
+        };
         assert!(o.update(st.clone()).is_err());
-        st.ack_floor = SequencePair { consumer: 2, stream: 2 };
+        st.ack_floor = SequencePair {
+            consumer: 2,
+            stream: 2,
+        };
         st.pending.insert(2, Pending::default());
         assert!(o.update(st.clone()).is_err(), "pending at the floor");
         st.pending.clear();

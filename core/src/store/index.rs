@@ -29,7 +29,9 @@ pub fn is_full_wildcard(filter: &str) -> bool {
 
 /// Whether `subj` matches `filter` (`""` and `">"` match all).
 pub fn matches(subj: &str, filter: &str) -> bool {
-    is_full_wildcard(filter) || subj == filter || subject_matches_filter(subj.as_bytes(), filter.as_bytes())
+    is_full_wildcard(filter)
+        || subj == filter
+        || subject_matches_filter(subj.as_bytes(), filter.as_bytes())
 }
 
 fn is_literal(filter: &str) -> bool {
@@ -123,7 +125,9 @@ impl<P> MsgIndex<P> {
 
     /// The oldest live sequence on `subj` exactly.
     pub fn subject_first(&self, subj: &str) -> Option<u64> {
-        self.subjects.get(subj).and_then(|s| s.iter().next().copied())
+        self.subjects
+            .get(subj)
+            .and_then(|s| s.iter().next().copied())
     }
 
     /// Adds a message at `seq`, which must be above every sequence so far.
@@ -138,7 +142,10 @@ impl<P> MsgIndex<P> {
         if let Some(at) = ttl_expiry(entry.ts, entry.ttl) {
             self.ttls.insert((at, seq));
         }
-        self.subjects.entry(entry.subj.clone()).or_default().insert(seq);
+        self.subjects
+            .entry(entry.subj.clone())
+            .or_default()
+            .insert(seq);
         self.msgs.insert(seq, entry);
     }
 
@@ -173,7 +180,12 @@ impl<P> MsgIndex<P> {
             }
         }
         if seq == self.first_seq {
-            self.first_seq = self.msgs.keys().next().copied().unwrap_or(self.last_seq + 1);
+            self.first_seq = self
+                .msgs
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(self.last_seq + 1);
         }
         Some(entry)
     }
@@ -233,7 +245,10 @@ impl<P> MsgIndex<P> {
             return self.msgs.keys().next_back().copied();
         }
         if is_literal(filter) {
-            return self.subjects.get(filter).and_then(|s| s.iter().next_back().copied());
+            return self
+                .subjects
+                .get(filter)
+                .and_then(|s| s.iter().next_back().copied());
         }
         self.subjects
             .iter()
@@ -249,7 +264,11 @@ impl<P> MsgIndex<P> {
         if !is_full_wildcard(filter) && is_literal(filter) {
             return Box::new(self.subjects.get_key_value(filter).into_iter());
         }
-        Box::new(self.subjects.iter().filter(move |(subj, _)| matches(subj, filter)))
+        Box::new(
+            self.subjects
+                .iter()
+                .filter(move |(subj, _)| matches(subj, filter)),
+        )
     }
 
     /// Live sequences matching `filter` (all if full wildcard), ascending.
@@ -257,7 +276,10 @@ impl<P> MsgIndex<P> {
         if is_full_wildcard(filter) {
             return self.msgs.keys().copied().collect();
         }
-        let mut out: Vec<u64> = self.matching_subjects(filter).flat_map(|(_, s)| s.iter().copied()).collect();
+        let mut out: Vec<u64> = self
+            .matching_subjects(filter)
+            .flat_map(|(_, s)| s.iter().copied())
+            .collect();
         out.sort_unstable();
         out
     }
@@ -288,7 +310,14 @@ impl<P> MsgIndex<P> {
             .filter_map(|(subj, seqs)| {
                 let first = *seqs.iter().next()?;
                 let last = *seqs.iter().next_back()?;
-                Some((subj.clone(), SimpleState { msgs: seqs.len() as u64, first, last }))
+                Some((
+                    subj.clone(),
+                    SimpleState {
+                        msgs: seqs.len() as u64,
+                        first,
+                        last,
+                    },
+                ))
             })
             .collect()
     }
@@ -306,7 +335,11 @@ impl<P> MsgIndex<P> {
 
     /// Sequences whose TTL has passed at `now`.
     pub fn ttl_expired(&self, now: UnixNanos) -> Vec<u64> {
-        self.ttls.iter().take_while(|(at, _)| *at <= now).map(|(_, s)| *s).collect()
+        self.ttls
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, s)| *s)
+            .collect()
     }
 
     pub fn next_ttl_expiry(&self) -> Option<UnixNanos> {
@@ -323,7 +356,9 @@ impl<P> MsgIndex<P> {
             num_subjects: self.subjects.len() as u64,
             ..StreamState::default()
         };
-        if let (Some((first, e)), Some(last)) = (self.msgs.iter().next(), self.msgs.keys().next_back()) {
+        if let (Some((first, e)), Some(last)) =
+            (self.msgs.iter().next(), self.msgs.keys().next_back())
+        {
             st.first_ts = e.ts;
             st.num_deleted = (last - first + 1) - st.msgs;
             if st.num_deleted <= DELETED_LIST_MAX {
@@ -343,8 +378,14 @@ impl<P> MsgIndex<P> {
         let subj_total: usize = self.subjects.values().map(BTreeSet::len).sum();
         assert_eq!(subj_total, self.msgs.len(), "subject index size");
         for (seq, e) in &self.msgs {
-            assert!(self.subjects.get(&e.subj).is_some_and(|s| s.contains(seq)), "subject index");
-            assert!(*seq >= self.first_seq && *seq <= self.last_seq, "seq in range");
+            assert!(
+                self.subjects.get(&e.subj).is_some_and(|s| s.contains(seq)),
+                "subject index"
+            );
+            assert!(
+                *seq >= self.first_seq && *seq <= self.last_seq,
+                "seq in range"
+            );
         }
         match self.msgs.keys().next() {
             Some(first) => assert_eq!(*first, self.first_seq, "first seq"),

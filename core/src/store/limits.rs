@@ -65,9 +65,14 @@ pub fn to_evict<P>(idx: &MsgIndex<P>, cfg: &StreamConfig, subj: Option<&str>) ->
     // Global limits only remove the oldest (with discard new, a store that
     // passed check_store cannot exceed them, but a config change can).
     let mut msgs = idx.msgs() - out.len() as u64;
-    let mut bytes = idx.bytes() - out.iter().map(|s| idx.get(*s).map_or(0, |e| e.size)).sum::<u64>();
+    let mut bytes = idx.bytes()
+        - out
+            .iter()
+            .map(|s| idx.get(*s).map_or(0, |e| e.size))
+            .sum::<u64>();
     let over = |msgs: u64, bytes: u64| {
-        (cfg.max_msgs > 0 && msgs > cfg.max_msgs as u64) || (cfg.max_bytes > 0 && bytes > cfg.max_bytes as u64)
+        (cfg.max_msgs > 0 && msgs > cfg.max_msgs as u64)
+            || (cfg.max_bytes > 0 && bytes > cfg.max_bytes as u64)
     };
     if over(msgs, bytes) {
         let chosen: std::collections::BTreeSet<u64> = out.iter().copied().collect();
@@ -93,7 +98,11 @@ pub fn expired<P>(idx: &MsgIndex<P>, cfg: &StreamConfig, now: UnixNanos) -> Vec<
     if !cfg.max_age.is_zero() {
         let age = i64::try_from(cfg.max_age.as_nanos()).unwrap_or(i64::MAX);
         let min_ts = now.saturating_sub(age);
-        out.extend(idx.iter().take_while(|(_, e)| e.ts <= min_ts).map(|(s, _)| s));
+        out.extend(
+            idx.iter()
+                .take_while(|(_, e)| e.ts <= min_ts)
+                .map(|(s, _)| s),
+        );
     }
     out.sort_unstable();
     out.dedup();
@@ -105,7 +114,9 @@ pub fn next_expiry<P>(idx: &MsgIndex<P>, cfg: &StreamConfig) -> Option<UnixNanos
     let by_age = (!cfg.max_age.is_zero())
         .then(|| idx.first_entry())
         .flatten()
-        .map(|(_, e)| e.ts.saturating_add(i64::try_from(cfg.max_age.as_nanos()).unwrap_or(i64::MAX)));
+        .map(|(_, e)| {
+            e.ts.saturating_add(i64::try_from(cfg.max_age.as_nanos()).unwrap_or(i64::MAX))
+        });
     match (by_age, idx.next_ttl_expiry()) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -121,7 +132,8 @@ pub fn purge_ex_seqs<P>(idx: &MsgIndex<P>, subject: &str, seq: u64, keep: u64) -
     if keep > 0 {
         let all = idx.matching_seqs(subject);
         // Keep the newest `keep` of the subject, whatever the sequence bound.
-        let kept: std::collections::BTreeSet<u64> = all.iter().rev().take(keep as usize).copied().collect();
+        let kept: std::collections::BTreeSet<u64> =
+            all.iter().rev().take(keep as usize).copied().collect();
         seqs.retain(|s| !kept.contains(s));
     }
     seqs

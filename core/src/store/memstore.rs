@@ -4,9 +4,7 @@
 
 use super::index::{Entry, MsgIndex};
 use super::limits;
-use super::{
-    msg_size, SimpleState, StoreError, StoreMsg, StreamConfig, StreamState, StreamStore,
-};
+use super::{msg_size, SimpleState, StoreError, StoreMsg, StreamConfig, StreamState, StreamStore};
 use crate::time::UnixNanos;
 use std::collections::BTreeMap;
 
@@ -25,7 +23,10 @@ pub struct MemStore {
 
 impl MemStore {
     pub fn new(cfg: StreamConfig) -> MemStore {
-        MemStore { cfg, idx: MsgIndex::default() }
+        MemStore {
+            cfg,
+            idx: MsgIndex::default(),
+        }
     }
 
     pub fn config(&self) -> &StreamConfig {
@@ -45,7 +46,9 @@ impl MemStore {
     }
 
     fn remove_all(&mut self, seqs: &[u64]) -> u64 {
-        seqs.iter().filter(|s| self.idx.remove(**s).is_some()).count() as u64
+        seqs.iter()
+            .filter(|s| self.idx.remove(**s).is_some())
+            .count() as u64
     }
 
     fn lookup(&self, seq: Option<u64>) -> Result<(StoreMsg, u64), StoreError> {
@@ -85,8 +88,20 @@ impl StreamStore for MemStore {
         let size = msg_size(subj, hdr, msg);
         limits::check_store(&self.idx, &self.cfg, subj, size, hdr.len() + msg.len())?;
         let ttl = if self.cfg.allow_msg_ttl { ttl } else { 0 };
-        let data = MemMsg { hdr: hdr.to_vec(), msg: msg.to_vec() };
-        self.idx.insert(seq, Entry { subj: subj.to_string(), ts, ttl, size, data });
+        let data = MemMsg {
+            hdr: hdr.to_vec(),
+            msg: msg.to_vec(),
+        };
+        self.idx.insert(
+            seq,
+            Entry {
+                subj: subj.to_string(),
+                ts,
+                ttl,
+                size,
+                data,
+            },
+        );
         let evict = limits::to_evict(&self.idx, &self.cfg, Some(subj));
         self.remove_all(&evict);
         Ok(())
@@ -117,11 +132,20 @@ impl StreamStore for MemStore {
         self.to_store_msg(seq).ok_or(StoreError::MsgNotFound)
     }
 
-    fn load_next_msg(&mut self, filter: &str, _wc: bool, start: u64) -> Result<(StoreMsg, u64), StoreError> {
+    fn load_next_msg(
+        &mut self,
+        filter: &str,
+        _wc: bool,
+        start: u64,
+    ) -> Result<(StoreMsg, u64), StoreError> {
         self.lookup(self.idx.next_match(&[filter], start))
     }
 
-    fn load_next_msg_multi(&mut self, filters: &[&str], start: u64) -> Result<(StoreMsg, u64), StoreError> {
+    fn load_next_msg_multi(
+        &mut self,
+        filters: &[&str],
+        start: u64,
+    ) -> Result<(StoreMsg, u64), StoreError> {
         self.lookup(self.idx.next_match(filters, start))
     }
 
@@ -208,7 +232,11 @@ impl StreamStore for MemStore {
     }
 
     fn subjects_totals(&self, filter: &str) -> BTreeMap<String, u64> {
-        self.idx.subjects_state(filter).into_iter().map(|(k, v)| (k, v.msgs)).collect()
+        self.idx
+            .subjects_state(filter)
+            .into_iter()
+            .map(|(k, v)| (k, v.msgs))
+            .collect()
     }
 
     fn num_pending(&self, sseq: u64, filter: &str, last_per_subject: bool) -> (u64, u64) {

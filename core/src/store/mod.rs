@@ -173,7 +173,11 @@ impl From<StorageError> for StoreError {
 /// subject, headers with their length, payload, checksum), used by both
 /// stores so byte limits behave the same.
 pub fn msg_size(subj: &str, hdr: &[u8], msg: &[u8]) -> u64 {
-    let hdr_len = if hdr.is_empty() { 0 } else { 4 + hdr.len() as u64 };
+    let hdr_len = if hdr.is_empty() {
+        0
+    } else {
+        4 + hdr.len() as u64
+    };
     22 + subj.len() as u64 + hdr_len + msg.len() as u64 + 8
 }
 

@@ -70,7 +70,11 @@ pub struct FileStoreConfig {
 
 impl FileStoreConfig {
     pub fn new(dir: impl Into<String>) -> FileStoreConfig {
-        FileStoreConfig { dir: dir.into(), block_size: 8 * 1024 * 1024, sync: SyncPolicy::Always }
+        FileStoreConfig {
+            dir: dir.into(),
+            block_size: 8 * 1024 * 1024,
+            sync: SyncPolicy::Always,
+        }
     }
 }
 
@@ -113,7 +117,11 @@ pub struct FileStore<S: Storage> {
 impl<S: Storage> FileStore<S> {
     /// Opens (or creates) the store in `fcfg.dir`, recovering from whatever
     /// the blocks hold.
-    pub fn open(storage: S, fcfg: FileStoreConfig, cfg: StreamConfig) -> Result<FileStore<S>, StoreError> {
+    pub fn open(
+        storage: S,
+        fcfg: FileStoreConfig,
+        cfg: StreamConfig,
+    ) -> Result<FileStore<S>, StoreError> {
         let stream_hash = stream_hash(&cfg.name);
         let mut fs = FileStore {
             storage,
@@ -198,7 +206,10 @@ impl<S: Storage> FileStore<S> {
     }
 
     fn block_id(&self, index: u64) -> BlockId {
-        BlockId { stream_hash: self.stream_hash, index }
+        BlockId {
+            stream_hash: self.stream_hash,
+            index,
+        }
     }
 
     fn fail<T>(&mut self, e: StorageError) -> Result<T, StoreError> {
@@ -222,19 +233,36 @@ impl<S: Storage> FileStore<S> {
             Ok(f) => f,
             Err(e) => return self.fail(e),
         };
-        let setup = self.storage.truncate(file, 0).and_then(|_| self.storage.write_at(file, 0, &encode_header(id)));
+        let setup = self
+            .storage
+            .truncate(file, 0)
+            .and_then(|_| self.storage.write_at(file, 0, &encode_header(id)));
         if let Err(e) = setup {
             return self.fail(e);
         }
         if let Some(old) = self.active.and_then(|a| self.blocks.get_mut(&a)) {
             old.writable = false;
         }
-        let blk = MsgBlock { id, file, len: BLOCK_HDR_LEN as u64, live: 0, writable: true, dirty: true, quarantined: false };
+        let blk = MsgBlock {
+            id,
+            file,
+            len: BLOCK_HDR_LEN as u64,
+            live: 0,
+            writable: true,
+            dirty: true,
+            quarantined: false,
+        };
         self.blocks.insert(index, blk);
         self.active = Some(index);
         self.dir_dirty = true;
-        let last = i64::try_from(self.idx.last_seq()).map_err(|_| StoreError::BadRequest("sequence".into()))?;
-        let start = Record::marker(Kind::BlockStart, self.idx.first_seq(), self.idx.last_ts(), last);
+        let last = i64::try_from(self.idx.last_seq())
+            .map_err(|_| StoreError::BadRequest("sequence".into()))?;
+        let start = Record::marker(
+            Kind::BlockStart,
+            self.idx.first_seq(),
+            self.idx.last_ts(),
+            last,
+        );
         self.append_to(index, &start)?;
         Ok(index)
     }
@@ -244,10 +272,16 @@ impl<S: Storage> FileStore<S> {
         self.check_failed()?;
         let len = r.encoded_len() as u64;
         let need_new = match self.active.and_then(|a| self.blocks.get(&a)) {
-            Some(b) => !b.writable || (b.len + len > self.fcfg.block_size && b.len > BLOCK_HDR_LEN as u64),
+            Some(b) => {
+                !b.writable || (b.len + len > self.fcfg.block_size && b.len > BLOCK_HDR_LEN as u64)
+            }
             None => true,
         };
-        let index = if need_new { self.new_block()? } else { self.active.expect("checked above") };
+        let index = if need_new {
+            self.new_block()?
+        } else {
+            self.active.expect("checked above")
+        };
         self.append_to(index, r)
     }
 
@@ -262,13 +296,24 @@ impl<S: Storage> FileStore<S> {
         let blk = self.blocks.get_mut(&index).expect("active block exists");
         blk.len += len;
         blk.dirty = true;
-        Ok(Loc { blk: index, off, len: len as u32 })
+        Ok(Loc {
+            blk: index,
+            off,
+            len: len as u32,
+        })
     }
 
-    fn read_exact(&mut self, file: crate::storage::FileId, off: u64, buf: &mut [u8]) -> Result<usize, StoreError> {
+    fn read_exact(
+        &mut self,
+        file: crate::storage::FileId,
+        off: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, StoreError> {
         let mut done = 0;
         while done < buf.len() {
-            let n = self.storage.read_at(file, off + done as u64, &mut buf[done..])?;
+            let n = self
+                .storage
+                .read_at(file, off + done as u64, &mut buf[done..])?;
             if n == 0 {
                 break;
             }
@@ -283,18 +328,31 @@ impl<S: Storage> FileStore<S> {
             Some(e) => (e.data, e.subj.clone(), e.ttl),
             None => return Err(StoreError::MsgNotFound),
         };
-        let blk = self.blocks.get(&loc.blk).ok_or_else(|| StoreError::Corrupt(format!("seq {seq}: block gone")))?;
+        let blk = self
+            .blocks
+            .get(&loc.blk)
+            .ok_or_else(|| StoreError::Corrupt(format!("seq {seq}: block gone")))?;
         let (file, id) = (blk.file, blk.id);
         let mut buf = vec![0u8; loc.len as usize];
         let n = self.read_exact(file, loc.off, &mut buf)?;
         if n < buf.len() {
             return Err(StoreError::Corrupt(format!("seq {seq}: short read")));
         }
-        let (r, _) = decode(id, &buf).map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?;
+        let (r, _) =
+            decode(id, &buf).map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?;
         if r.kind != Kind::Msg || r.seq != seq || r.subj != subj.as_bytes() {
-            return Err(StoreError::Corrupt(format!("seq {seq}: record does not match the index")));
+            return Err(StoreError::Corrupt(format!(
+                "seq {seq}: record does not match the index"
+            )));
         }
-        Ok(StoreMsg { subj, hdr: r.hdr, msg: r.msg, seq, ts: r.ts, ttl })
+        Ok(StoreMsg {
+            subj,
+            hdr: r.hdr,
+            msg: r.msg,
+            seq,
+            ts: r.ts,
+            ttl,
+        })
     }
 
     fn lookup(&mut self, seq: Option<u64>) -> Result<(StoreMsg, u64), StoreError> {
@@ -395,7 +453,10 @@ impl<S: Storage> StreamStore for FileStore<S> {
             return Err(StoreError::SequenceMismatch);
         }
         if subj.is_empty() || subj.len() > u16::MAX as usize {
-            return Err(StoreError::BadRequest(format!("subject length {}", subj.len())));
+            return Err(StoreError::BadRequest(format!(
+                "subject length {}",
+                subj.len()
+            )));
         }
         if RECORD_MIN_LEN + subj.len() + hdr.len() + msg.len() > RECORD_LEN_MAX {
             return Err(StoreError::MsgTooLarge);
@@ -414,7 +475,16 @@ impl<S: Storage> StreamStore for FileStore<S> {
         };
         let loc = self.write_record(&r)?;
         self.blocks.get_mut(&loc.blk).expect("just written").live += 1;
-        self.idx.insert(seq, Entry { subj: subj.to_string(), ts, ttl, size, data: loc });
+        self.idx.insert(
+            seq,
+            Entry {
+                subj: subj.to_string(),
+                ts,
+                ttl,
+                size,
+                data: loc,
+            },
+        );
         let evict = limits::to_evict(&self.idx, &self.cfg, Some(subj));
         self.remove_seqs(&evict)?;
         Ok(())
@@ -446,12 +516,21 @@ impl<S: Storage> StreamStore for FileStore<S> {
         self.read_msg(seq)
     }
 
-    fn load_next_msg(&mut self, filter: &str, _wc: bool, start: u64) -> Result<(StoreMsg, u64), StoreError> {
+    fn load_next_msg(
+        &mut self,
+        filter: &str,
+        _wc: bool,
+        start: u64,
+    ) -> Result<(StoreMsg, u64), StoreError> {
         let seq = self.idx.next_match(&[filter], start);
         self.lookup(seq)
     }
 
-    fn load_next_msg_multi(&mut self, filters: &[&str], start: u64) -> Result<(StoreMsg, u64), StoreError> {
+    fn load_next_msg_multi(
+        &mut self,
+        filters: &[&str],
+        start: u64,
+    ) -> Result<(StoreMsg, u64), StoreError> {
         let seq = self.idx.next_match(filters, start);
         self.lookup(seq)
     }
@@ -472,10 +551,21 @@ impl<S: Storage> StreamStore for FileStore<S> {
             return Ok(false);
         };
         self.remove_seqs(&[seq])?;
-        let blk = self.blocks.get(&loc.blk).expect("index points at a live block");
+        let blk = self
+            .blocks
+            .get(&loc.blk)
+            .expect("index points at a live block");
         let (file, id) = (blk.file, blk.id);
         let zeros = vec![0u8; loc.len as usize - RECORD_MIN_LEN];
-        let erased = Record { kind: Kind::Erased, seq, ts: 0, aux: 0, subj: vec![], hdr: vec![], msg: zeros };
+        let erased = Record {
+            kind: Kind::Erased,
+            seq,
+            ts: 0,
+            aux: 0,
+            subj: vec![],
+            hdr: vec![],
+            msg: zeros,
+        };
         if let Err(e) = self.storage.write_at(file, loc.off, &encode(id, &erased)) {
             return self.fail(e);
         }
@@ -532,7 +622,12 @@ impl<S: Storage> StreamStore for FileStore<S> {
     fn flush(&mut self) -> Result<u64, StoreError> {
         self.check_failed()?;
         let target = self.idx.last_seq();
-        let dirty: Vec<u64> = self.blocks.iter().filter(|(_, b)| b.dirty).map(|(i, _)| *i).collect();
+        let dirty: Vec<u64> = self
+            .blocks
+            .iter()
+            .filter(|(_, b)| b.dirty)
+            .map(|(i, _)| *i)
+            .collect();
         for index in dirty {
             let file = self.blocks[&index].file;
             if let Err(e) = self.storage.sync(file) {
@@ -571,7 +666,11 @@ impl<S: Storage> StreamStore for FileStore<S> {
     }
 
     fn subjects_totals(&self, filter: &str) -> BTreeMap<String, u64> {
-        self.idx.subjects_state(filter).into_iter().map(|(k, v)| (k, v.msgs)).collect()
+        self.idx
+            .subjects_state(filter)
+            .into_iter()
+            .map(|(k, v)| (k, v.msgs))
+            .collect()
     }
 
     fn num_pending(&self, sseq: u64, filter: &str, last_per_subject: bool) -> (u64, u64) {
@@ -595,20 +694,37 @@ impl<S: Storage> StreamStore for FileStore<S> {
 
     fn check_invariants(&self) {
         self.idx.check_invariants();
-        assert!(self.durable_seq <= self.idx.last_seq() || self.idx.last_seq() == 0 || self.durable_seq == 0);
+        assert!(
+            self.durable_seq <= self.idx.last_seq()
+                || self.idx.last_seq() == 0
+                || self.durable_seq == 0
+        );
         let mut live: BTreeMap<u64, u64> = BTreeMap::new();
         for (_, e) in self.idx.iter() {
             *live.entry(e.data.blk).or_default() += 1;
-            let b = self.blocks.get(&e.data.blk).expect("a live message's block exists");
-            assert!(e.data.off >= BLOCK_HDR_LEN as u64 && e.data.off + u64::from(e.data.len) <= b.len);
+            let b = self
+                .blocks
+                .get(&e.data.blk)
+                .expect("a live message's block exists");
+            assert!(
+                e.data.off >= BLOCK_HDR_LEN as u64 && e.data.off + u64::from(e.data.len) <= b.len
+            );
         }
         for (index, b) in &self.blocks {
-            assert_eq!(b.live, live.get(index).copied().unwrap_or(0), "live count of block {index}");
+            assert_eq!(
+                b.live,
+                live.get(index).copied().unwrap_or(0),
+                "live count of block {index}"
+            );
             assert_eq!(b.id.index, *index);
         }
         if let Some(a) = self.active {
             assert!(self.blocks.contains_key(&a), "active block exists");
-            assert_eq!(self.blocks.keys().next_back(), Some(&a), "active is the last block");
+            assert_eq!(
+                self.blocks.keys().next_back(),
+                Some(&a),
+                "active is the last block"
+            );
         }
     }
 }

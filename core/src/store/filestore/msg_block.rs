@@ -70,7 +70,9 @@ pub fn check_header(bytes: &[u8], expected: BlockId) -> HeaderCheck {
     if crc32fast::hash(&bytes[..28]) != u32::from_le_bytes(crc) {
         return HeaderCheck::Damaged;
     }
-    if bytes[4..6] != BLOCK_VERSION.to_le_bytes() || bytes[6..8] != (BLOCK_HDR_LEN as u16).to_le_bytes() {
+    if bytes[4..6] != BLOCK_VERSION.to_le_bytes()
+        || bytes[6..8] != (BLOCK_HDR_LEN as u16).to_le_bytes()
+    {
         return HeaderCheck::Damaged;
     }
     let mut a = [0u8; 8];
@@ -118,10 +120,16 @@ mod tests {
 
     #[test]
     fn header_identifies_its_block() {
-        let id = BlockId { stream_hash: stream_hash("S"), index: 2 };
+        let id = BlockId {
+            stream_hash: stream_hash("S"),
+            index: 2,
+        };
         let h = encode_header(id);
         assert_eq!(check_header(&h, id), HeaderCheck::Ok);
-        let other = BlockId { stream_hash: stream_hash("S"), index: 3 };
+        let other = BlockId {
+            stream_hash: stream_hash("S"),
+            index: 3,
+        };
         assert_eq!(check_header(&h, other), HeaderCheck::Foreign(id));
         let mut bad = h;
         bad[20] ^= 1;

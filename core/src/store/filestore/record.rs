@@ -78,7 +78,15 @@ pub struct Record {
 
 impl Record {
     pub fn marker(kind: Kind, seq: u64, ts: UnixNanos, aux: i64) -> Record {
-        Record { kind, seq, ts, aux, subj: Vec::new(), hdr: Vec::new(), msg: Vec::new() }
+        Record {
+            kind,
+            seq,
+            ts,
+            aux,
+            subj: Vec::new(),
+            hdr: Vec::new(),
+            msg: Vec::new(),
+        }
     }
 
     /// The encoded length.
@@ -99,7 +107,10 @@ fn checksum(id: BlockId, bytes: &[u8]) -> u32 {
 /// bounded (subject over 64 KiB, record over [`RECORD_LEN_MAX`]).
 pub fn encode(id: BlockId, r: &Record) -> Vec<u8> {
     let len = r.encoded_len();
-    assert!(r.subj.len() <= u16::MAX as usize, "subject length bounded by caller");
+    assert!(
+        r.subj.len() <= u16::MAX as usize,
+        "subject length bounded by caller"
+    );
     assert!(len <= RECORD_LEN_MAX, "record length bounded by caller");
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(&RECORD_MAGIC);
@@ -201,7 +212,10 @@ pub fn decode(id: BlockId, b: &[u8]) -> Result<(Record, usize), DecodeError> {
 mod tests {
     use super::*;
 
-    const ID: BlockId = BlockId { stream_hash: 7, index: 3 };
+    const ID: BlockId = BlockId {
+        stream_hash: 7,
+        index: 3,
+    };
 
     fn msg() -> Record {
         Record {
@@ -237,14 +251,20 @@ mod tests {
     #[test]
     fn record_from_another_block_is_rejected() {
         let bytes = encode(ID, &msg());
-        let other = BlockId { stream_hash: 7, index: 4 };
+        let other = BlockId {
+            stream_hash: 7,
+            index: 4,
+        };
         assert_eq!(decode(other, &bytes).unwrap_err(), DecodeError::Checksum);
     }
 
     #[test]
     fn short_input_is_short() {
         let bytes = encode(ID, &msg());
-        assert_eq!(decode(ID, &bytes[..bytes.len() - 1]).unwrap_err(), DecodeError::Short);
+        assert_eq!(
+            decode(ID, &bytes[..bytes.len() - 1]).unwrap_err(),
+            DecodeError::Short
+        );
         assert_eq!(decode(ID, &bytes[..10]).unwrap_err(), DecodeError::Short);
     }
 }

@@ -65,7 +65,12 @@ fn resync(bytes: &[u8], id: BlockId, from: usize) -> Option<usize> {
 /// block yields none.
 pub fn scan_block(bytes: &[u8], id: BlockId) -> BlockScan {
     let header = check_header(bytes, id);
-    let mut scan = BlockScan { header, records: Vec::new(), damaged: Vec::new(), clean_end: 0 };
+    let mut scan = BlockScan {
+        header,
+        records: Vec::new(),
+        damaged: Vec::new(),
+        clean_end: 0,
+    };
     if bytes.len() <= BLOCK_HDR_LEN {
         scan.clean_end = bytes.len() as u64;
         return scan;
@@ -75,7 +80,11 @@ pub fn scan_block(bytes: &[u8], id: BlockId) -> BlockScan {
     while pos < bytes.len() {
         match decode(id, &bytes[pos..]) {
             Ok((record, len)) => {
-                scan.records.push(Found { off: pos as u64, len: len as u32, record });
+                scan.records.push(Found {
+                    off: pos as u64,
+                    len: len as u32,
+                    record,
+                });
                 pos += len;
                 scan.clean_end = pos as u64;
             }
@@ -95,10 +104,21 @@ mod tests {
     use super::super::record::{encode, Kind};
     use super::*;
 
-    const ID: BlockId = BlockId { stream_hash: 1, index: 1 };
+    const ID: BlockId = BlockId {
+        stream_hash: 1,
+        index: 1,
+    };
 
     fn rec(seq: u64) -> Record {
-        Record { kind: Kind::Msg, seq, ts: 1, aux: 0, subj: b"a".to_vec(), hdr: vec![], msg: vec![seq as u8; 10] }
+        Record {
+            kind: Kind::Msg,
+            seq,
+            ts: 1,
+            aux: 0,
+            subj: b"a".to_vec(),
+            hdr: vec![],
+            msg: vec![seq as u8; 10],
+        }
     }
 
     fn block(n: u64) -> Vec<u8> {

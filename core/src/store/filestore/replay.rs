@@ -2,8 +2,8 @@
 //! replay its records, in block and offset order, into the index.
 
 use super::msg_block::{parse_block_name, HeaderCheck, MsgBlock, BLOCK_HDR_LEN};
-use super::recovery::{scan_block, Found};
 use super::record::Kind;
+use super::recovery::{scan_block, Found};
 use super::{FileStore, Loc, LOST_SEQS_MAX};
 use crate::storage::Storage;
 use crate::store::index::Entry;
@@ -21,7 +21,12 @@ struct Replay {
 impl<S: Storage> FileStore<S> {
     pub(super) fn recover(&mut self) -> Result<(), StoreError> {
         let dir = self.msgs_dir();
-        let mut indexes: Vec<u64> = self.storage.list(&dir)?.iter().filter_map(|n| parse_block_name(n)).collect();
+        let mut indexes: Vec<u64> = self
+            .storage
+            .list(&dir)?
+            .iter()
+            .filter_map(|n| parse_block_name(n))
+            .collect();
         indexes.sort_unstable();
         let last_index = indexes.last().copied();
         let mut replay = Replay::default();
@@ -39,11 +44,17 @@ impl<S: Storage> FileStore<S> {
         Ok(())
     }
 
-    fn recover_block(&mut self, index: u64, is_last: bool, replay: &mut Replay) -> Result<(), StoreError> {
+    fn recover_block(
+        &mut self,
+        index: u64,
+        is_last: bool,
+        replay: &mut Replay,
+    ) -> Result<(), StoreError> {
         let path = self.block_path(index);
         let file = self.storage.open(&path, false)?;
         let len = self.storage.len(file)?;
-        let mut bytes = vec![0u8; usize::try_from(len).map_err(|_| StoreError::Corrupt(path.clone()))?];
+        let mut bytes =
+            vec![0u8; usize::try_from(len).map_err(|_| StoreError::Corrupt(path.clone()))?];
         let n = self.read_exact(file, 0, &mut bytes)?;
         bytes.truncate(n);
         let id = self.block_id(index);
@@ -105,7 +116,11 @@ impl<S: Storage> FileStore<S> {
     }
 
     fn apply(&mut self, blk: u64, found: Found, replay: &mut Replay) {
-        let Found { off, len, record: r } = found;
+        let Found {
+            off,
+            len,
+            record: r,
+        } = found;
         let last = self.idx.last_seq();
         match r.kind {
             Kind::Msg => {
@@ -118,9 +133,18 @@ impl<S: Storage> FileStore<S> {
                 };
                 self.note_gap(r.seq, replay);
                 let size = msg_size(&subj, &r.hdr, &r.msg);
-                let entry = Entry { subj, ts: r.ts, ttl: r.aux.max(0), size, data: Loc { blk, off, len } };
+                let entry = Entry {
+                    subj,
+                    ts: r.ts,
+                    ttl: r.aux.max(0),
+                    size,
+                    data: Loc { blk, off, len },
+                };
                 self.idx.insert(r.seq, entry);
-                self.blocks.get_mut(&blk).expect("block inserted before replay").live += 1;
+                self.blocks
+                    .get_mut(&blk)
+                    .expect("block inserted before replay")
+                    .live += 1;
             }
             Kind::Erased => {
                 if r.seq > last {
@@ -130,7 +154,10 @@ impl<S: Storage> FileStore<S> {
                 }
             }
             Kind::Skip => {
-                let end = u64::try_from(r.aux).ok().filter(|n| *n > 0).and_then(|n| r.seq.checked_add(n - 1));
+                let end = u64::try_from(r.aux)
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .and_then(|n| r.seq.checked_add(n - 1));
                 match end {
                     Some(end) if end > last && r.seq > 0 => {
                         self.note_gap(r.seq, replay);
