@@ -15,6 +15,7 @@ pub mod prng;
 pub mod protocol;
 pub mod server;
 pub mod storage;
+pub mod store;
 pub mod subject;
 pub mod sublist;
 pub mod time;

@@ -1,0 +1,730 @@
+//! The file store (Go's `fileStore`): a stream as a log of checksummed
+//! records in block files, replayed into the shared in-memory index on open.
+//!
+//! # Call order
+//!
+//! 1. [`FileStore::open`] scans every block (recovery), cuts an unsynced torn
+//!    tail of the last block, reports damaged ranges
+//!    ([`FileStore::recovery_report`]) and enforces the limits.
+//! 2. Mutations ([`StreamStore::store_msg`], `remove_msg`, `purge`, …)
+//!    append records through the storage and return at once.
+//! 3. [`StreamStore::flush`] makes every pending append durable with one
+//!    `sync` per dirty block (group commit) and raises
+//!    [`StreamStore::durable_seq`]. With [`SyncPolicy::Interval`] the caller
+//!    may instead call [`FileStore::handle_tick`] with monotonic time; it
+//!    flushes when the interval has passed ([`FileStore::poll_timeout`]).
+//! 4. If a write or sync fails the store is *failed*: durability of what was
+//!    written is unknown, so it refuses further writes; reopen it.
+//!
+//! The store reaches the disk only through [`Storage`] and reads no clock.
+
+pub mod msg_block;
+pub mod record;
+pub mod recovery;
+mod replay;
+
+use self::msg_block::{block_name, encode_header, stream_hash, MsgBlock, BLOCK_HDR_LEN};
+use self::record::{decode, encode, BlockId, Kind, Record, RECORD_LEN_MAX, RECORD_MIN_LEN};
+use super::index::{is_full_wildcard, Entry, MsgIndex};
+use super::{
+    limits, msg_size, LostStreamData, SimpleState, StoreError, StoreMsg, StreamConfig, StreamState,
+    StreamStore,
+};
+use crate::storage::{Storage, StorageError};
+use crate::time::{Instant, UnixNanos};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Where a message's record lives.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Loc {
+    pub blk: u64,
+    pub off: u64,
+    pub len: u32,
+}
+
+/// When appends become durable.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// Durable only through [`StreamStore::flush`], which the caller runs
+    /// before acking (group commit). The default.
+    #[default]
+    Always,
+    /// Go's `sync_interval`: [`FileStore::handle_tick`] flushes when this
+    /// much monotonic time has passed. Opt-in: acks before a flush may be
+    /// lost in a crash.
+    Interval(Duration),
+}
+
+/// Where and how a file store keeps its blocks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileStoreConfig {
+    /// The stream directory, relative to the storage root (e.g.
+    /// `"jetstream/$G/streams/ORDERS"`); blocks go to `<dir>/msgs/`.
+    pub dir: String,
+    /// A new block is started when a record would take the active one past
+    /// this size (Go's `BlockSize`).
+    pub block_size: u64,
+    pub sync: SyncPolicy,
+}
+
+impl FileStoreConfig {
+    pub fn new(dir: impl Into<String>) -> FileStoreConfig {
+        FileStoreConfig {
+            dir: dir.into(),
+            block_size: 8 * 1024 * 1024,
+            sync: SyncPolicy::Always,
+        }
+    }
+}
+
+/// What recovery found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Damaged ranges outside an unsynced tail, and the sequences missing
+    /// around them.
+    pub lost: Option<LostStreamData>,
+    /// Bytes of torn tail cut off the last block.
+    pub truncated_bytes: u64,
+    /// Blocks whose header names another stream or index.
+    pub foreign_blocks: Vec<u64>,
+    /// Blocks whose header is damaged (their records were still read).
+    pub damaged_headers: Vec<u64>,
+}
+
+/// The most sequences listed in a [`LostStreamData`].
+const LOST_SEQS_MAX: usize = 100_000;
+
+/// A stream store over a [`Storage`].
+#[derive(Debug)]
+pub struct FileStore<S: Storage> {
+    storage: S,
+    fcfg: FileStoreConfig,
+    cfg: StreamConfig,
+    stream_hash: u64,
+    idx: MsgIndex<Loc>,
+    blocks: BTreeMap<u64, MsgBlock>,
+    /// The block appends go to, if any is writable.
+    active: Option<u64>,
+    /// Block files created or removed since the last directory sync.
+    dir_dirty: bool,
+    durable_seq: u64,
+    failed: Option<String>,
+    report: RecoveryReport,
+    last_flush: Instant,
+}
+
+impl<S: Storage> FileStore<S> {
+    /// Opens (or creates) the store in `fcfg.dir`, recovering from whatever
+    /// the blocks hold.
+    pub fn open(
+        storage: S,
+        fcfg: FileStoreConfig,
+        cfg: StreamConfig,
+    ) -> Result<FileStore<S>, StoreError> {
+        let stream_hash = stream_hash(&cfg.name);
+        let mut fs = FileStore {
+            storage,
+            fcfg,
+            cfg,
+            stream_hash,
+            idx: MsgIndex::default(),
+            blocks: BTreeMap::new(),
+            active: None,
+            dir_dirty: false,
+            durable_seq: 0,
+            failed: None,
+            report: RecoveryReport::default(),
+            last_flush: Instant::ZERO,
+        };
+        fs.recover()?;
+        fs.durable_seq = fs.idx.last_seq();
+        let evict = limits::to_evict(&fs.idx, &fs.cfg, None);
+        fs.remove_seqs(&evict)?;
+        fs.check_invariants();
+        Ok(fs)
+    }
+
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.report
+    }
+
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.storage
+    }
+
+    /// Gives the storage back (e.g. to crash a simulated disk and reopen).
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+
+    pub fn config(&self) -> &StreamConfig {
+        &self.cfg
+    }
+
+    /// Block indexes currently on disk.
+    pub fn block_indexes(&self) -> Vec<u64> {
+        self.blocks.keys().copied().collect()
+    }
+
+    /// Where the record of live message `seq` lives (for tests and tools).
+    pub fn msg_location(&self, seq: u64) -> Option<Loc> {
+        self.idx.get(seq).map(|e| e.data)
+    }
+
+    /// The path of block `index`.
+    pub fn block_path(&self, index: u64) -> String {
+        format!("{}/{}", self.msgs_dir(), block_name(index))
+    }
+
+    fn msgs_dir(&self) -> String {
+        format!("{}/msgs", self.fcfg.dir)
+    }
+
+    /// Whether appends are waiting for a flush.
+    pub fn pending_sync(&self) -> bool {
+        self.dir_dirty || self.blocks.values().any(|b| b.dirty)
+    }
+
+    /// With [`SyncPolicy::Interval`], flushes when the interval has passed.
+    pub fn handle_tick(&mut self, now: Instant) -> Result<(), StoreError> {
+        if let Some(at) = self.poll_timeout() {
+            if now >= at {
+                self.flush()?;
+                self.last_flush = now;
+            }
+        }
+        Ok(())
+    }
+
+    /// When [`FileStore::handle_tick`] next has work.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.fcfg.sync {
+            SyncPolicy::Always => None,
+            SyncPolicy::Interval(d) => self.pending_sync().then(|| self.last_flush + d),
+        }
+    }
+
+    fn block_id(&self, index: u64) -> BlockId {
+        BlockId {
+            stream_hash: self.stream_hash,
+            index,
+        }
+    }
+
+    fn fail<T>(&mut self, e: StorageError) -> Result<T, StoreError> {
+        let msg = e.to_string();
+        self.failed = Some(msg.clone());
+        Err(StoreError::Failed(msg))
+    }
+
+    fn check_failed(&self) -> Result<(), StoreError> {
+        match &self.failed {
+            Some(m) => Err(StoreError::Failed(m.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn new_block(&mut self) -> Result<u64, StoreError> {
+        let index = self.blocks.keys().next_back().map_or(1, |i| i + 1);
+        let id = self.block_id(index);
+        let path = self.block_path(index);
+        let file = match self.storage.open(&path, true) {
+            Ok(f) => f,
+            Err(e) => return self.fail(e),
+        };
+        let setup = self
+            .storage
+            .truncate(file, 0)
+            .and_then(|_| self.storage.write_at(file, 0, &encode_header(id)));
+        if let Err(e) = setup {
+            return self.fail(e);
+        }
+        if let Some(old) = self.active.and_then(|a| self.blocks.get_mut(&a)) {
+            old.writable = false;
+        }
+        let blk = MsgBlock {
+            id,
+            file,
+            len: BLOCK_HDR_LEN as u64,
+            live: 0,
+            writable: true,
+            dirty: true,
+            quarantined: false,
+        };
+        self.blocks.insert(index, blk);
+        self.active = Some(index);
+        self.dir_dirty = true;
+        let last = i64::try_from(self.idx.last_seq())
+            .map_err(|_| StoreError::BadRequest("sequence".into()))?;
+        let start = Record::marker(
+            Kind::BlockStart,
+            self.idx.first_seq(),
+            self.idx.last_ts(),
+            last,
+        );
+        self.append_to(index, &start)?;
+        Ok(index)
+    }
+
+    /// Appends `r` to the active block (rolling over as needed).
+    fn write_record(&mut self, r: &Record) -> Result<Loc, StoreError> {
+        self.check_failed()?;
+        let len = r.encoded_len() as u64;
+        let need_new = match self.active.and_then(|a| self.blocks.get(&a)) {
+            Some(b) => {
+                !b.writable || (b.len + len > self.fcfg.block_size && b.len > BLOCK_HDR_LEN as u64)
+            }
+            None => true,
+        };
+        let index = if need_new {
+            self.new_block()?
+        } else {
+            self.active.expect("checked above")
+        };
+        self.append_to(index, r)
+    }
+
+    fn append_to(&mut self, index: u64, r: &Record) -> Result<Loc, StoreError> {
+        let len = r.encoded_len() as u64;
+        let blk = self.blocks.get(&index).expect("active block exists");
+        let (file, off, id) = (blk.file, blk.len, blk.id);
+        let bytes = encode(id, r);
+        if let Err(e) = self.storage.write_at(file, off, &bytes) {
+            return self.fail(e);
+        }
+        let blk = self.blocks.get_mut(&index).expect("active block exists");
+        blk.len += len;
+        blk.dirty = true;
+        Ok(Loc {
+            blk: index,
+            off,
+            len: len as u32,
+        })
+    }
+
+    fn read_exact(
+        &mut self,
+        file: crate::storage::FileId,
+        off: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, StoreError> {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = self
+                .storage
+                .read_at(file, off + done as u64, &mut buf[done..])?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        Ok(done)
+    }
+
+    /// Reads and verifies the record of live message `seq`.
+    fn read_msg(&mut self, seq: u64) -> Result<StoreMsg, StoreError> {
+        let (loc, subj, ttl) = match self.idx.get(seq) {
+            Some(e) => (e.data, e.subj.clone(), e.ttl),
+            None => return Err(StoreError::MsgNotFound),
+        };
+        let blk = self
+            .blocks
+            .get(&loc.blk)
+            .ok_or_else(|| StoreError::Corrupt(format!("seq {seq}: block gone")))?;
+        let (file, id) = (blk.file, blk.id);
+        let mut buf = vec![0u8; loc.len as usize];
+        let n = self.read_exact(file, loc.off, &mut buf)?;
+        if n < buf.len() {
+            return Err(StoreError::Corrupt(format!("seq {seq}: short read")));
+        }
+        let (r, _) =
+            decode(id, &buf).map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?;
+        if r.kind != Kind::Msg || r.seq != seq || r.subj != subj.as_bytes() {
+            return Err(StoreError::Corrupt(format!(
+                "seq {seq}: record does not match the index"
+            )));
+        }
+        Ok(StoreMsg {
+            subj,
+            hdr: r.hdr,
+            msg: r.msg,
+            seq,
+            ts: r.ts,
+            ttl,
+        })
+    }
+
+    fn lookup(&mut self, seq: Option<u64>) -> Result<(StoreMsg, u64), StoreError> {
+        let seq = seq.ok_or(StoreError::Eof)?;
+        Ok((self.read_msg(seq)?, seq))
+    }
+
+    /// Drops `seq` from the index and its block's live count.
+    fn forget(&mut self, seq: u64) -> Option<Entry<Loc>> {
+        let e = self.idx.remove(seq)?;
+        if let Some(b) = self.blocks.get_mut(&e.data.blk) {
+            assert!(b.live > 0, "live count of block {}", e.data.blk);
+            b.live -= 1;
+        }
+        Some(e)
+    }
+
+    /// Removes live messages with tombstones; returns how many.
+    fn remove_seqs(&mut self, seqs: &[u64]) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for seq in seqs {
+            if self.idx.get(*seq).is_none() {
+                continue;
+            }
+            let ts = self.idx.last_ts();
+            self.write_record(&Record::marker(Kind::Tombstone, *seq, ts, 0))?;
+            self.forget(*seq);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Writes a compact marker: everything below `seq` is gone.
+    fn compact_marker(&mut self, seq: u64) -> Result<u64, StoreError> {
+        let ts = self.idx.last_ts();
+        self.write_record(&Record::marker(Kind::Compact, seq, ts, 0))?;
+        let seqs = self.idx.seqs_in(0, seq.saturating_sub(1));
+        for s in &seqs {
+            self.forget(*s);
+        }
+        self.idx.compact_to(seq);
+        Ok(seqs.len() as u64)
+    }
+
+    /// Removes whole dead blocks from the front (never the active one, and
+    /// never past a quarantined one), after their death is durable.
+    fn gc_front_blocks(&mut self) -> Result<(), StoreError> {
+        while self.blocks.len() > 1 {
+            let (&index, b) = self.blocks.iter().next().expect("more than one block");
+            if b.live > 0 || b.quarantined || b.dirty || Some(index) == self.active {
+                break;
+            }
+            let file = b.file;
+            let path = self.block_path(index);
+            self.storage.close(file);
+            self.blocks.remove(&index);
+            if let Err(e) = self.storage.remove(&path) {
+                return self.fail(e);
+            }
+            self.dir_dirty = true;
+        }
+        if self.dir_dirty {
+            let dir = self.msgs_dir();
+            if let Err(e) = self.storage.sync_dir(&dir) {
+                return self.fail(e);
+            }
+            self.dir_dirty = false;
+        }
+        Ok(())
+    }
+}
+
+impl<S: Storage> StreamStore for FileStore<S> {
+    fn store_msg(
+        &mut self,
+        subj: &str,
+        hdr: &[u8],
+        msg: &[u8],
+        ttl: i64,
+        now: UnixNanos,
+    ) -> Result<(u64, UnixNanos), StoreError> {
+        let seq = self.idx.last_seq() + 1;
+        self.store_raw_msg(subj, hdr, msg, seq, now, ttl)?;
+        Ok((seq, now))
+    }
+
+    fn store_raw_msg(
+        &mut self,
+        subj: &str,
+        hdr: &[u8],
+        msg: &[u8],
+        seq: u64,
+        ts: UnixNanos,
+        ttl: i64,
+    ) -> Result<(), StoreError> {
+        self.check_failed()?;
+        if seq != self.idx.last_seq() + 1 {
+            return Err(StoreError::SequenceMismatch);
+        }
+        if subj.is_empty() || subj.len() > u16::MAX as usize {
+            return Err(StoreError::BadRequest(format!(
+                "subject length {}",
+                subj.len()
+            )));
+        }
+        if RECORD_MIN_LEN + subj.len() + hdr.len() + msg.len() > RECORD_LEN_MAX {
+            return Err(StoreError::MsgTooLarge);
+        }
+        let size = msg_size(subj, hdr, msg);
+        limits::check_store(&self.idx, &self.cfg, subj, size, hdr.len() + msg.len())?;
+        let ttl = if self.cfg.allow_msg_ttl { ttl } else { 0 };
+        let r = Record {
+            kind: Kind::Msg,
+            seq,
+            ts,
+            aux: ttl,
+            subj: subj.as_bytes().to_vec(),
+            hdr: hdr.to_vec(),
+            msg: msg.to_vec(),
+        };
+        let loc = self.write_record(&r)?;
+        self.blocks.get_mut(&loc.blk).expect("just written").live += 1;
+        self.idx.insert(
+            seq,
+            Entry {
+                subj: subj.to_string(),
+                ts,
+                ttl,
+                size,
+                data: loc,
+            },
+        );
+        let evict = limits::to_evict(&self.idx, &self.cfg, Some(subj));
+        self.remove_seqs(&evict)?;
+        Ok(())
+    }
+
+    fn skip_msg(&mut self, seq: u64, now: UnixNanos) -> Result<u64, StoreError> {
+        self.skip_msgs(seq, 1, now)?;
+        Ok(seq)
+    }
+
+    fn skip_msgs(&mut self, seq: u64, num: u64, now: UnixNanos) -> Result<(), StoreError> {
+        self.check_failed()?;
+        if seq != self.idx.last_seq() + 1 {
+            return Err(StoreError::SequenceMismatch);
+        }
+        if num == 0 {
+            return Ok(());
+        }
+        let count = i64::try_from(num).map_err(|_| StoreError::BadRequest("skip count".into()))?;
+        self.write_record(&Record::marker(Kind::Skip, seq, now, count))?;
+        self.idx.skip(seq + num - 1, now);
+        Ok(())
+    }
+
+    fn load_msg(&mut self, seq: u64) -> Result<StoreMsg, StoreError> {
+        if seq == 0 || seq > self.idx.last_seq() {
+            return Err(StoreError::Eof);
+        }
+        self.read_msg(seq)
+    }
+
+    fn load_next_msg(
+        &mut self,
+        filter: &str,
+        _wc: bool,
+        start: u64,
+    ) -> Result<(StoreMsg, u64), StoreError> {
+        let seq = self.idx.next_match(&[filter], start);
+        self.lookup(seq)
+    }
+
+    fn load_next_msg_multi(
+        &mut self,
+        filters: &[&str],
+        start: u64,
+    ) -> Result<(StoreMsg, u64), StoreError> {
+        let seq = self.idx.next_match(filters, start);
+        self.lookup(seq)
+    }
+
+    fn load_last_msg(&mut self, subj: &str) -> Result<StoreMsg, StoreError> {
+        let seq = self.idx.last_match(subj).ok_or(StoreError::MsgNotFound)?;
+        self.read_msg(seq)
+    }
+
+    fn remove_msg(&mut self, seq: u64) -> Result<bool, StoreError> {
+        self.check_failed()?;
+        Ok(self.remove_seqs(&[seq])? == 1)
+    }
+
+    fn erase_msg(&mut self, seq: u64) -> Result<bool, StoreError> {
+        self.check_failed()?;
+        let Some(loc) = self.idx.get(seq).map(|e| e.data) else {
+            return Ok(false);
+        };
+        self.remove_seqs(&[seq])?;
+        let blk = self
+            .blocks
+            .get(&loc.blk)
+            .expect("index points at a live block");
+        let (file, id) = (blk.file, blk.id);
+        let zeros = vec![0u8; loc.len as usize - RECORD_MIN_LEN];
+        let erased = Record {
+            kind: Kind::Erased,
+            seq,
+            ts: 0,
+            aux: 0,
+            subj: vec![],
+            hdr: vec![],
+            msg: zeros,
+        };
+        if let Err(e) = self.storage.write_at(file, loc.off, &encode(id, &erased)) {
+            return self.fail(e);
+        }
+        self.blocks.get_mut(&loc.blk).expect("live block").dirty = true;
+        Ok(true)
+    }
+
+    fn purge(&mut self) -> Result<u64, StoreError> {
+        self.check_failed()?;
+        let next = self.idx.last_seq() + 1;
+        self.compact_marker(next)
+    }
+
+    fn purge_ex(&mut self, subject: &str, seq: u64, keep: u64) -> Result<u64, StoreError> {
+        if is_full_wildcard(subject) && seq == 0 && keep == 0 {
+            return self.purge();
+        }
+        let seqs = limits::purge_ex_seqs(&self.idx, subject, seq, keep);
+        self.remove_seqs(&seqs)
+    }
+
+    fn compact(&mut self, seq: u64) -> Result<u64, StoreError> {
+        self.check_failed()?;
+        if seq == 0 {
+            return self.purge();
+        }
+        if self.idx.first_seq() >= seq && self.idx.msgs() > 0 {
+            return Ok(0);
+        }
+        self.compact_marker(seq)
+    }
+
+    fn truncate(&mut self, seq: u64) -> Result<(), StoreError> {
+        self.check_failed()?;
+        let ts = self.idx.last_ts();
+        self.write_record(&Record::marker(Kind::Truncate, seq, ts, 0))?;
+        for s in self.idx.seqs_in(seq + 1, u64::MAX) {
+            self.forget(s);
+        }
+        self.idx.truncate_to(seq);
+        self.durable_seq = self.durable_seq.min(seq);
+        Ok(())
+    }
+
+    fn expire_msgs(&mut self, now: UnixNanos) -> Result<u64, StoreError> {
+        let seqs = limits::expired(&self.idx, &self.cfg, now);
+        self.remove_seqs(&seqs)
+    }
+
+    fn next_expiry(&self) -> Option<UnixNanos> {
+        limits::next_expiry(&self.idx, &self.cfg)
+    }
+
+    fn flush(&mut self) -> Result<u64, StoreError> {
+        self.check_failed()?;
+        let target = self.idx.last_seq();
+        let dirty: Vec<u64> = self
+            .blocks
+            .iter()
+            .filter(|(_, b)| b.dirty)
+            .map(|(i, _)| *i)
+            .collect();
+        for index in dirty {
+            let file = self.blocks[&index].file;
+            if let Err(e) = self.storage.sync(file) {
+                return self.fail(e);
+            }
+            self.blocks.get_mut(&index).expect("listed above").dirty = false;
+        }
+        if self.dir_dirty {
+            let dir = self.msgs_dir();
+            if let Err(e) = self.storage.sync_dir(&dir) {
+                return self.fail(e);
+            }
+            self.dir_dirty = false;
+        }
+        self.durable_seq = target;
+        self.gc_front_blocks()?;
+        Ok(self.durable_seq)
+    }
+
+    fn durable_seq(&self) -> u64 {
+        self.durable_seq
+    }
+
+    fn state(&self) -> StreamState {
+        let mut st = self.idx.state();
+        st.lost = self.report.lost.clone();
+        st
+    }
+
+    fn filtered_state(&self, sseq: u64, subj: &str) -> SimpleState {
+        self.idx.filtered_state(sseq, subj)
+    }
+
+    fn subjects_state(&self, filter: &str) -> BTreeMap<String, SimpleState> {
+        self.idx.subjects_state(filter)
+    }
+
+    fn subjects_totals(&self, filter: &str) -> BTreeMap<String, u64> {
+        self.idx
+            .subjects_state(filter)
+            .into_iter()
+            .map(|(k, v)| (k, v.msgs))
+            .collect()
+    }
+
+    fn num_pending(&self, sseq: u64, filter: &str, last_per_subject: bool) -> (u64, u64) {
+        self.idx.num_pending(sseq, filter, last_per_subject)
+    }
+
+    fn update_config(&mut self, cfg: StreamConfig, now: UnixNanos) -> Result<(), StoreError> {
+        self.cfg.max_msgs = cfg.max_msgs;
+        self.cfg.max_bytes = cfg.max_bytes;
+        self.cfg.max_age = cfg.max_age;
+        self.cfg.max_msgs_per_subject = cfg.max_msgs_per_subject;
+        self.cfg.max_msg_size = cfg.max_msg_size;
+        self.cfg.discard = cfg.discard;
+        self.cfg.discard_new_per = cfg.discard_new_per;
+        self.cfg.allow_msg_ttl = cfg.allow_msg_ttl;
+        let evict = limits::to_evict(&self.idx, &self.cfg, None);
+        self.remove_seqs(&evict)?;
+        self.expire_msgs(now)?;
+        Ok(())
+    }
+
+    fn check_invariants(&self) {
+        self.idx.check_invariants();
+        assert!(
+            self.durable_seq <= self.idx.last_seq()
+                || self.idx.last_seq() == 0
+                || self.durable_seq == 0
+        );
+        let mut live: BTreeMap<u64, u64> = BTreeMap::new();
+        for (_, e) in self.idx.iter() {
+            *live.entry(e.data.blk).or_default() += 1;
+            let b = self
+                .blocks
+                .get(&e.data.blk)
+                .expect("a live message's block exists");
+            assert!(
+                e.data.off >= BLOCK_HDR_LEN as u64 && e.data.off + u64::from(e.data.len) <= b.len
+            );
+        }
+        for (index, b) in &self.blocks {
+            assert_eq!(
+                b.live,
+                live.get(index).copied().unwrap_or(0),
+                "live count of block {index}"
+            );
+            assert_eq!(b.id.index, *index);
+        }
+        if let Some(a) = self.active {
+            assert!(self.blocks.contains_key(&a), "active block exists");
+            assert_eq!(
+                self.blocks.keys().next_back(),
+                Some(&a),
+                "active is the last block"
+            );
+        }
+    }
+}
