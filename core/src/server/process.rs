@@ -42,6 +42,15 @@ fn is_reserved_reply(reply: &[u8]) -> bool {
         || has_prefix_beyond(reply, GW_REPLY_PREFIX)
 }
 
+/// A publish that `process_pub` might refuse even without permissions:
+/// reserved subject prefixes or a reserved reply. Such a PUB leaves the
+/// hot path so every check lives in one place.
+fn is_restricted_publish(subject: &[u8], reply: Option<&[u8]>) -> bool {
+    has_prefix_beyond(subject, GW_REPLY_PREFIX)
+        || subject.starts_with(CLIENT_NRG_PREFIX)
+        || reply.is_some_and(is_reserved_reply)
+}
+
 impl Server {
     /// Decodes and processes every complete op in the connection's buffer.
     pub(super) fn process_input(&mut self, now: Instant, id: ConnId) {
@@ -77,7 +86,7 @@ impl Server {
             // behaves exactly as `process_pub` (same checks, same order).
             let plain = !trace && c.perms.is_none() && !(auth_required && !c.connect_received);
             match op {
-                Op::Pub { subject, reply, payload } if plain => {
+                Op::Pub { subject, reply, payload } if plain && !is_restricted_publish(&subject, reply.as_deref()) => {
                     let len = payload.len() as u64;
                     c.in_msgs += 1;
                     c.in_bytes += len;
