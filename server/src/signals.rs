@@ -118,7 +118,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn test_command_to_signal() {
+    fn test_process_signal_invalid_command() {
         assert_eq!(command_to_signal("stop").unwrap(), "KILL");
         assert_eq!(command_to_signal("quit").unwrap(), "INT");
         assert_eq!(command_to_signal("reopen").unwrap(), "USR1");
