@@ -4,6 +4,7 @@
 //! connections are kept in a ring of Go's default size
 //! (`DEFAULT_MAX_CLOSED_CLIENTS`), oldest dropped first.
 
+use std::cmp::Reverse;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -319,7 +320,7 @@ impl Server {
                 snaps.push(self.conn_snap(c, want_subs));
             }
         }
-        if closed && !(o.cid > 0 && !snaps.is_empty()) {
+        if closed && (o.cid == 0 || snaps.is_empty()) {
             for s in &self.closed.buf {
                 if (o.cid > 0 && s.cid != o.cid) || (!o.user.is_empty() && s.user != o.user) {
                     continue;
@@ -343,19 +344,19 @@ fn sort_snaps(snaps: &mut [ConnSnap], sort: SortOpt, now: Instant) {
     let uptime = |s: &ConnSnap| s.stop.unwrap_or(now).saturating_duration_since(s.start);
     match sort {
         SortOpt::Cid | SortOpt::Start => {}
-        SortOpt::Subs => snaps.sort_by(|a, b| b.num_subs.cmp(&a.num_subs)),
-        SortOpt::Pending => snaps.sort_by(|a, b| b.pending.cmp(&a.pending)),
-        SortOpt::OutMsgs => snaps.sort_by(|a, b| b.out_msgs.cmp(&a.out_msgs)),
-        SortOpt::InMsgs => snaps.sort_by(|a, b| b.in_msgs.cmp(&a.in_msgs)),
-        SortOpt::OutBytes => snaps.sort_by(|a, b| b.out_bytes.cmp(&a.out_bytes)),
-        SortOpt::InBytes => snaps.sort_by(|a, b| b.in_bytes.cmp(&a.in_bytes)),
+        SortOpt::Subs => snaps.sort_by_key(|s| Reverse(s.num_subs)),
+        SortOpt::Pending => snaps.sort_by_key(|s| Reverse(s.pending)),
+        SortOpt::OutMsgs => snaps.sort_by_key(|s| Reverse(s.out_msgs)),
+        SortOpt::InMsgs => snaps.sort_by_key(|s| Reverse(s.in_msgs)),
+        SortOpt::OutBytes => snaps.sort_by_key(|s| Reverse(s.out_bytes)),
+        SortOpt::InBytes => snaps.sort_by_key(|s| Reverse(s.in_bytes)),
         // Most recent activity first; idle: longest idle first.
-        SortOpt::Last => snaps.sort_by(|a, b| b.last.cmp(&a.last)),
-        SortOpt::Idle => snaps.sort_by(|a, b| a.last.cmp(&b.last)),
+        SortOpt::Last => snaps.sort_by_key(|s| Reverse(s.last)),
+        SortOpt::Idle => snaps.sort_by_key(|s| s.last),
         SortOpt::Uptime => snaps.sort_by_key(|s| uptime(s)),
-        SortOpt::Stop => snaps.sort_by(|a, b| b.stop.cmp(&a.stop)),
+        SortOpt::Stop => snaps.sort_by_key(|s| Reverse(s.stop)),
         SortOpt::Reason => snaps.sort_by_key(|s| s.reason.map(CloseReason::as_str).unwrap_or("")),
-        SortOpt::Rtt => snaps.sort_by(|a, b| b.rtt.cmp(&a.rtt)),
+        SortOpt::Rtt => snaps.sort_by_key(|s| Reverse(s.rtt)),
     }
 }
 

@@ -50,7 +50,7 @@ impl Server {
         }
         let n = clients.len() as u64;
         let mut batch = 1usize;
-        let mut si = if n > 0 { dur / n } else { 0 };
+        let mut si = dur.checked_div(n).unwrap_or(0);
         if si < 1 {
             si = 1;
             batch = usize::try_from(n / dur).unwrap_or(usize::MAX).max(1);

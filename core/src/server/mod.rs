@@ -43,6 +43,9 @@ mod varz;
 mod zfmt;
 mod zstatus;
 
+#[cfg(test)]
+mod ops_tests;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use bytes::BytesMut;

@@ -83,7 +83,7 @@ pub fn go_duration(d: Duration) -> String {
     }
     let secs = n / 1_000_000_000;
     let sub = n % 1_000_000_000;
-    let s = frac(u128::from(secs % 60) * 1_000_000_000 + sub, 1_000_000_000);
+    let s = frac((secs % 60) * 1_000_000_000 + sub, 1_000_000_000);
     let (m, h) = ((secs / 60) % 60, secs / 3600);
     if h > 0 {
         format!("{h}h{m}m{s}s")
