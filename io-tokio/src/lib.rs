@@ -18,5 +18,5 @@ mod monitor;
 mod runtime;
 
 pub use clock::Clock;
-pub use monitor::render_varz;
+pub use monitor::process_stats;
 pub use runtime::{start, RunningServer};

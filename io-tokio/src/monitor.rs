@@ -1,15 +1,18 @@
-//! The HTTP monitoring listener (`-m`/`http_port`): `/varz` and `/healthz`
-//! with Go's field names, enough for tools and test harnesses that poll
-//! them for readiness. The full set comes with the operations issue.
+//! The HTTP monitoring listener (`-m`/`http_port`). Every endpoint is
+//! answered by the engine ([`Server::handle_monitor_request`]: Go's
+//! paths, query options and JSON); this adapter only reads the request
+//! line, adds the process facts (memory, CPU, cores) and writes the reply.
 //!
-//! A deliberately small HTTP/1.1 responder (GET only, one request per
-//! connection): it is not on any hot path, and a full HTTP stack would be
-//! the largest dependency of the binary.
+//! A deliberately small HTTP/1.1 responder (one request per connection):
+//! it is not on any hot path, and a full HTTP stack would be the largest
+//! dependency of the binary.
+//!
+//! [`Server::handle_monitor_request`]: rnatsd_core::server::Server::handle_monitor_request
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use rnatsd_core::server::Varz;
+use rnatsd_core::server::{MonitorResponse, ProcessStats};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -41,105 +44,80 @@ async fn handle(mut stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<(
     let line = buf.split(|b| *b == b'\n').next().unwrap_or_default();
     let line = String::from_utf8_lossy(line);
     let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("");
-    let target = parts.next().unwrap_or("/");
-    let path = target.split('?').next().unwrap_or("/");
-    let base = shared.lock().server.options().http_base_path.trim_end_matches('/').to_string();
-    let path = path.strip_prefix(base.as_str()).unwrap_or(path);
-    let (status, body) = match (method, path) {
-        ("GET", "/varz") => ("200 OK", varz_json(&shared)),
-        ("GET", "/healthz") => ("200 OK", "{\"status\":\"ok\"}".to_string()),
-        ("GET", "/") => ("200 OK", "{\"varz\":\"/varz\",\"healthz\":\"/healthz\"}".to_string()),
-        ("GET", _) => ("404 Not Found", "404 page not found\n".to_string()),
-        _ => ("405 Method Not Allowed", String::new()),
+    let _method = parts.next().unwrap_or("");
+    let target = parts.next().unwrap_or("/").to_string();
+    let process = process_stats();
+    let resp = {
+        let mut inner = shared.lock();
+        inner.server.handle_monitor_request(shared.clock.now(), shared.clock.realtime(), &target, process)
     };
-    let resp = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(resp.as_bytes()).await?;
+    stream.write_all(&http_bytes(&resp)).await?;
     stream.shutdown().await
 }
 
+fn http_bytes(r: &MonitorResponse) -> Vec<u8> {
+    let reason = match r.status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "",
+    };
+    format!(
+        "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nAccess-Control-Allow-Origin: *\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        r.status,
+        r.content_type,
+        r.body.len(),
+        r.body
+    )
+    .into_bytes()
+}
+
 pub(crate) fn varz_json(shared: &Shared) -> String {
+    let process = process_stats();
     let varz = {
         let inner = shared.lock();
-        inner.server.varz(shared.clock.now(), shared.clock.realtime())
+        inner.server.varz(shared.clock.now(), shared.clock.realtime(), process)
     };
-    render_varz(&varz)
+    serde_json::to_string_pretty(&varz).unwrap_or_default()
 }
 
-/// `/varz` JSON: the engine's fields plus what only the process knows.
-pub fn render_varz(v: &Varz) -> String {
-    let mut json = serde_json::to_value(v).unwrap_or_default();
-    if let Some(m) = json.as_object_mut() {
-        m.insert("start".into(), rfc3339(v.start_unix_nanos).into());
-        m.insert("now".into(), rfc3339(v.now_unix_nanos).into());
-        m.insert("uptime".into(), go_duration_string(v.uptime_nanos).into());
-        m.insert("mem".into(), rss_bytes().into());
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        m.insert("cores".into(), cores.into());
-        m.insert("gomaxprocs".into(), cores.into());
-        m.insert("cpu".into(), 0.0.into());
-    }
-    serde_json::to_string_pretty(&json).unwrap_or_default()
+/// Memory, CPU and cores of this process, as Go's `pse.ProcUsage` reports
+/// them on Linux (zero where /proc is not available).
+pub fn process_stats() -> ProcessStats {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    ProcessStats { mem: rss_bytes(), cpu: cpu_percent(), cores, gomaxprocs: cores }
 }
 
-fn rss_bytes() -> u64 {
+fn rss_bytes() -> i64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<i64>().ok()))
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }
 
-/// Go's uptime rendering (`1d2h3m4s`).
-fn go_duration_string(nanos: u64) -> String {
-    let mut s = nanos / 1_000_000_000;
-    let days = s / 86_400;
-    s %= 86_400;
-    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
-    let mut out = String::new();
-    if days > 0 {
-        out.push_str(&format!("{days}d"));
+/// Average CPU since the process started, in percent of one core:
+/// (utime + stime) / (system uptime - process start), from /proc.
+fn cpu_percent() -> f64 {
+    const TICKS: f64 = 100.0; // USER_HZ on Linux
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the parenthesized command name; utime is field 14.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return 0.0 };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let (utime, stime, start) = (num(11), num(12), num(19));
+    let uptime = std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|u| u.split_whitespace().next().and_then(|v| v.parse::<f64>().ok()))
+        .unwrap_or(0.0);
+    let elapsed = uptime - start / TICKS;
+    if elapsed <= 0.0 {
+        return 0.0;
     }
-    if days > 0 || h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if days > 0 || h > 0 || m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    out.push_str(&format!("{sec}s"));
-    out
-}
-
-/// RFC 3339 in UTC with nanoseconds, as Go's time.Time marshals.
-pub(crate) fn rfc3339(unix_nanos: i64) -> String {
-    let secs = unix_nanos.div_euclid(1_000_000_000);
-    let nanos = unix_nanos.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, mo, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let pcpu = (utime + stime) / TICKS / elapsed * 100.0;
+    (pcpu * 10.0).round() / 10.0
 }
 
 #[cfg(test)]
@@ -147,16 +125,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rfc3339_formats_known_instants() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000000Z");
-        // 2024-02-29T12:34:56.5Z
-        assert_eq!(rfc3339(1_709_210_096_500_000_000), "2024-02-29T12:34:56.500000000Z");
+    fn process_stats_are_plausible() {
+        let p = process_stats();
+        assert!(p.cores >= 1);
+        if std::path::Path::new("/proc/self/statm").exists() {
+            assert!(p.mem > 0);
+        }
+        assert!(p.cpu >= 0.0);
     }
 
     #[test]
-    fn uptime_like_go() {
-        assert_eq!(go_duration_string(5_000_000_000), "5s");
-        assert_eq!(go_duration_string(3_725_000_000_000), "1h2m5s");
-        assert_eq!(go_duration_string(90_061_000_000_000), "1d1h1m1s");
+    fn response_has_status_line_and_length() {
+        let r = MonitorResponse { status: 404, content_type: "text/plain", body: "nope".into() };
+        let s = String::from_utf8(http_bytes(&r)).unwrap();
+        assert!(s.starts_with("HTTP/1.1 404 Not Found\r\n"));
+        assert!(s.contains("Content-Length: 4\r\n"));
+        assert!(s.ends_with("\r\n\r\nnope"));
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rnatsd_core::options::ServerOptions;
-use rnatsd_core::server::{ConnId, Event, RemoteAddr, Server};
+use rnatsd_core::server::{ConnId, Event, MonitorResponse, RemoteAddr, Server};
 use rnatsd_core::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -22,6 +22,8 @@ pub(crate) struct Shared {
     pub clock: Clock,
     pub timer_wake: Notify,
     pub shutdown: Notify,
+    /// Lame-duck mode: the accept loop drops the listener (one permit).
+    pub stop_accept: Notify,
 }
 
 pub(crate) struct Inner {
@@ -102,6 +104,56 @@ impl RunningServer {
     pub fn num_connections(&self) -> usize {
         self.shared.lock().server.num_connections()
     }
+
+    /// Applies reloaded options (see `Server::handle_reload`): the config
+    /// keys that changed, or Go's error with nothing changed.
+    pub fn reload(&self, opts: ServerOptions) -> Result<Vec<&'static str>, String> {
+        let mut inner = self.shared.lock();
+        let (now, realtime) = (self.shared.clock.now(), self.shared.clock.realtime());
+        let res = inner.server.handle_reload(now, realtime, opts);
+        inner.dispatch(&self.shared);
+        res
+    }
+
+    /// The options in force (after reloads).
+    pub fn options(&self) -> ServerOptions {
+        self.shared.lock().server.options().clone()
+    }
+
+    /// Enters lame-duck mode: the listener closes, clients are told and
+    /// then closed on the engine's schedule. False if already in it.
+    pub fn enter_lame_duck(&self) -> bool {
+        let entered = {
+            let mut inner = self.shared.lock();
+            let now = self.shared.clock.now();
+            let entered = inner.server.handle_lame_duck(now);
+            inner.dispatch(&self.shared);
+            entered
+        };
+        if entered {
+            self.shared.stop_accept.notify_one();
+        }
+        entered
+    }
+
+    /// Resolves once lame-duck mode has closed its clients.
+    pub async fn lame_duck_complete(&self) {
+        loop {
+            if self.shared.lock().server.lame_duck_complete() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Answers a monitoring request as the HTTP listener would (target is
+    /// path and query), without HTTP: for embedding and tests.
+    pub fn monitor_request(&self, target: &str) -> MonitorResponse {
+        let process = monitor::process_stats();
+        let mut inner = self.shared.lock();
+        let (now, realtime) = (self.shared.clock.now(), self.shared.clock.realtime());
+        inner.server.handle_monitor_request(now, realtime, target, process)
+    }
 }
 
 /// Binds the client (and monitoring) listeners and starts serving.
@@ -133,6 +185,7 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
         clock,
         timer_wake: Notify::new(),
         shutdown: Notify::new(),
+        stop_accept: Notify::new(),
     });
     tokio::spawn(accept_loop(listener, shared.clone()));
     tokio::spawn(timer_loop(shared.clone()));
@@ -163,6 +216,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let accepted = tokio::select! {
             r = listener.accept() => r,
             _ = shared.shutdown.notified() => return,
+            _ = shared.stop_accept.notified() => return,
         };
         let (stream, peer) = match accepted {
             Ok(x) => x,

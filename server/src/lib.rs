@@ -4,3 +4,4 @@ pub mod config;
 pub mod flags;
 pub mod logging;
 pub mod run;
+pub mod signals;

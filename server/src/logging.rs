@@ -7,6 +7,7 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
@@ -65,8 +66,47 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// A file sink shared by the subscriber's writer.
-struct FileSink(Mutex<std::fs::File>);
+/// A file sink shared by the subscriber's writer; [`reopen`] swaps the
+/// file (SIGUSR1, for log rotation).
+struct FileSink(Mutex<std::fs::File>, String);
+
+type LevelHandle = tracing_subscriber::reload::Handle<LevelFilter, tracing_subscriber::Registry>;
+
+/// Set once by [`init`]: the level switch and the log file, for reloads.
+static LEVEL: std::sync::OnceLock<LevelHandle> = std::sync::OnceLock::new();
+static FILE: std::sync::OnceLock<&'static FileSink> = std::sync::OnceLock::new();
+
+fn level_of(debug: bool, trace: bool) -> LevelFilter {
+    if trace {
+        LevelFilter::TRACE
+    } else if debug {
+        LevelFilter::DEBUG
+    } else {
+        LevelFilter::INFO
+    }
+}
+
+/// Applies reloaded `debug`/`trace` options.
+pub fn set_level(debug: bool, trace: bool) {
+    if let Some(h) = LEVEL.get() {
+        let _ = h.modify(|l| *l = level_of(debug, trace));
+    }
+}
+
+/// Reopens the log file (Go's `ReOpenLogFile`). Without a log file there
+/// is nothing to reopen; the message says so as Go's does.
+pub fn reopen() -> Result<(), String> {
+    let Some(sink) = FILE.get() else {
+        return Err("File log re-open ignored, not a file logger".to_string());
+    };
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&sink.1)
+        .map_err(|e| format!("error opening log file {:?}: {e}", sink.1))?;
+    *sink.0.lock().unwrap_or_else(|e| e.into_inner()) = f;
+    Ok(())
+}
 
 impl Write for &FileSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -79,15 +119,11 @@ impl Write for &FileSink {
 
 /// Installs the global subscriber. Errors when the log file can't be opened.
 pub fn init(debug: bool, trace: bool, logtime: bool, utc: bool, log_file: Option<&str>) -> Result<(), String> {
-    let level = if trace {
-        Level::TRACE
-    } else if debug {
-        Level::DEBUG
-    } else {
-        Level::INFO
-    };
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(level_of(debug, trace));
     let fmt = GoFormat { pid: std::process::id(), logtime, utc };
-    let builder = tracing_subscriber::fmt().with_max_level(level).event_format(fmt);
+    let registry = tracing_subscriber::registry().with(filter);
     let res = match log_file {
         Some(path) => {
             let f = std::fs::OpenOptions::new()
@@ -95,11 +131,17 @@ pub fn init(debug: bool, trace: bool, logtime: bool, utc: bool, log_file: Option
                 .append(true)
                 .open(path)
                 .map_err(|e| format!("error opening log file {path:?}: {e}"))?;
-            let sink: &'static FileSink = Box::leak(Box::new(FileSink(Mutex::new(f))));
-            builder.with_writer(move || sink).try_init()
+            let sink: &'static FileSink = Box::leak(Box::new(FileSink(Mutex::new(f), path.to_string())));
+            let _ = FILE.set(sink);
+            let layer = tracing_subscriber::fmt::layer().event_format(fmt).with_writer(move || sink);
+            registry.with(layer).try_init()
         }
-        None => builder.with_writer(std::io::stderr).try_init(),
+        None => {
+            let layer = tracing_subscriber::fmt::layer().event_format(fmt).with_writer(std::io::stderr);
+            registry.with(layer).try_init()
+        }
     };
+    let _ = LEVEL.set(handle);
     res.map_err(|e| e.to_string())
 }
 

@@ -31,14 +31,13 @@ fn main() {
             );
             return;
         }
-        Command::Signal { command, pid } => {
-            eprintln!(
-                "rnatsd: --signal {}{} is not yet supported (operations issue)",
-                command,
-                pid.map(|p| format!("={p}")).unwrap_or_default()
-            );
-            std::process::exit(1);
-        }
+        Command::Signal { command, pid } => match rnatsd::signals::send_signal(&command, pid.as_deref()) {
+            Ok(()) => return,
+            Err(e) => {
+                eprintln!("rnatsd: {e}");
+                std::process::exit(1);
+            }
+        },
         Command::CheckConfig(opts) => {
             println!("rnatsd: configuration file {} is valid", opts.config_file.as_deref().unwrap_or(""));
             return;

@@ -7,6 +7,8 @@ use std::time::Duration;
 use rnatsd_core::options::ServerOptions;
 use rnatsd_core::server::{NATS_COMPAT_VERSION, RNATSD_VERSION};
 
+use crate::signals::{Signals, Trapped};
+
 /// Options we accept but cannot honour yet. Returns the message to exit with.
 pub fn unsupported(opts: &ServerOptions) -> Option<String> {
     if opts.cluster_listen.is_some() || !opts.routes.is_empty() || opts.cluster_name.is_some() {
@@ -90,7 +92,7 @@ pub async fn run(mut opts: ServerOptions) -> i32 {
     let ports_file = opts.ports_file_dir.as_ref().map(|dir| write_ports_file(dir, &opts, &server));
     tracing::info!("Server is ready");
 
-    wait_for_signal().await;
+    serve_signals(&server).await;
     tracing::info!("Initiating Shutdown...");
     server.shutdown(Duration::from_secs(2)).await;
     if let Some(Some(p)) = ports_file {
@@ -128,15 +130,62 @@ fn write_ports_file(dir: &str, opts: &ServerOptions, server: &rnatsd_io_tokio::R
     }
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+/// Handles signals until the server should stop: SIGINT, SIGTERM (not
+/// while in lame-duck mode), or the end of lame-duck mode.
+async fn serve_signals(server: &rnatsd_io_tokio::RunningServer) {
+    let Ok(mut signals) = Signals::install() else {
         // Without signal handlers, fall back to Ctrl-C.
         let _ = tokio::signal::ctrl_c().await;
         return;
     };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("Trapped \"terminated\" signal"),
-        _ = int.recv() => tracing::info!("Trapped \"interrupt\" signal"),
+    let mut ldm = false;
+    loop {
+        let trapped = tokio::select! {
+            t = signals.next() => t,
+            _ = server.lame_duck_complete(), if ldm => return,
+        };
+        match trapped {
+            Trapped::Interrupt => return,
+            Trapped::Terminate if !ldm => return,
+            Trapped::Terminate => {}
+            Trapped::Reload => {
+                if let Err(e) = reload(server) {
+                    tracing::error!("Failed to reload server configuration: {}", e);
+                }
+            }
+            Trapped::Reopen => match crate::logging::reopen() {
+                Ok(()) => tracing::info!("File log re-opened"),
+                Err(e) => tracing::error!("{}", e),
+            },
+            Trapped::LameDuck => ldm |= server.enter_lame_duck(),
+        }
     }
+}
+
+/// Go's `Server.Reload`: re-reads the config file, applies the command
+/// line flags over it as at startup, and hands the result to the engine.
+pub fn reload(server: &rnatsd_io_tokio::RunningServer) -> Result<(), String> {
+    let current = server.options();
+    if current.config_file.is_none() {
+        return Err("can only reload config when a file is provided using -c or --config".to_string());
+    }
+    let mut opts = match crate::flags::parse_args(std::env::args().skip(1))? {
+        crate::flags::Command::Run(o) => *o,
+        _ => return Err("the command line no longer describes a server to run".to_string()),
+    };
+    // As at startup: JetStream is accepted but not served.
+    opts.jetstream.enabled = false;
+    let changed = server.reload(opts)?;
+    let now = server.options();
+    if changed.iter().any(|k| matches!(*k, "debug" | "trace")) {
+        crate::logging::set_level(now.debug, now.trace);
+    }
+    if changed.contains(&"pid_file") {
+        if let Some(p) = &now.pid_file {
+            if let Err(e) = std::fs::write(p, std::process::id().to_string()) {
+                tracing::error!("Failed to write pidfile: {}", e);
+            }
+        }
+    }
+    Ok(())
 }

@@ -103,6 +103,12 @@ pub struct ClientConn {
     pub in_bytes: u64,
     pub out_msgs: u64,
     pub out_bytes: u64,
+    /// Round-trip time measured from our last PING to its PONG (Go's `rtt`).
+    pub rtt: Option<std::time::Duration>,
+    /// When the PING that measures `rtt` was sent.
+    pub rtt_start: Option<Instant>,
+    /// The subscriptions it had when the server closed it, for `/connz?state=closed`.
+    pub closed_subs: Vec<super::connz::SubDetail>,
 }
 
 impl ClientConn {
@@ -133,6 +139,9 @@ impl ClientConn {
             in_bytes: 0,
             out_msgs: 0,
             out_bytes: 0,
+            rtt: None,
+            rtt_start: None,
+            closed_subs: Vec::new(),
         }
     }
 

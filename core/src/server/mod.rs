@@ -26,17 +26,28 @@
 mod auth;
 mod client;
 mod connect;
+mod connz;
 mod deliver;
+mod httpz;
 mod idmap;
 mod info;
 mod internal;
+mod ldm;
+mod metrics;
 mod perms;
 mod process;
+mod reload;
 mod subs;
+mod subsz;
 mod timers;
 mod varz;
+mod zfmt;
+mod zstatus;
 
-use std::collections::VecDeque;
+#[cfg(test)]
+mod ops_tests;
+
+use std::collections::{BTreeMap, VecDeque};
 
 use bytes::BytesMut;
 
@@ -51,7 +62,12 @@ pub use connect::ConnectOptions;
 pub use internal::{InternalMsg, InternalService, Outgoing, INTERNAL_CONN};
 pub use info::{Info, NATS_COMPAT_VERSION, PROTO_VERSION, RNATSD_VERSION};
 pub use subs::SubRef;
-pub use varz::Varz;
+pub use connz::{ConnInfo, Connz, ConnzOptions, ConnzState, SortOpt, SubDetail, SubsOpt, CLOSED_CONNS_MAX};
+pub use httpz::{MonitorResponse, MONITOR_PATHS};
+pub use subsz::{Subsz, SubszOptions};
+pub use varz::{ProcessStats, Varz};
+pub use zfmt::{go_duration, my_uptime, rfc3339};
+pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Jsz, Leafz, Routez};
 
 use auth::AuthConfig;
 use idmap::IdMap;
@@ -122,6 +138,13 @@ pub struct Server {
     internal: Internal,
     /// Wall time minus monotonic time (see `handle_wall_clock`).
     wall_offset: i64,
+    /// Recently closed connections, for `/connz?state=closed`.
+    closed: connz::ClosedRing,
+    /// When the options were loaded or last reloaded (wall time).
+    config_time: UnixNanos,
+    /// Requests per monitoring path (Go's `httpReqStats`).
+    http_req_stats: BTreeMap<String, u64>,
+    ldm: Option<ldm::LameDuck>,
 }
 
 impl Server {
@@ -175,6 +198,10 @@ impl Server {
             open_conns: 0,
             internal: Internal::default(),
             wall_offset: realtime - now.as_nanos() as i64,
+            closed: connz::ClosedRing::default(),
+            config_time: realtime,
+            http_req_stats: BTreeMap::new(),
+            ldm: None,
         })
     }
 
@@ -221,7 +248,7 @@ impl Server {
         self.conns.insert(id, conn);
         self.open_conns += 1;
         self.want_transmit(id);
-        if self.shutting_down {
+        if self.shutting_down || self.ldm.is_some() {
             self.close_conn(id, CloseReason::ServerShutdown, true);
             return id;
         }
@@ -293,13 +320,15 @@ impl Server {
 
     /// The connection's socket is gone (EOF, reset, or closed by the adapter
     /// after an [`Event::Close`]). Frees everything the connection held.
-    pub fn handle_disconnect(&mut self, _now: Instant, id: ConnId) {
+    pub fn handle_disconnect(&mut self, now: Instant, id: ConnId) {
         if let Some(c) = self.conns.get(&id) {
             if !c.is_closing() {
                 self.close_conn(id, CloseReason::ClientClosed, false);
             }
         }
-        if let Some(c) = self.conns.remove(&id) {
+        if let Some(mut c) = self.conns.remove(&id) {
+            let subs = std::mem::take(&mut c.closed_subs);
+            self.save_closed(&c, subs, now);
             let reason = c.close_reason.map(CloseReason::as_str).unwrap_or("Client Closed");
             tracing::debug!("{} - Client connection closed: {}", c.log_prefix(), reason);
         }
@@ -309,6 +338,10 @@ impl Server {
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some((id, kind)) = self.timers.pop_due(now) {
+            if kind == TimerKind::LameDuck {
+                self.on_lame_duck_timer(now);
+                continue;
+            }
             let Some(c) = self.conns.get(&id) else { continue };
             if c.is_closing() {
                 continue;
@@ -316,6 +349,7 @@ impl Server {
             let current = match kind {
                 TimerKind::Ping => c.ping_deadline,
                 TimerKind::Auth => c.auth_deadline,
+                TimerKind::LameDuck => None,
             };
             // Timers are invalidated lazily: only the conn's current deadline counts.
             match current {
@@ -325,6 +359,7 @@ impl Server {
             match kind {
                 TimerKind::Ping => self.on_ping_timer(now, id),
                 TimerKind::Auth => self.on_auth_timer(id),
+                TimerKind::LameDuck => {}
             }
         }
         let service_due = self.internal.service.as_ref().and_then(|s| s.poll_timeout()).is_some_and(|t| t <= now);
@@ -406,8 +441,8 @@ impl Server {
     }
 
     /// Monitoring snapshot, with Go's `/varz` field names for what exists.
-    pub fn varz(&self, now: Instant, realtime: UnixNanos) -> Varz {
-        varz::build(self, now, realtime)
+    pub fn varz(&self, now: Instant, realtime: UnixNanos, process: ProcessStats) -> Varz {
+        varz::build(self, now, realtime, process)
     }
 
     /// Asserts the engine's internal consistency. Panics on violation: a
@@ -482,10 +517,12 @@ impl Server {
     /// once; with `flush` its pending output is still delivered, otherwise
     /// (slow consumer) it is dropped, as Go puts nothing more on the wire.
     fn close_conn(&mut self, id: ConnId, reason: CloseReason, flush: bool) {
+        let subs = match self.conns.get(&id) {
+            Some(c) if !c.is_closing() => self.sub_details(c),
+            _ => return,
+        };
         let Some(c) = self.conns.get_mut(&id) else { return };
-        if c.is_closing() {
-            return;
-        }
+        c.closed_subs = subs;
         c.state = ConnState::Closing;
         c.close_reason = Some(reason);
         self.open_conns -= 1;
@@ -511,6 +548,7 @@ impl Server {
         match kind {
             TimerKind::Ping => c.ping_deadline = Some(at),
             TimerKind::Auth => c.auth_deadline = Some(at),
+            TimerKind::LameDuck => {}
         }
         self.timers.schedule(at, id, kind);
     }

@@ -166,6 +166,9 @@ impl Server {
                 if let Some(c) = self.conns.get_mut(&id) {
                     c.pings_out = 0;
                     c.rtt_measured = true;
+                    if let Some(start) = c.rtt_start.take() {
+                        c.rtt = Some(now.saturating_duration_since(start));
+                    }
                 }
             }
             // INFO and +OK from a client are ignored, as Go ignores them.
@@ -193,7 +196,7 @@ impl Server {
         }
     }
 
-    fn auth_violation(&mut self, id: ConnId, why: &str) {
+    pub(super) fn auth_violation(&mut self, id: ConnId, why: &str) {
         if let Some(c) = self.conns.get(&id) {
             tracing::error!("{} - authentication error: {}", c.log_prefix(), why);
         }
@@ -403,6 +406,7 @@ impl Server {
                 return;
             }
             c.pings_out += 1;
+            c.rtt_start = Some(now);
             c.outbound.extend_from_slice(encode::PING);
             self.want_transmit(id);
         }

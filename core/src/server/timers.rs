@@ -15,6 +15,8 @@ pub enum TimerKind {
     Ping,
     /// CONNECT did not arrive in time.
     Auth,
+    /// Lame-duck mode: close the next client (a server-wide timer).
+    LameDuck,
 }
 
 #[derive(Debug, Default)]

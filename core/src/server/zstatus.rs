@@ -1,0 +1,302 @@
+//! The monitoring endpoints whose subsystems rnatsd does not run yet, or
+//! runs only in their simplest form, answered as Go answers them in that
+//! state: `/routez`, `/gatewayz`, `/leafz` (no routes, gateways or leaf
+//! nodes), `/accountz` and `/accstatz` (only the global account `$G`),
+//! `/healthz` and `/jsz` (JetStream disabled). Shapes from monitor.go and
+//! events.go (`AccountStat`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::sublist::SublistStats;
+use crate::time::UnixNanos;
+
+use super::connz::GLOBAL_ACCOUNT;
+use super::zfmt::rfc3339;
+use super::Server;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Routez {
+    pub server_id: String,
+    pub server_name: String,
+    pub now: String,
+    pub num_routes: usize,
+    pub routes: Vec<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Gatewayz {
+    pub server_id: String,
+    pub now: String,
+    pub outbound_gateways: BTreeMap<String, serde_json::Value>,
+    pub inbound_gateways: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Leafz {
+    pub server_id: String,
+    pub now: String,
+    pub leafnodes: usize,
+    pub leafs: Vec<serde_json::Value>,
+}
+
+/// Go's `AccountInfo`, for the fields the global account has.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountInfo {
+    pub account_name: String,
+    pub update_time: String,
+    pub expired: bool,
+    pub complete: bool,
+    pub jetstream_enabled: bool,
+    pub leafnode_connections: usize,
+    pub client_connections: usize,
+    pub subscriptions: usize,
+    pub sublist_stats: SublistStats,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Accountz {
+    pub server_id: String,
+    pub now: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_detail: Option<AccountInfo>,
+}
+
+/// Go's `MsgBytes`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MsgBytes {
+    pub msgs: u64,
+    pub bytes: u64,
+}
+
+/// Go's `DataStats`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DataStats {
+    pub msgs: u64,
+    pub bytes: u64,
+    pub gateways: MsgBytes,
+    pub routes: MsgBytes,
+    pub leafs: MsgBytes,
+}
+
+/// Go's `AccountStat`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountStat {
+    pub acc: String,
+    pub name: String,
+    pub conns: usize,
+    pub leafnodes: usize,
+    pub total_conns: usize,
+    pub num_subscriptions: usize,
+    pub sent: DataStats,
+    pub received: DataStats,
+    pub slow_consumers: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountStatz {
+    pub server_id: String,
+    pub now: String,
+    pub account_statz: Vec<AccountStat>,
+}
+
+/// Go's `HealthzOptions` that matter without JetStream.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HealthzOptions {
+    pub js_enabled_only: bool,
+    pub js_server_only: bool,
+    pub details: bool,
+    pub account: String,
+    pub stream: String,
+    pub consumer: String,
+}
+
+/// Go's `HealthzError`.
+#[derive(Clone, Debug, Serialize)]
+pub struct HealthzError {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub error: String,
+}
+
+/// Go's `HealthStatus` (as served over HTTP: the code is the status line).
+#[derive(Clone, Debug, Serialize)]
+pub struct HealthStatus {
+    pub status: String,
+    #[serde(skip)]
+    pub status_code: u16,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub error: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<HealthzError>,
+}
+
+/// Go's `JetStreamConfig` (zero when disabled).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct JetStreamConfig {
+    pub max_memory: i64,
+    pub max_storage: i64,
+}
+
+/// Go's `JetStreamAPIStats`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct JetStreamApiStats {
+    pub level: i32,
+    pub total: u64,
+    pub errors: u64,
+}
+
+/// Go's `JSInfo` as served when JetStream is disabled.
+#[derive(Clone, Debug, Serialize)]
+pub struct Jsz {
+    pub memory: u64,
+    pub storage: u64,
+    pub reserved_memory: u64,
+    pub reserved_storage: u64,
+    pub accounts: usize,
+    pub ha_assets: usize,
+    pub api: JetStreamApiStats,
+    pub server_id: String,
+    pub now: String,
+    pub disabled: bool,
+    pub config: JetStreamConfig,
+    pub streams: usize,
+    pub consumers: usize,
+    pub messages: u64,
+    pub bytes: u64,
+    pub total: usize,
+}
+
+impl Server {
+    pub fn routez(&self, realtime: UnixNanos) -> Routez {
+        Routez {
+            server_id: self.info.server_id.clone(),
+            server_name: self.info.server_name.clone(),
+            now: rfc3339(realtime),
+            num_routes: 0,
+            routes: Vec::new(),
+        }
+    }
+
+    pub fn gatewayz(&self, realtime: UnixNanos) -> Gatewayz {
+        Gatewayz {
+            server_id: self.info.server_id.clone(),
+            now: rfc3339(realtime),
+            outbound_gateways: BTreeMap::new(),
+            inbound_gateways: BTreeMap::new(),
+        }
+    }
+
+    pub fn leafz(&self, realtime: UnixNanos) -> Leafz {
+        Leafz { server_id: self.info.server_id.clone(), now: rfc3339(realtime), leafnodes: 0, leafs: Vec::new() }
+    }
+
+    /// Go's `Server.Accountz`: the account names, or one account's detail.
+    pub fn accountz(&self, realtime: UnixNanos, account: &str) -> Result<Accountz, String> {
+        let mut a = Accountz {
+            server_id: self.info.server_id.clone(),
+            now: rfc3339(realtime),
+            accounts: None,
+            account_detail: None,
+        };
+        if account.is_empty() {
+            a.accounts = Some(vec![GLOBAL_ACCOUNT.to_string()]);
+            return Ok(a);
+        }
+        if account != GLOBAL_ACCOUNT {
+            return Err(format!("Account {account} does not exist"));
+        }
+        a.account_detail = Some(AccountInfo {
+            account_name: GLOBAL_ACCOUNT.to_string(),
+            update_time: rfc3339(self.config_time),
+            expired: false,
+            complete: true,
+            jetstream_enabled: false,
+            leafnode_connections: 0,
+            client_connections: self.num_connections(),
+            subscriptions: self.subs.len(),
+            sublist_stats: self.sublist.stats(),
+        });
+        Ok(a)
+    }
+
+    /// Go's `Server.AccountStatz`: accounts with connections, or all with
+    /// `unused`. `accounts` filters by name when not empty.
+    pub fn accstatz(&self, realtime: UnixNanos, accounts: &[String], include_unused: bool) -> AccountStatz {
+        let mut z =
+            AccountStatz { server_id: self.info.server_id.clone(), now: rfc3339(realtime), account_statz: Vec::new() };
+        let named = accounts.is_empty() || accounts.iter().any(|a| a == GLOBAL_ACCOUNT);
+        let conns = self.num_connections();
+        if named && (include_unused || conns > 0) {
+            let st = &self.stats;
+            z.account_statz.push(AccountStat {
+                acc: GLOBAL_ACCOUNT.to_string(),
+                name: GLOBAL_ACCOUNT.to_string(),
+                conns,
+                leafnodes: 0,
+                total_conns: conns,
+                num_subscriptions: self.subs.len(),
+                sent: DataStats { msgs: st.out_msgs, bytes: st.out_bytes, ..DataStats::default() },
+                received: DataStats { msgs: st.in_msgs, bytes: st.in_bytes, ..DataStats::default() },
+                slow_consumers: st.slow_consumers,
+            });
+        }
+        z
+    }
+
+    /// Go's `Server.healthz` with JetStream disabled: only the argument
+    /// checks and the listener readiness apply.
+    pub fn healthz(&self, o: &HealthzOptions) -> HealthStatus {
+        let mut h = HealthStatus { status: "ok".into(), status_code: 200, error: String::new(), errors: Vec::new() };
+        let bad = if o.account.is_empty() && !o.stream.is_empty() {
+            Some("\"account\" must not be empty when checking stream health")
+        } else if o.stream.is_empty() && !o.consumer.is_empty() {
+            Some("\"stream\" must not be empty when checking consumer health")
+        } else {
+            None
+        };
+        if let Some(text) = bad {
+            h.status_code = 400;
+            if o.details {
+                h.status = "error".into();
+                h.errors.push(HealthzError { kind: "BAD_REQUEST", error: text.into() });
+            } else {
+                h.status = "error".into();
+                h.error = text.into();
+            }
+        }
+        // JetStream is not enabled, so js-enabled-only and js-server-only
+        // (and every stream or consumer check) stop here, healthy.
+        let _ = (o.js_enabled_only, o.js_server_only);
+        h
+    }
+
+    /// Go's `Server.Jsz` when JetStream is disabled. `leader_only` is
+    /// refused, as Go refuses it on a server that is not the meta leader.
+    pub fn jsz(&self, realtime: UnixNanos, leader_only: bool) -> Result<Jsz, String> {
+        if leader_only {
+            return Err("filtered response: not leader".to_string());
+        }
+        Ok(Jsz {
+            memory: 0,
+            storage: 0,
+            reserved_memory: 0,
+            reserved_storage: 0,
+            accounts: 0,
+            ha_assets: 0,
+            api: JetStreamApiStats::default(),
+            server_id: self.info.server_id.clone(),
+            now: rfc3339(realtime),
+            disabled: true,
+            config: JetStreamConfig::default(),
+            streams: 0,
+            consumers: 0,
+            messages: 0,
+            bytes: 0,
+            total: 0,
+        })
+    }
+}
