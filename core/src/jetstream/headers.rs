@@ -108,7 +108,7 @@ pub struct InvalidTtl;
 pub fn message_ttl(hdr: &[u8]) -> Result<i64, InvalidTtl> {
     match slice_header(JS_MESSAGE_TTL, hdr) {
         None => Ok(0),
-        Some(v) if v.is_empty() => Ok(0),
+        Some([]) => Ok(0),
         Some(v) => parse_message_ttl(&String::from_utf8_lossy(v)),
     }
 }

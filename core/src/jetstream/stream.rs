@@ -130,6 +130,11 @@ impl Stream {
         &self.cfg
     }
 
+    /// The store's state.
+    pub fn state(&self) -> store::StreamState {
+        self.store.state()
+    }
+
     /// Go's `rebuildDedupe`: message ids of messages still inside the
     /// duplicate window are known again after a restart.
     fn rebuild_dedupe(&mut self, realtime: UnixNanos) {
