@@ -131,8 +131,8 @@ pub fn read_meta(
     }
 }
 
-/// Removes every file under `dir` (depth first), then syncs the
-/// directories. Directory entries themselves are left to the storage.
+/// Removes every file under `dir` (depth first), syncing each directory,
+/// then the directory itself where the storage has real directories.
 pub fn remove_tree(storage: &mut dyn Storage, dir: &str) -> Result<(), StorageError> {
     let names = storage.list(dir)?;
     for n in &names {
@@ -145,5 +145,8 @@ pub fn remove_tree(storage: &mut dyn Storage, dir: &str) -> Result<(), StorageEr
     if !names.is_empty() {
         storage.sync_dir(dir)?;
     }
+    // Best effort: a storage with real directories removes the now empty
+    // one; a storage with implicit directories has nothing to remove.
+    let _ = storage.remove(dir);
     Ok(())
 }
