@@ -74,7 +74,11 @@ fn starts_with_gos_log_lines_and_stops_on_sigterm() {
     assert_eq!(pong, "PONG\r\n");
     let st = terminate(&mut child);
     assert!(st.success(), "clean exit on SIGTERM: {st:?}");
-    let rest: Vec<String> = rx.try_iter().collect();
+    // The reader thread ends when the child's stderr closes.
+    let mut rest = Vec::new();
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(5)) {
+        rest.push(l);
+    }
     assert!(rest.iter().any(|l| l.contains("Server Exiting..")), "{rest:?}");
 }
 

@@ -382,3 +382,148 @@ async fn partial_ops_survive_read_buffer_shrink() {
         assert_eq!(sub.read_payload(5).await, format!("hell{i}").as_bytes());
     }
 }
+// ---------------------------------------------------------------------------
+// Regressions found by the differential tester (conformance/, see
+// docs/CONFORMANCE.md): each one a wire difference from Go nats-server.
+
+fn user_pass_opts() -> rnatsd_core::options::ServerOptions {
+    let mut o = opts();
+    o.username = Some("u".into());
+    o.password = Some("p".into());
+    o
+}
+
+/// Go's parser, while awaiting auth, refuses any op whose first byte is not
+/// `C`/`c` (parser.go OP_START): rnatsd used to answer PING with PONG and
+/// ignore PONG before CONNECT.
+#[tokio::test]
+async fn ping_before_connect_with_auth_is_an_authorization_violation() {
+    let s = start(user_pass_opts()).await;
+    for first in ["PING\r\n", "PONG\r\n", "FOO\r\n", "ping\r\n"] {
+        let (mut raw, _) = Raw::connect(&s).await;
+        raw.send(first).await;
+        assert_eq!(raw.read_line().await.as_deref(), Some("-ERR 'Authorization Violation'"), "after {first:?}");
+        assert!(raw.is_closed().await, "after {first:?}");
+    }
+    // A `c` that does not spell CONNECT is a parse error, as in Go.
+    let (mut raw, _) = Raw::connect(&s).await;
+    raw.send("CX\r\n").await;
+    assert_eq!(raw.read_line().await.as_deref(), Some("-ERR 'Unknown Protocol Operation'"));
+    assert!(raw.is_closed().await);
+    // A lower-case connect, split across writes, is still accepted.
+    let (mut raw, _) = Raw::connect(&s).await;
+    raw.send("con").await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    raw.send("nect {\"verbose\":false,\"user\":\"u\",\"pass\":\"p\"}\r\n").await;
+    assert!(raw.flush().await.is_empty());
+}
+
+/// Go authenticates every CONNECT, and before it looks at the protocol
+/// level: rnatsd checked only the first CONNECT, and the protocol first.
+#[tokio::test]
+async fn every_connect_is_authenticated_before_the_protocol_check() {
+    let s = start(user_pass_opts()).await;
+    let (mut raw, _) = Raw::connect(&s).await;
+    raw.send("CONNECT {\"verbose\":false,\"user\":\"u\",\"pass\":\"p\"}\r\n").await;
+    assert!(raw.flush().await.is_empty());
+    raw.send("CONNECT {\"verbose\":false,\"user\":\"x\",\"pass\":\"y\"}\r\n").await;
+    assert_eq!(raw.read_line().await.as_deref(), Some("-ERR 'Authorization Violation'"));
+    assert!(raw.is_closed().await);
+
+    let (mut raw, _) = Raw::connect(&s).await;
+    raw.send("CONNECT {\"verbose\":false,\"protocol\":5,\"user\":\"x\"}\r\n").await;
+    assert_eq!(raw.read_line().await.as_deref(), Some("-ERR 'Authorization Violation'"));
+    assert!(raw.is_closed().await);
+}
+
+/// Go refuses the old `account` / `new_account` CONNECT designations with an
+/// Authorization Violation, auth configured or not.
+#[tokio::test]
+async fn connect_account_designation_is_refused() {
+    let s = start(opts()).await;
+    for json in ["{\"account\":\"x\"}", "{\"new_account\":true}"] {
+        let (mut raw, _) = Raw::connect(&s).await;
+        raw.send(&format!("CONNECT {json}\r\n")).await;
+        assert_eq!(raw.read_line().await.as_deref(), Some("-ERR 'Authorization Violation'"), "{json}");
+        assert!(raw.is_closed().await, "{json}");
+    }
+}
+
+/// Newer Go (commit "Re-CONNECT clears previous subscriptions") drops a
+/// client's subscriptions when it sends a second CONNECT.
+#[tokio::test]
+async fn second_connect_clears_subscriptions() {
+    let s = start(opts()).await;
+    let (mut raw, _) = Raw::connect(&s).await;
+    raw.send("CONNECT {\"verbose\":false}\r\nSUB foo 1\r\nPUB foo 1\r\na\r\n").await;
+    assert_eq!(raw.flush().await, vec!["MSG foo 1 1".to_string(), "a".to_string()]);
+    raw.send("CONNECT {\"verbose\":false}\r\nPUB foo 1\r\nb\r\n").await;
+    assert!(raw.flush().await.is_empty(), "the old SUB is gone");
+    raw.send("SUB foo 2\r\nPUB foo 1\r\nc\r\n").await;
+    assert_eq!(raw.flush().await, vec!["MSG foo 2 1".to_string(), "c".to_string()]);
+}
+
+/// Go delivers `HPUB` with a zero header length as a plain `MSG` (a message
+/// has headers only when `hdr > 0`); rnatsd sent `HMSG foo 1 0 2`.
+#[tokio::test]
+async fn hpub_with_zero_header_length_is_delivered_as_msg() {
+    let s = start(opts()).await;
+    let (mut raw, _) = Raw::connect(&s).await;
+    raw.send(CONNECT).await;
+    raw.send("SUB foo 1\r\nHPUB foo 0 2\r\nhi\r\n").await;
+    assert_eq!(raw.flush().await, vec!["MSG foo 1 2".to_string(), "hi".to_string()]);
+}
+
+/// Go's processInboundClientMsg refuses publishes to `_GR_.` and `$NRG.`
+/// subjects and replies on `_R_.`, `$JS.ACK.` and `_GR_.`, with or without
+/// permissions configured; processSub refuses the `_sys_` queue.
+#[tokio::test]
+async fn reserved_subjects_and_queue_are_refused() {
+    let s = start(opts()).await;
+    let (mut raw, _) = Raw::connect(&s).await;
+    raw.send(CONNECT).await;
+    raw.send("SUB > 1\r\n").await;
+    for subj in ["_GR_.abc", "$NRG.abc"] {
+        raw.send(&format!("PUB {subj} 1\r\nx\r\n")).await;
+        assert_eq!(raw.flush().await, vec![format!("-ERR 'Permissions Violation for Publish to \"{subj}\"'")]);
+    }
+    for reply in ["_R_.abc", "$JS.ACK.a.b", "_GR_.abc"] {
+        raw.send(&format!("PUB foo {reply} 1\r\nx\r\n")).await;
+        assert_eq!(raw.flush().await, vec![format!("-ERR 'Permissions Violation for Publish with Reply of \"{reply}\"'")]);
+    }
+    // Exactly the prefix is not reserved (Go checks `len > prefix`).
+    raw.send("PUB foo _R_. 1\r\nx\r\n").await;
+    assert_eq!(raw.flush().await, vec!["MSG foo 1 _R_. 1".to_string(), "x".to_string()]);
+    raw.send("SUB foo _sys_ 2\r\n").await;
+    assert_eq!(
+        raw.flush().await,
+        vec!["-ERR 'Permissions Violation for Subscription to \"foo\" using queue \"_sys_\"'".to_string()]
+    );
+}
+
+/// Go reports `Invalid Publish Subject` while reading the PUB line, before
+/// the permission check of the message: both errors, in that order.
+#[tokio::test]
+async fn pedantic_error_precedes_publish_permission_violation() {
+    let mut o = opts();
+    o.users = vec![User {
+        username: "u".into(),
+        password: "p".into(),
+        permissions: Some(Permissions {
+            publish: Some(SubjectPermission { allow: vec!["pub.>".into()], deny: vec![] }),
+            subscribe: None,
+            response: None,
+        }),
+    }];
+    let s = start(o).await;
+    let (mut raw, _) = Raw::connect(&s).await;
+    raw.send("CONNECT {\"verbose\":false,\"pedantic\":true,\"user\":\"u\",\"pass\":\"p\"}\r\n").await;
+    raw.send("PUB other.* 1\r\nx\r\n").await;
+    assert_eq!(
+        raw.flush().await,
+        vec![
+            "-ERR 'Invalid Publish Subject'".to_string(),
+            "-ERR 'Permissions Violation for Publish to \"other.*\"'".to_string(),
+        ]
+    );
+}

@@ -4,6 +4,7 @@
 //! rnatsd-sim-tests run --seeds N [--from S] [--canary]
 //! rnatsd-sim-tests replay SEED [--trace] [--canary]
 //! rnatsd-sim-tests determinism --seeds N [--from S]
+//! rnatsd-sim-tests store --seeds N [--from S]     (the file store under disk faults)
 //! ```
 //!
 //! Environment knobs: `SIM_SEED` (first seed, default 0) and `SIM_RUNS`
@@ -53,6 +54,41 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     Ok(a)
+}
+
+/// The file store workload (see `rnatsd_sim_tests::store_sim`).
+fn store(a: &Args) -> ExitCode {
+    let start = std::time::Instant::now();
+    let (mut failed, mut durable, mut lost, mut crashes) = (0u64, 0u64, 0u64, 0u64);
+    let mut counters = rnatsd_io_sim::faults::FaultCounters::default();
+    for seed in a.from..a.from + a.seeds {
+        let r = rnatsd_sim_tests::store_sim::run_store_seed(seed);
+        durable += r.durable;
+        lost += r.durable_lost;
+        crashes += r.crashes;
+        counters.merge(&r.counters);
+        if !r.ok() {
+            failed += 1;
+            println!("SEED={seed} FAILED ({})", r.params);
+            for v in &r.violations {
+                println!("  {v}");
+            }
+            println!("  replay: cargo run --release -p rnatsd-sim-tests -- store --seeds 1 --from {seed}");
+        }
+    }
+    println!(
+        "{} seeds from {}: {failed} failed; {durable} messages made durable, {crashes} crashes, \
+         {lost} durable messages lost to damaging disks (none allowed on honest ones); {:.1}s",
+        a.seeds,
+        a.from,
+        start.elapsed().as_secs_f64()
+    );
+    println!("faults fired: {counters}");
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn replay_cmd(seed: u64, canary: bool) -> String {
@@ -181,6 +217,7 @@ fn main() -> ExitCode {
         "run" => run(&a),
         "replay" => replay(&a),
         "determinism" => determinism(&a),
+        "store" => store(&a),
         other => {
             eprintln!("unknown command {other:?}");
             ExitCode::FAILURE

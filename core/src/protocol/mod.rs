@@ -8,4 +8,5 @@ mod parse_error;
 pub mod parser;
 
 pub use op::Op;
+pub(crate) use parse_error::go_quote;
 pub use parser::{ParseError, Parser, ParserLimits};

@@ -174,6 +174,13 @@ pub fn proto_snippet(start: usize, max: usize, buf: &[u8]) -> String {
     out
 }
 
+/// Go's `%q` of a byte string, as a new `String`.
+pub(crate) fn go_quote(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    go_quote_into(&mut out, bytes);
+    out
+}
+
 /// Go's `%q` of a byte string (strconv.Quote): printable UTF-8 kept, the
 /// usual escapes, `\xNN` for invalid bytes and ASCII controls.
 fn go_quote_into(out: &mut String, bytes: &[u8]) {

@@ -88,6 +88,7 @@ pub struct ClientConn {
     pub transmit_pending: bool,
     /// Subscriptions by sid.
     pub subs: HashMap<Bytes, SubRef>,
+    #[allow(dead_code)] // for /connz (operations issue)
     pub created: Instant,
 
     pub last_activity: Instant,

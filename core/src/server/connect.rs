@@ -27,6 +27,8 @@ pub struct ConnectOptions {
     pub jwt: Option<String>,
     pub sig: Option<String>,
     pub account: Option<String>,
+    /// Go's `AccountNew`: a refused request for a fresh account.
+    pub new_account: bool,
 }
 
 impl Default for ConnectOptions {
@@ -49,6 +51,7 @@ impl Default for ConnectOptions {
             jwt: None,
             sig: None,
             account: None,
+            new_account: false,
         }
     }
 }
@@ -73,6 +76,7 @@ struct ConnectJson {
     jwt: Option<String>,
     sig: Option<String>,
     account: Option<String>,
+    new_account: Option<bool>,
 }
 
 /// Client protocol levels (client.go: ClientProtoZero, ClientProtoInfo).
@@ -87,7 +91,7 @@ impl ConnectOptions {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = c.$f { self.$f = v; } )* };
         }
-        set!(verbose, pedantic, echo, tls_required, headers, no_responders, protocol, name, lang, version);
+        set!(verbose, pedantic, echo, tls_required, headers, no_responders, protocol, name, lang, version, new_account);
         macro_rules! set_opt {
             ($($f:ident),*) => { $( if c.$f.is_some() { self.$f = c.$f; } )* };
         }

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use crate::protocol::encode;
 
 use super::client::CloseReason;
+use super::internal::INTERNAL_CONN;
 use super::subs::SubRef;
 use super::{ConnId, Server};
 
@@ -71,6 +72,11 @@ impl Server {
         let to = sub.conn;
         if to == from && !echo {
             return false;
+        }
+        if to == INTERNAL_CONN {
+            sub.delivered += 1;
+            self.deliver_internal(subject, reply, header_len, message);
+            return true;
         }
         let Some(c) = self.conns.get_mut(&to) else { return false };
         if c.is_closing() {

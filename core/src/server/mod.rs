@@ -29,6 +29,7 @@ mod connect;
 mod deliver;
 mod idmap;
 mod info;
+mod internal;
 mod perms;
 mod process;
 mod subs;
@@ -47,12 +48,14 @@ use crate::time::{Instant, UnixNanos};
 
 pub use client::{CloseReason, ConnState};
 pub use connect::ConnectOptions;
+pub use internal::{InternalMsg, InternalService, Outgoing, INTERNAL_CONN};
 pub use info::{Info, NATS_COMPAT_VERSION, PROTO_VERSION, RNATSD_VERSION};
 pub use subs::SubRef;
 pub use varz::Varz;
 
 use auth::AuthConfig;
 use idmap::IdMap;
+use internal::Internal;
 use client::ClientConn;
 use subs::SubTable;
 use timers::{TimerKind, Timers};
@@ -116,6 +119,9 @@ pub struct Server {
     shutting_down: bool,
     /// Connections not closing: kept as a count, checked by invariants.
     open_conns: usize,
+    internal: Internal,
+    /// Wall time minus monotonic time (see `handle_wall_clock`).
+    wall_offset: i64,
 }
 
 impl Server {
@@ -167,6 +173,8 @@ impl Server {
             canary: Canary::default(),
             shutting_down: false,
             open_conns: 0,
+            internal: Internal::default(),
+            wall_offset: realtime - now.as_nanos() as i64,
         })
     }
 
@@ -244,6 +252,7 @@ impl Server {
         conn.last_activity = now;
         conn.read_buf.extend_from_slice(data);
         self.process_input(now, id);
+        self.after_input(now);
         self.debug_check();
     }
 
@@ -271,6 +280,7 @@ impl Server {
             data.clear();
         }
         self.process_input(now, id);
+        self.after_input(now);
         // Hand an unfinished op back, so the next read appends to it in
         // place instead of being copied behind it.
         if let Some(conn) = self.conns.get_mut(&id) {
@@ -317,12 +327,29 @@ impl Server {
                 TimerKind::Auth => self.on_auth_timer(id),
             }
         }
+        let service_due = self.internal.service.as_ref().and_then(|s| s.poll_timeout()).is_some_and(|t| t <= now);
+        if service_due {
+            self.internal_timeout(now);
+        }
         self.debug_check();
     }
 
     /// The earliest instant at which [`Server::handle_timeout`] has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next_deadline()
+        let service = self.internal.service.as_ref().and_then(|s| s.poll_timeout());
+        match (self.timers.next_deadline(), service) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// After a client's input: let the internal service see what was
+    /// delivered to it, and release replies once their writes are durable.
+    fn after_input(&mut self, now: Instant) {
+        let wants = self.internal.service.as_ref().is_some_and(|s| s.wants_flush());
+        if !self.internal.inbox.is_empty() || wants {
+            self.run_internal(now);
+        }
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {
@@ -407,11 +434,20 @@ impl Server {
             }
             assert!(c.pings_out >= 0);
         }
-        assert_eq!(sids, self.subs.len(), "every sub is owned by exactly one conn");
+        assert_eq!(sids + self.internal.subs.len(), self.subs.len(), "every sub is owned by exactly one conn");
         let open = self.conns.values().filter(|c| !c.is_closing()).count();
         assert_eq!(open, self.open_conns, "open connection count");
+        assert!(!self.conns.contains_key(&INTERNAL_CONN), "cid 0 is the internal client");
+        for (subject, r) in &self.internal.subs {
+            let s = self.subs.get(*r).expect("internal sub is live");
+            assert_eq!(s.conn, INTERNAL_CONN);
+            assert_eq!(&s.subject, subject);
+        }
+        if let Some(s) = &self.internal.service {
+            s.check_invariants();
+        }
         for (_, s) in self.subs.iter() {
-            assert!(self.conns.contains_key(&s.conn), "sub of a vanished conn");
+            assert!(s.conn == INTERNAL_CONN || self.conns.contains_key(&s.conn), "sub of a vanished conn");
         }
     }
 

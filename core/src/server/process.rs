@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::protocol::{encode, Op, ParseError};
+use crate::protocol::parser::State;
+use crate::protocol::{encode, go_quote, Op, ParseError};
 use crate::subject;
 use crate::time::Instant;
 
@@ -17,6 +18,39 @@ use super::subs::Subscription;
 use super::timers::TimerKind;
 use super::{ConnId, Server};
 
+/// Go's `gwReplyPrefix`: clients may not publish on gateway-routed replies.
+const GW_REPLY_PREFIX: &[u8] = b"_GR_.";
+/// Go's `clientNRGPrefix`: reserved for Raft traffic (newer Go only).
+const CLIENT_NRG_PREFIX: &[u8] = b"$NRG.";
+/// Go's `replyPrefix`: service import replies.
+const SERVICE_REPLY_PREFIX: &[u8] = b"_R_.";
+/// Go's `jsAckPre`.
+const JS_ACK_PREFIX: &[u8] = b"$JS.ACK.";
+/// Go's `sysGroup`: a queue name clients may not use.
+const SYS_GROUP: &[u8] = b"_sys_";
+
+/// `s` starts with `prefix` and has at least one byte more (Go's checks
+/// compare `len(s) > len(prefix)` first).
+fn has_prefix_beyond(s: &[u8], prefix: &[u8]) -> bool {
+    s.len() > prefix.len() && s.starts_with(prefix)
+}
+
+/// Go's `isReservedReply`: reply subjects a client may not set.
+fn is_reserved_reply(reply: &[u8]) -> bool {
+    has_prefix_beyond(reply, SERVICE_REPLY_PREFIX)
+        || has_prefix_beyond(reply, JS_ACK_PREFIX)
+        || has_prefix_beyond(reply, GW_REPLY_PREFIX)
+}
+
+/// A publish that `process_pub` might refuse even without permissions:
+/// reserved subject prefixes or a reserved reply. Such a PUB leaves the
+/// hot path so every check lives in one place.
+fn is_restricted_publish(subject: &[u8], reply: Option<&[u8]>) -> bool {
+    has_prefix_beyond(subject, GW_REPLY_PREFIX)
+        || subject.starts_with(CLIENT_NRG_PREFIX)
+        || reply.is_some_and(is_reserved_reply)
+}
+
 impl Server {
     /// Decodes and processes every complete op in the connection's buffer.
     pub(super) fn process_input(&mut self, now: Instant, id: ConnId) {
@@ -26,6 +60,18 @@ impl Server {
             let Some(c) = self.conns.get_mut(&id) else { return };
             if c.is_closing() {
                 return;
+            }
+            // Go's parser, awaiting auth, accepts nothing but a `C`/`c` as
+            // the first byte of an op: PING, PONG and unknown verbs alike
+            // are an Authorization Violation.
+            let awaiting_auth = self.auth.required() && !c.connect_received;
+            if awaiting_auth && c.parser.state() == State::OP_START {
+                if let Some(&b) = c.read_buf.first() {
+                    if b != b'C' && b != b'c' {
+                        self.auth_violation(id, "operation before CONNECT");
+                        return;
+                    }
+                }
             }
             let op = match c.parser.parse(&mut c.read_buf) {
                 Ok(Some(op)) => op,
@@ -40,7 +86,7 @@ impl Server {
             // behaves exactly as `process_pub` (same checks, same order).
             let plain = !trace && c.perms.is_none() && !(auth_required && !c.connect_received);
             match op {
-                Op::Pub { subject, reply, payload } if plain => {
+                Op::Pub { subject, reply, payload } if plain && !is_restricted_publish(&subject, reply.as_deref()) => {
                     let len = payload.len() as u64;
                     c.in_msgs += 1;
                     c.in_bytes += len;
@@ -81,12 +127,13 @@ impl Server {
                 tracing::trace!("{} - <<- [{}]", c.log_prefix(), op.verb());
             }
         }
-        // Before CONNECT, with auth on, only CONNECT (and PING) are allowed.
+        // Before CONNECT, with auth on, only CONNECT gets here (see
+        // process_input); this guards the invariant for any other caller.
         let awaiting_auth = {
             let Some(c) = self.conns.get(&id) else { return };
             self.auth.required() && !c.connect_received
         };
-        if awaiting_auth && !matches!(op, Op::Connect(_) | Op::Ping | Op::Pong) {
+        if awaiting_auth && !matches!(op, Op::Connect(_)) {
             self.auth_violation(id, "operation before CONNECT");
             return;
         }
@@ -102,7 +149,10 @@ impl Server {
                     self.close_conn(id, CloseReason::ProtocolViolation, true);
                     return;
                 }
-                self.process_pub(id, subject, reply, Some(header_len), message);
+                // Go: a message has headers only when the header length is
+                // positive; `HPUB foo 0 2` is delivered as a plain MSG.
+                let header_len = (header_len > 0).then_some(header_len);
+                self.process_pub(id, subject, reply, header_len, message);
             }
             Op::Sub { subject, queue, sid } => self.process_sub(id, subject, queue, sid),
             Op::Unsub { sid, max } => self.process_unsub(id, sid, max),
@@ -151,11 +201,40 @@ impl Server {
         self.close_conn(id, CloseReason::AuthenticationViolation, true);
     }
 
+    /// Go's `processConnect`, in its order: JSON, (re)authentication on
+    /// every CONNECT, the refused `account`/`new_account` designation, the
+    /// protocol level, no_responders without headers, then `+OK`. A second
+    /// CONNECT first drops the client's subscriptions (newer Go: it may
+    /// move the client to another account).
     fn process_connect(&mut self, _now: Instant, id: ConnId, json: &Bytes) {
         let Some(c) = self.conns.get_mut(&id) else { return };
         if let Err(e) = c.opts.apply(json) {
             tracing::error!("{} - Client parser ERROR, bad CONNECT: {}", c.log_prefix(), e);
             self.close_conn(id, CloseReason::ParseError, true);
+            return;
+        }
+        let first_connect = !c.connect_received;
+        c.connect_received = true;
+        c.auth_deadline = None;
+        c.state = ConnState::Connected;
+        if !first_connect {
+            self.remove_all_subs(id);
+        }
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        if self.auth.required() {
+            match self.auth.check(&c.opts) {
+                Ok(who) => {
+                    c.user = who.user;
+                    c.perms = who.permissions.as_ref().map(ClientPermissions::new);
+                }
+                Err(why) => {
+                    self.auth_violation(id, why);
+                    return;
+                }
+            }
+        }
+        if c.opts.account.is_some() || c.opts.new_account {
+            self.auth_violation(id, "account designation in CONNECT");
             return;
         }
         let proto = c.opts.protocol;
@@ -170,23 +249,17 @@ impl Server {
             self.close_conn(id, CloseReason::NoRespondersRequiresHeaders, true);
             return;
         }
-        let first_connect = !c.connect_received;
-        if first_connect && self.auth.required() {
-            match self.auth.check(&c.opts) {
-                Ok(who) => {
-                    c.user = who.user;
-                    c.perms = who.permissions.as_ref().map(ClientPermissions::new);
-                }
-                Err(why) => {
-                    self.auth_violation(id, why);
-                    return;
-                }
-            }
-        }
-        c.connect_received = true;
-        c.auth_deadline = None;
-        c.state = ConnState::Connected;
         self.send_ok_if_verbose(id);
+    }
+
+    /// Removes every subscription of `id` (sorted, for replayable order).
+    fn remove_all_subs(&mut self, id: ConnId) {
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        let mut sids: Vec<Bytes> = c.subs.keys().cloned().collect();
+        sids.sort_unstable();
+        for sid in sids {
+            self.remove_sub(id, &sid);
+        }
     }
 
     fn process_pub(
@@ -202,19 +275,29 @@ impl Server {
         c.in_bytes += message.len() as u64;
         self.stats.in_msgs += 1;
         self.stats.in_bytes += message.len() as u64;
-        let pedantic = c.opts.pedantic;
-        if let Some(perms) = &mut c.perms {
-            if !perms.can_publish(&subject) {
-                let text = format!("Permissions Violation for Publish to \"{}\"", String::from_utf8_lossy(&subject));
-                tracing::error!("{} - Publish Violation - User \"{}\", Subject \"{}\"", c.log_prefix(),
-                    c.user.as_deref().unwrap_or(""), String::from_utf8_lossy(&subject));
-                self.send_err(id, &text);
-                return;
-            }
-        }
-        if pedantic && !subject::is_valid_literal_subject(&subject) {
-            // Go reports the error and still processes the message.
+        if c.opts.pedantic && !subject::is_valid_literal_subject(&subject) {
+            // Go reports this while reading the PUB line, and still
+            // processes the message.
             self.send_err(id, "Invalid Publish Subject");
+        }
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        // Go's processInboundClientMsg order: gateway-routed prefix,
+        // permissions, the Raft prefix, then reserved reply subjects.
+        let allowed = !has_prefix_beyond(&subject, GW_REPLY_PREFIX)
+            && c.perms.as_mut().is_none_or(|p| p.can_publish(&subject))
+            && !subject.starts_with(CLIENT_NRG_PREFIX);
+        if !allowed {
+            let text = format!("Permissions Violation for Publish to {}", go_quote(&subject));
+            tracing::error!("{} - Publish Violation - User \"{}\", Subject \"{}\"", c.log_prefix(),
+                c.user.as_deref().unwrap_or(""), String::from_utf8_lossy(&subject));
+            self.send_err(id, &text);
+            return;
+        }
+        if let Some(r) = reply.as_ref().filter(|r| is_reserved_reply(r)) {
+            let text = format!("Permissions Violation for Publish with Reply of {}", go_quote(r));
+            tracing::error!("{} - Publish Violation - Reply \"{}\"", c.log_prefix(), String::from_utf8_lossy(r));
+            self.send_err(id, &text);
+            return;
         }
         self.send_ok_if_verbose(id);
         let echo = self.conns.get(&id).is_some_and(|c| c.opts.echo);
@@ -223,11 +306,13 @@ impl Server {
 
     fn process_sub(&mut self, id: ConnId, subject: Bytes, queue: Option<Bytes>, sid: Bytes) {
         let Some(c) = self.conns.get_mut(&id) else { return };
-        if let Some(perms) = &mut c.perms {
-            if !perms.can_subscribe(&subject) {
-                let mut text = format!("Permissions Violation for Subscription to \"{}\"", String::from_utf8_lossy(&subject));
+        let sys_queue = queue.as_deref() == Some(SYS_GROUP);
+        if sys_queue || c.perms.is_some() {
+            let allowed = !sys_queue && c.perms.as_mut().is_none_or(|p| p.can_subscribe(&subject));
+            if !allowed {
+                let mut text = format!("Permissions Violation for Subscription to {}", go_quote(&subject));
                 if let Some(q) = &queue {
-                    text.push_str(&format!(" using queue \"{}\"", String::from_utf8_lossy(q)));
+                    text.push_str(&format!(" using queue {}", go_quote(q)));
                 }
                 tracing::error!("{} - Subscription Violation - User \"{}\", Subject \"{}\"", c.log_prefix(),
                     c.user.as_deref().unwrap_or(""), String::from_utf8_lossy(&subject));

@@ -74,10 +74,6 @@ impl SubTable {
         self.live
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.live == 0
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (SubRef, &Subscription)> {
         self.slots
             .iter()

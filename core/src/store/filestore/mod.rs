@@ -122,6 +122,16 @@ impl<S: Storage> FileStore<S> {
         fcfg: FileStoreConfig,
         cfg: StreamConfig,
     ) -> Result<FileStore<S>, StoreError> {
+        Self::try_open(storage, fcfg, cfg).map_err(|(e, _)| e)
+    }
+
+    /// Like [`FileStore::open`], but a failed recovery (for example a read
+    /// error) hands the storage back, so the caller can retry.
+    pub fn try_open(
+        storage: S,
+        fcfg: FileStoreConfig,
+        cfg: StreamConfig,
+    ) -> Result<FileStore<S>, (StoreError, S)> {
         let stream_hash = stream_hash(&cfg.name);
         let mut fs = FileStore {
             storage,
@@ -137,10 +147,14 @@ impl<S: Storage> FileStore<S> {
             report: RecoveryReport::default(),
             last_flush: Instant::ZERO,
         };
-        fs.recover()?;
+        if let Err(e) = fs.recover() {
+            return Err((e, fs.storage));
+        }
         fs.durable_seq = fs.idx.last_seq();
         let evict = limits::to_evict(&fs.idx, &fs.cfg, None);
-        fs.remove_seqs(&evict)?;
+        if let Err(e) = fs.remove_seqs(&evict) {
+            return Err((e, fs.storage));
+        }
         fs.check_invariants();
         Ok(fs)
     }

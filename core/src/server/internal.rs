@@ -1,0 +1,204 @@
+//! The server's internal client: subscriptions whose messages go to a
+//! service inside the engine (JetStream's API and stream subjects now; the
+//! system account's requests later) instead of to a socket, and a way for
+//! that service to publish replies that are routed like any message (Go's
+//! internal clients and `sendInternalMsg`).
+//!
+//! The service is a sans-IO component behind [`InternalService`]. The engine
+//! collects the messages delivered to internal subscriptions while it
+//! routes, then hands them to the service once the client's input is
+//! processed ([`Server::run_internal`]), publishes what the service answers,
+//! and asks it to `flush` (group commit: one sync for the whole batch)
+//! before releasing replies that promise durability.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+use crate::time::{Instant, UnixNanos};
+
+use super::subs::{SubRef, Subscription};
+use super::{ConnId, Server};
+
+/// The internal client's id. Client ids start at 1.
+pub const INTERNAL_CONN: ConnId = ConnId(0);
+
+/// Rounds of service work per call before the engine stops for this call
+/// (a service whose replies keep feeding itself is a bug, not a loop).
+const INTERNAL_ROUNDS_MAX: usize = 64;
+
+/// A message the service publishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub subject: Bytes,
+    /// A full `NATS/1.0` header block, or none.
+    pub headers: Option<Bytes>,
+    pub payload: Bytes,
+}
+
+/// A message delivered to an internal subscription.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InternalMsg {
+    pub subject: Bytes,
+    pub reply: Option<Bytes>,
+    pub headers: Option<Bytes>,
+    pub payload: Bytes,
+}
+
+/// A service living inside the engine. Every method is called from the
+/// engine's `handle_*` calls; none may block or do IO except through the
+/// storage it was built with.
+pub trait InternalService: Send {
+    /// Subjects to subscribe to. Re-read whenever [`Self::take_interest_changed`] says so.
+    fn interest(&self) -> Vec<String>;
+    /// A message on one of the service's subjects. Returns what to publish now.
+    fn handle_msg(&mut self, now: Instant, realtime: UnixNanos, msg: InternalMsg) -> Vec<Outgoing>;
+    /// True when [`Self::flush`] has work.
+    fn wants_flush(&self) -> bool;
+    /// Makes pending writes durable (one sync per store) and returns the
+    /// replies that waited for it.
+    fn flush(&mut self, now: Instant) -> Vec<Outgoing>;
+    /// True once after the service's interest changed.
+    fn take_interest_changed(&mut self) -> bool;
+    fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing>;
+    fn poll_timeout(&self) -> Option<Instant>;
+    fn check_invariants(&self);
+}
+
+/// The engine's side of the internal client.
+#[derive(Default)]
+pub(super) struct Internal {
+    pub service: Option<Box<dyn InternalService>>,
+    /// Internal subscriptions by subject (the subject doubles as the sid).
+    pub subs: BTreeMap<Bytes, SubRef>,
+    pub inbox: Vec<InternalMsg>,
+}
+
+impl Server {
+    /// Installs the internal service (JetStream) and subscribes to its interest.
+    pub fn set_internal_service(&mut self, now: Instant, service: Box<dyn InternalService>) {
+        self.internal.service = Some(service);
+        self.sync_internal_interest();
+        self.run_internal(now);
+    }
+
+    pub fn has_internal_service(&self) -> bool {
+        self.internal.service.is_some()
+    }
+
+    /// Sets the wall clock: `realtime` is the wall time at `now`. Wall time
+    /// at later instants is derived from the monotonic clock until the next
+    /// call, so a stepped system clock moves message timestamps only when
+    /// the adapter says so.
+    pub fn handle_wall_clock(&mut self, now: Instant, realtime: UnixNanos) {
+        self.wall_offset = realtime - now.as_nanos() as i64;
+    }
+
+    pub(super) fn realtime(&self, now: Instant) -> UnixNanos {
+        self.wall_offset + now.as_nanos() as i64
+    }
+
+    /// Records a delivery to an internal subscription.
+    pub(super) fn deliver_internal(&mut self, subject: &Bytes, reply: Option<&Bytes>, header_len: Option<usize>, message: &Bytes) {
+        let (headers, payload) = match header_len {
+            Some(h) if h > 0 && h <= message.len() => (Some(message.slice(..h)), message.slice(h..)),
+            _ => (None, message.clone()),
+        };
+        self.internal.inbox.push(InternalMsg { subject: subject.clone(), reply: reply.cloned(), headers, payload });
+    }
+
+    /// Hands collected messages to the service, publishes its answers, and
+    /// flushes (group commit) so held replies go out once durable.
+    pub(super) fn run_internal(&mut self, now: Instant) {
+        let Some(mut service) = self.internal.service.take() else {
+            self.internal.inbox.clear();
+            return;
+        };
+        let realtime = self.realtime(now);
+        for _ in 0..INTERNAL_ROUNDS_MAX {
+            let inbox = std::mem::take(&mut self.internal.inbox);
+            let mut out = Vec::new();
+            for msg in inbox {
+                out.extend(service.handle_msg(now, realtime, msg));
+            }
+            if service.wants_flush() {
+                out.extend(service.flush(now));
+            }
+            let changed = service.take_interest_changed();
+            if out.is_empty() && !changed && self.internal.inbox.is_empty() {
+                break;
+            }
+            if changed {
+                self.internal.service = Some(service);
+                self.sync_internal_interest();
+                service = self.internal.service.take().expect("service just put back");
+            }
+            for o in out {
+                self.publish_internal(o);
+            }
+        }
+        self.internal.service = Some(service);
+    }
+
+    /// Runs the service's timers; called from `handle_timeout`.
+    pub(super) fn internal_timeout(&mut self, now: Instant) {
+        let realtime = self.realtime(now);
+        let out = match &mut self.internal.service {
+            Some(s) => s.handle_timeout(now, realtime),
+            None => return,
+        };
+        for o in out {
+            self.publish_internal(o);
+        }
+        self.run_internal(now);
+    }
+
+    /// Publishes a message from the internal client.
+    pub(super) fn publish_internal(&mut self, o: Outgoing) {
+        let (header_len, message) = match &o.headers {
+            Some(h) => {
+                let mut m = Vec::with_capacity(h.len() + o.payload.len());
+                m.extend_from_slice(h);
+                m.extend_from_slice(&o.payload);
+                (Some(h.len()), Bytes::from(m))
+            }
+            None => (None, o.payload.clone()),
+        };
+        self.deliver(INTERNAL_CONN, false, &o.subject, None, header_len, &message);
+    }
+
+    /// Makes the internal subscriptions equal the service's interest.
+    fn sync_internal_interest(&mut self) {
+        let want: Vec<Bytes> = match &self.internal.service {
+            Some(s) => s.interest().into_iter().map(Bytes::from).collect(),
+            None => Vec::new(),
+        };
+        let stale: Vec<Bytes> = self.internal.subs.keys().filter(|k| !want.contains(k)).cloned().collect();
+        for subject in stale {
+            if let Some(r) = self.internal.subs.remove(&subject) {
+                if let Some(s) = self.subs.remove(r) {
+                    let _ = self.sublist.remove(&s.subject, s.queue.as_deref(), r);
+                }
+            }
+        }
+        for subject in want {
+            if self.internal.subs.contains_key(&subject) {
+                continue;
+            }
+            let r = self.subs.insert(Subscription {
+                conn: INTERNAL_CONN,
+                subject: subject.clone(),
+                queue: None,
+                sid: subject.clone(),
+                max: None,
+                delivered: 0,
+            });
+            if self.sublist.insert(&subject, None, r).is_err() {
+                tracing::error!("internal subscription on invalid subject {:?}", String::from_utf8_lossy(&subject));
+                self.subs.remove(r);
+                continue;
+            }
+            self.internal.subs.insert(subject, r);
+        }
+    }
+}

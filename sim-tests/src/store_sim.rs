@@ -1,0 +1,328 @@
+//! The file store under a simulated disk: appends with group commit,
+//! removals, crashes and restarts, and every disk fault of io-sim, checked
+//! against a model of what the store reported durable.
+//!
+//! The seed decides whether the disk only *fails* (torn unsynced writes on
+//! crash, EIO, ENOSPC) or also *damages* what it holds (bit flips at rest
+//! and on read, misdirected and lost writes, stale-chunk rollback,
+//! truncation). The checker's rules:
+//!
+//! - never a phantom: every message the store serves is byte for byte one
+//!   that was stored at that sequence;
+//! - never corrupt data: a damaged record is an error or reported lost,
+//!   never returned;
+//! - with a failing-but-honest disk, zero loss: every message whose
+//!   sequence a successful `flush` covered is present after every crash;
+//! - with a damaging disk, a durable message may be lost (a single copy
+//!   cannot survive the loss of its bytes; replication repairs that), but
+//!   never silently served wrong.
+
+use std::collections::BTreeMap;
+
+use rnatsd_core::prng::Prng;
+use rnatsd_core::store::filestore::{FileStore, FileStoreConfig};
+use rnatsd_core::store::{StoreError, StreamConfig, StreamStore};
+use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
+use rnatsd_io_sim::faults::{FaultAtlas, FaultCounters, FaultKind};
+use rnatsd_io_sim::prng::Ratio;
+
+/// One stored message in the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Stored {
+    subject: String,
+    payload: Vec<u8>,
+    durable: bool,
+    /// Removed, but the removal is not synced yet: a crash may undo it.
+    removing: bool,
+}
+
+/// What one seed did and found.
+#[derive(Clone, Debug)]
+pub struct StoreSimReport {
+    pub seed: u64,
+    pub damaging: bool,
+    pub params: String,
+    pub counters: FaultCounters,
+    pub stored: u64,
+    pub durable: u64,
+    pub crashes: u64,
+    pub durable_lost: u64,
+    pub violations: Vec<String>,
+}
+
+impl StoreSimReport {
+    pub fn ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+const DIR: &str = "jetstream/$G/streams/SIM";
+const OPS: usize = 600;
+
+fn stream_config() -> StreamConfig {
+    StreamConfig { name: "SIM".into(), ..StreamConfig::default() }
+}
+
+fn disk_config(prng: &mut Prng, damaging: bool) -> DiskConfig {
+    let mut c = DiskConfig::perfect();
+    c.sector_size = 512;
+    c.torn_write = Ratio::new(1, 1 + prng.below(3));
+    c.eio_write = Ratio::new(1, 100 + prng.below(400));
+    c.eio_sync = Ratio::new(1, 20 + prng.below(80));
+    c.eio_read = Ratio::new(1, 200 + prng.below(800));
+    c.enospc = Ratio::new(1, 200 + prng.below(800));
+    if damaging {
+        c.bit_flip_at_rest = Ratio::new(1, 2 + prng.below(8));
+        c.bit_flip_on_read = Ratio::new(1, 300 + prng.below(700));
+        c.misdirected_write = Ratio::new(1, 100 + prng.below(400));
+        c.lost_write = Ratio::new(1, 100 + prng.below(400));
+        c.stale_rollback = Ratio::new(1, 1 + prng.below(4));
+        c.truncation = Ratio::new(1, 1 + prng.below(6));
+    }
+    c
+}
+
+fn open(disk: SimDisk, block_size: u64) -> Result<FileStore<SimDisk>, StoreError> {
+    let mut fcfg = FileStoreConfig::new(DIR);
+    fcfg.block_size = block_size;
+    FileStore::open(disk, fcfg, stream_config())
+}
+
+/// Runs one seed of the store workload.
+pub fn run_store_seed(seed: u64) -> StoreSimReport {
+    let mut prng = Prng::from_seed(seed ^ 0x5709_e51d);
+    let damaging = prng.chance(1, 2);
+    let cfg = disk_config(&mut prng, damaging);
+    let block_size = 2048 + prng.below(6000);
+    let params = format!("damaging={damaging} block_size={block_size} disk: {cfg}");
+    let atlas = if damaging { FaultAtlas::anywhere() } else { FaultAtlas::pristine() };
+    let disk = SimDisk::new(prng.next_u64(), cfg, atlas);
+    let mut report = StoreSimReport {
+        seed,
+        damaging,
+        params,
+        counters: FaultCounters::default(),
+        stored: 0,
+        durable: 0,
+        crashes: 0,
+        durable_lost: 0,
+        violations: Vec::new(),
+    };
+    let mut model: BTreeMap<u64, Stored> = BTreeMap::new();
+    // Removals a flush made final: these must never come back.
+    let mut removed: BTreeMap<u64, Stored> = BTreeMap::new();
+    // Everything ever written (or attempted) at each sequence.
+    let mut history: BTreeMap<u64, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    let mut fs = match open(disk, block_size) {
+        Ok(fs) => fs,
+        Err(e) => {
+            report.violations.push(format!("initial open of an empty disk failed: {e}"));
+            return report;
+        }
+    };
+    let mut clock: i64 = 1_000_000_000;
+    for op in 0..OPS {
+        clock += 1_000_000;
+        let roll = prng.below(100);
+        if roll < 70 {
+            let subject = format!("sim.{}", prng.below(7));
+            let mut payload = vec![0u8; 1 + prng.below(300) as usize];
+            prng.fill_bytes(&mut payload);
+            // If the store fails mid-append, the record may still reach the
+            // disk: it is then an unacknowledged message of unknown fate at
+            // the sequence it would have had, never a phantom.
+            let next = fs.state().last_seq + 1;
+            match fs.store_msg(&subject, &[], &payload, 0, clock) {
+                Ok((seq, _)) => {
+                    report.stored += 1;
+                    history.entry(seq).or_default().push((subject.clone(), payload.clone()));
+                    if let Some(old) = model.get(&seq) {
+                        if old.durable && !damaging {
+                            report.violations.push(format!("op {op}: seq {seq} reused although it was durable"));
+                        }
+                    }
+                    model.insert(seq, Stored { subject, payload, durable: false, removing: false });
+                }
+                Err(_) => {
+                    history.entry(next).or_default().push((subject.clone(), payload.clone()));
+                    model.insert(next, Stored { subject, payload, durable: false, removing: false });
+                    restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, op);
+                }
+            }
+        } else if roll < 85 {
+            match fs.flush() {
+                Ok(durable_seq) => {
+                    for (_, m) in model.range_mut(..=durable_seq) {
+                        if !m.durable {
+                            m.durable = true;
+                            report.durable += 1;
+                        }
+                    }
+                    // A flush syncs removals too: they are final now.
+                    let done: Vec<u64> = model.iter().filter(|(_, m)| m.removing).map(|(k, _)| *k).collect();
+                    for seq in done {
+                        if let Some(m) = model.remove(&seq) {
+                            removed.insert(seq, m);
+                        }
+                    }
+                }
+                Err(_) => restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, op),
+            }
+        } else if roll < 90 {
+            // Remove a random message we know of, then flush it durable.
+            let keys: Vec<u64> = model.iter().filter(|(_, m)| !m.removing).map(|(k, _)| *k).collect();
+            if !keys.is_empty() {
+                let seq = keys[prng.below(keys.len() as u64) as usize];
+                match fs.remove_msg(seq) {
+                    Ok(_) => {
+                        if let Some(m) = model.get_mut(&seq) {
+                            m.removing = true;
+                        }
+                    }
+                    Err(StoreError::MsgNotFound) | Err(StoreError::Eof) => {}
+                    Err(_) => restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, op),
+                }
+            }
+        } else if roll < 93 {
+            fs.storage_mut().tick();
+        } else {
+            restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, op);
+        }
+        fs.check_invariants();
+    }
+    restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, OPS);
+    report.counters = fs.storage_mut().counters().clone();
+    report
+}
+
+/// Crashes (drops everything unsynced: a restart after a write or sync
+/// error is a crash too, since those writes have an unknown fate), reopens
+/// and checks the recovered store against the model.
+fn restart(
+    fs: &mut FileStore<SimDisk>,
+    model: &mut BTreeMap<u64, Stored>,
+    removed: &mut BTreeMap<u64, Stored>,
+    history: &BTreeMap<u64, Vec<(String, Vec<u8>)>>,
+    report: &mut StoreSimReport,
+    block_size: u64,
+    op: usize,
+) {
+    let placeholder = open(SimDisk::new(0, DiskConfig::perfect(), FaultAtlas::pristine()), block_size)
+        .expect("a perfect empty disk opens");
+    let mut disk = std::mem::replace(fs, placeholder).into_storage();
+    disk.crash();
+    report.crashes += 1;
+    // Transient read errors during recovery: retry, a bounded number of times.
+    for _ in 0..50 {
+        let mut fcfg = FileStoreConfig::new(DIR);
+        fcfg.block_size = block_size;
+        match FileStore::try_open(disk, fcfg, stream_config()) {
+            Ok(mut s) => {
+                check(&mut s, model, removed, history, report, op);
+                *fs = s;
+                return;
+            }
+            Err((StoreError::Storage(_), d)) => disk = d,
+            Err((e, _)) => {
+                report.violations.push(format!("op {op}: reopen failed: {e}"));
+                return;
+            }
+        }
+    }
+    report.violations.push(format!("op {op}: reopen kept failing with read errors"));
+}
+
+fn check(
+    fs: &mut FileStore<SimDisk>,
+    model: &mut BTreeMap<u64, Stored>,
+    removed: &mut BTreeMap<u64, Stored>,
+    history: &BTreeMap<u64, Vec<(String, Vec<u8>)>>,
+    report: &mut StoreSimReport,
+    op: usize,
+) {
+    let state = fs.state();
+    let lost: Vec<u64> = fs.recovery_report().lost.as_ref().map(|l| l.msgs.clone()).unwrap_or_default();
+    let seqs: Vec<u64> = model.keys().copied().collect();
+    for seq in seqs {
+        let m = model[&seq].clone();
+        match fs.load_msg(seq) {
+            Ok(got) => {
+                let genuine = history.get(&seq).is_some_and(|h| h.iter().any(|(sj, p)| *sj == got.subj && *p == got.msg));
+                if (got.subj != m.subject || got.msg != m.payload) && !(report.damaging && genuine) {
+                    report.violations.push(format!("op {op}: seq {seq} served with wrong content"));
+                }
+                // An unsynced removal undone by the crash: the message is back.
+                if let Some(e) = model.get_mut(&seq) {
+                    e.removing = false;
+                }
+            }
+            Err(StoreError::MsgNotFound) | Err(StoreError::Eof) if m.removing => {
+                model.remove(&seq);
+            }
+            Err(StoreError::MsgNotFound) | Err(StoreError::Eof) => {
+                if m.durable {
+                    if report.damaging {
+                        report.durable_lost += 1;
+                    } else {
+                        report.violations.push(format!(
+                            "op {op}: durable seq {seq} lost on an honest disk (lost report {:?})",
+                            lost.contains(&seq)
+                        ));
+                    }
+                }
+                model.remove(&seq);
+            }
+            Err(StoreError::Corrupt(_)) | Err(StoreError::Storage(_)) if report.damaging => {
+                // Detected and not served: allowed when the disk damages.
+                if m.durable {
+                    report.durable_lost += 1;
+                }
+                model.remove(&seq);
+            }
+            Err(StoreError::Storage(_)) => {
+                // A transient read error on an honest disk: not data, not loss.
+            }
+            Err(e) => report.violations.push(format!("op {op}: seq {seq}: unexpected error {e}")),
+        }
+    }
+    // No phantoms: anything served at a sequence we never stored is wrong.
+    if state.msgs > 0 {
+        for seq in state.first_seq..=state.last_seq {
+            if let Ok(got) = fs.load_msg(seq) {
+                let genuine = history.get(&seq).is_some_and(|h| h.iter().any(|(sj, p)| *sj == got.subj && *p == got.msg));
+                if report.damaging {
+                    // A damaging disk may bring back bytes that were once
+                    // valid (stale rollback, lost tombstones): allowed only
+                    // if they are genuinely what was written at this seq.
+                    if !genuine {
+                        report.violations.push(format!("op {op}: seq {seq} served bytes never written there"));
+                    }
+                    continue;
+                }
+                match (model.get(&seq), removed.get(&seq)) {
+                    (Some(m), _) if got.subj == m.subject && got.msg == m.payload => {}
+                    (Some(_), _) => report.violations.push(format!("op {op}: seq {seq} served with wrong content")),
+                    (None, Some(r)) if got.subj == r.subject && got.msg == r.payload => {
+                        if !report.damaging {
+                            report.violations.push(format!("op {op}: seq {seq} came back after a durable removal"));
+                        }
+                    }
+                    (None, _) => report.violations.push(format!("op {op}: phantom message at seq {seq}")),
+                }
+            }
+        }
+    }
+    // Sequences past the recovered end are gone (only unsynced ones may be
+    // on an honest disk; that was checked above).
+    let last = state.last_seq;
+    model.retain(|seq, _| *seq <= last);
+}
+
+/// The fault kinds a damaging run relies on, for campaign summaries.
+pub const DAMAGE_FAULTS: [FaultKind; 5] = [
+    FaultKind::DiskBitFlipAtRest,
+    FaultKind::DiskMisdirectedWrite,
+    FaultKind::DiskLostWrite,
+    FaultKind::DiskStaleRollback,
+    FaultKind::DiskTruncation,
+];

@@ -1,0 +1,27 @@
+//! The file store under io-sim's disk faults and crashes (see
+//! `rnatsd_sim_tests::store_sim` for the checker's rules).
+
+use rnatsd_sim_tests::store_sim::{run_store_seed, DAMAGE_FAULTS};
+
+#[test]
+fn store_survives_crashes_and_disk_faults() {
+    let mut damaging_runs = 0;
+    let mut fired = [0u64; DAMAGE_FAULTS.len()];
+    let mut durable = 0;
+    for seed in 0..40 {
+        let r = run_store_seed(seed);
+        assert!(r.ok(), "seed {seed} ({}):\n{}\nreplay: cargo test -p rnatsd-sim-tests --test store_sim", r.params, r.violations.join("\n"));
+        durable += r.durable;
+        if r.damaging {
+            damaging_runs += 1;
+            for (i, k) in DAMAGE_FAULTS.iter().enumerate() {
+                fired[i] += r.counters.get(*k);
+            }
+        }
+    }
+    assert!(durable > 1000, "the workload made messages durable: {durable}");
+    assert!(damaging_runs > 5, "some seeds damage the disk");
+    for (i, k) in DAMAGE_FAULTS.iter().enumerate() {
+        assert!(fired[i] > 0, "fault {k:?} never fired across the batch");
+    }
+}
