@@ -215,6 +215,10 @@ fn test_jet_stream_add_stream_same_config_ok() {
         other["error"]["description"],
         "stream name already in use with a different configuration"
     );
+    // Go's decoder leaves fields alone on `null` (clients send them).
+    let r = e.create(json!({"name": "n", "subjects": null, "consumer_limits": null}));
+    assert!(r.get("error").is_none(), "{r}");
+    assert_eq!(r["config"]["subjects"], json!(["n"]));
 }
 
 #[test]

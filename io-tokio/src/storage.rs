@@ -82,6 +82,31 @@ pub fn storage_factory(root: PathBuf) -> StorageFactory {
     })
 }
 
+/// JetStream over real files in `opts.store_dir` (Go's default
+/// `$TMPDIR/nats` when unset), recovered and ready to install as the
+/// engine's internal service.
+pub fn jetstream_service(
+    opts: &rnatsd_core::options::JetStreamOptions,
+    now: rnatsd_core::time::Instant,
+    realtime: rnatsd_core::time::UnixNanos,
+) -> Result<Box<dyn rnatsd_core::server::InternalService>, String> {
+    use rnatsd_core::jetstream::{JetStream, JsConfig};
+    let dir = opts
+        .store_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("nats").to_string_lossy().into_owned());
+    let cfg = JsConfig {
+        store_dir: dir.clone(),
+        max_memory: if opts.max_memory_store > 0 { opts.max_memory_store } else { -1 },
+        max_store: if opts.max_file_store > 0 { opts.max_file_store } else { -1 },
+        domain: opts.domain.clone(),
+        // An explicit sync interval opts out of durable-before-ack, as in Go.
+        sync_always: !matches!(opts.sync_interval, Some(d) if !d.is_zero()),
+    };
+    let js = JetStream::new(cfg, storage_factory(PathBuf::from(dir)), now, realtime)?;
+    Ok(Box::new(js))
+}
+
 /// A storage whose root could not be created: every operation fails.
 #[derive(Debug)]
 struct Broken(String);

@@ -102,6 +102,27 @@ fn is_json_object_or_array(msg: &[u8]) -> bool {
     )
 }
 
+/// Go's `json.Unmarshal` leaves a field alone when the JSON value is
+/// `null`; serde refuses it for non-optional fields. Nulls inside objects
+/// are dropped before decoding so both agree.
+fn strip_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// Decodes a request body like Go's `json.Unmarshal`.
+fn from_json<T: serde::de::DeserializeOwned>(msg: &[u8]) -> Result<T, serde_json::Error> {
+    let mut v: serde_json::Value = serde_json::from_slice(msg)?;
+    strip_nulls(&mut v);
+    serde_json::from_value(v)
+}
+
 fn invalid_json(e: serde_json::Error) -> ApiError {
     ApiError::new(&JS_INVALID_JSON_ERR).with("err", e)
 }
@@ -257,7 +278,7 @@ impl JetStream {
         msg: &[u8],
     ) -> Vec<Outgoing> {
         const T: &str = JS_API_STREAM_CREATE_RESPONSE_TYPE;
-        let req: StreamConfigRequest = match serde_json::from_slice(msg) {
+        let req: StreamConfigRequest = match from_json(msg) {
             Ok(r) => r,
             Err(e) => return self.err::<CreateBody>(reply, T, invalid_json(e)),
         };
@@ -356,7 +377,7 @@ impl JetStream {
         msg: &[u8],
     ) -> Vec<Outgoing> {
         const T: &str = JS_API_STREAM_UPDATE_RESPONSE_TYPE;
-        let req: StreamConfigRequest = match serde_json::from_slice(msg) {
+        let req: StreamConfigRequest = match from_json(msg) {
             Ok(r) => r,
             Err(e) => return self.err::<CreateBody>(reply, T, invalid_json(e)),
         };
@@ -472,7 +493,7 @@ impl JetStream {
         const T: &str = JS_API_STREAM_INFO_RESPONSE_TYPE;
         let mut req = StreamInfoRequest::default();
         if is_json_object_or_array(msg) {
-            match serde_json::from_slice(msg) {
+            match from_json(msg) {
                 Ok(r) => req = r,
                 Err(e) => return self.err::<InfoBody>(reply, T, invalid_json(e)),
             }
@@ -520,7 +541,7 @@ impl JetStream {
 
     fn paging_request(msg: &[u8]) -> Result<StreamNamesRequest, ApiError> {
         if is_json_object_or_array(msg) {
-            return serde_json::from_slice(msg).map_err(invalid_json);
+            return from_json(msg).map_err(invalid_json);
         }
         Ok(StreamNamesRequest::default())
     }
@@ -596,7 +617,7 @@ impl JetStream {
         const T: &str = JS_API_STREAM_PURGE_RESPONSE_TYPE;
         let mut req: Option<StreamPurgeRequest> = None;
         if is_json_object_or_array(msg) {
-            match serde_json::from_slice::<StreamPurgeRequest>(msg) {
+            match from_json::<StreamPurgeRequest>(msg) {
                 Ok(r) if r.seq > 0 && r.keep > 0 => {
                     return self.err::<PurgeBody>(reply, T, ApiError::new(&JS_BAD_REQUEST_ERR));
                 }
@@ -638,7 +659,7 @@ impl JetStream {
         if is_empty_request(msg) {
             return self.err::<SuccessBody>(reply, T, ApiError::new(&JS_BAD_REQUEST_ERR));
         }
-        let req: MsgDeleteRequest = match serde_json::from_slice(msg) {
+        let req: MsgDeleteRequest = match from_json(msg) {
             Ok(r) => r,
             Err(e) => return self.err::<SuccessBody>(reply, T, invalid_json(e)),
         };
@@ -675,7 +696,7 @@ impl JetStream {
         if is_empty_request(msg) {
             return self.err::<MsgGetBody>(reply, T, bad());
         }
-        let req: MsgGetRequest = match serde_json::from_slice(msg) {
+        let req: MsgGetRequest = match from_json(msg) {
             Ok(r) => r,
             Err(e) => return self.err::<MsgGetBody>(reply, T, invalid_json(e)),
         };

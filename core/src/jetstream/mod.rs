@@ -38,6 +38,7 @@ pub mod types;
 
 use self::stream::{store_config, Stream};
 use self::types::{StorageType, StreamConfig};
+use crate::server::{InternalMsg, InternalService};
 use crate::storage::{FileId, Storage, StorageError};
 use crate::store::filestore::{FileStore, FileStoreConfig, SyncPolicy};
 use crate::store::memstore::MemStore;
@@ -92,14 +93,9 @@ impl Default for JsConfig {
 /// metadata; each file stream asks for its own directory.
 pub type StorageFactory = Box<dyn FnMut(&str) -> Box<dyn Storage + Send> + Send>;
 
-/// A message to publish: an API response or a PubAck.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outgoing {
-    pub subject: Bytes,
-    /// A full `NATS/1.0` header block, if any.
-    pub headers: Option<Bytes>,
-    pub payload: Bytes,
-}
+/// A message to publish: an API response or a PubAck (the engine's
+/// internal-client message).
+pub use crate::server::Outgoing;
 
 impl Outgoing {
     pub fn new(subject: &[u8], payload: Vec<u8>) -> Outgoing {
@@ -500,6 +496,43 @@ impl JetStream {
             );
             s.check_invariants();
         }
+    }
+}
+
+/// The engine drives JetStream as its internal service.
+impl InternalService for JetStream {
+    fn interest(&self) -> Vec<String> {
+        JetStream::interest(self)
+    }
+    fn handle_msg(&mut self, now: Instant, realtime: UnixNanos, msg: InternalMsg) -> Vec<Outgoing> {
+        JetStream::handle_msg(
+            self,
+            now,
+            realtime,
+            &msg.subject,
+            msg.reply.as_deref(),
+            msg.headers.as_deref(),
+            &msg.payload,
+        )
+    }
+    fn wants_flush(&self) -> bool {
+        JetStream::wants_flush(self)
+    }
+    fn flush(&mut self, now: Instant) -> Vec<Outgoing> {
+        JetStream::flush(self, now)
+    }
+    fn take_interest_changed(&mut self) -> bool {
+        JetStream::take_interest_changed(self)
+    }
+    fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
+        JetStream::handle_timeout(self, now, realtime);
+        Vec::new()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        JetStream::poll_timeout(self)
+    }
+    fn check_invariants(&self) {
+        JetStream::check_invariants(self)
     }
 }
 
