@@ -92,8 +92,13 @@ impl Env {
     }
 
     fn open(disk: Shared, now: u64, rt: UnixNanos) -> Env {
-        let js = JetStream::new(JsConfig::default(), factory(&disk), Instant::from_nanos(now), rt)
-            .expect("recovery");
+        let js = JetStream::new(
+            JsConfig::default(),
+            factory(&disk),
+            Instant::from_nanos(now),
+            rt,
+        )
+        .expect("recovery");
         Env { js, disk, now, rt }
     }
 
@@ -113,7 +118,8 @@ impl Env {
 
     fn handle(&mut self, subj: &str, hdr: Option<&[u8]>, payload: &[u8]) -> Vec<Outgoing> {
         let now = Instant::from_nanos(self.now);
-        self.js.handle_msg(now, self.rt, subj.as_bytes(), Some(INBOX), hdr, payload)
+        self.js
+            .handle_msg(now, self.rt, subj.as_bytes(), Some(INBOX), hdr, payload)
     }
 
     /// An API request; exactly one JSON response comes back at once.
@@ -225,7 +231,10 @@ fn test_jet_stream_add_stream_same_config_ok() {
 fn test_jet_stream_add_stream_canonical_names() {
     let mut e = Env::new();
     for name in ["foo.bar", "foo.*", "foo.>", "*", ">", "foo bar"] {
-        let r = e.req(&format!("$JS.API.STREAM.CREATE.{name}"), json!({"name": name}));
+        let r = e.req(
+            &format!("$JS.API.STREAM.CREATE.{name}"),
+            json!({"name": name}),
+        );
         assert!(r.get("error").is_some(), "{name}: {r}");
     }
     let r = e.req("$JS.API.STREAM.CREATE.x", json!({"name": "x.y"}));
@@ -235,7 +244,12 @@ fn test_jet_stream_add_stream_canonical_names() {
 #[test]
 fn test_jet_stream_add_stream_bad_subjects() {
     let mut e = Env::new();
-    for subjects in [json!(["foo.bar."]), json!([".."]), json!(["*.>.*"]), json!(["foo.>.bar"])] {
+    for subjects in [
+        json!(["foo.bar."]),
+        json!([".."]),
+        json!(["*.>.*"]),
+        json!(["foo.>.bar"]),
+    ] {
         let r = e.create(json!({"name": "S", "subjects": subjects}));
         assert_eq!(err_code(&r), 10052, "{r}");
         assert_eq!(r["error"]["description"], "invalid subject");
@@ -245,16 +259,28 @@ fn test_jet_stream_add_stream_bad_subjects() {
 #[test]
 fn test_jet_stream_add_stream_overlapping_subjects() {
     let mut e = Env::new();
-    assert!(e.create(json!({"name": "ok", "subjects": ["foo", "bar", "baz.*", "foo.bar.baz.>"]}))
+    assert!(e
+        .create(json!({"name": "ok", "subjects": ["foo", "bar", "baz.*", "foo.bar.baz.>"]}))
         .get("error")
         .is_none());
-    for subjects in [json!(["foo"]), json!(["baz.bar"]), json!(["*"]), json!(["foo.bar.baz.>"]),
-                     json!([">"])] {
+    for subjects in [
+        json!(["foo"]),
+        json!(["baz.bar"]),
+        json!(["*"]),
+        json!(["foo.bar.baz.>"]),
+        json!([">"]),
+    ] {
         let r = e.create(json!({"name": "ok2", "subjects": subjects, "no_ack": true}));
         assert_eq!(err_code(&r), 10065, "{subjects}: {r}");
-        assert_eq!(r["error"]["description"], "subjects overlap with an existing stream");
+        assert_eq!(
+            r["error"]["description"],
+            "subjects overlap with an existing stream"
+        );
     }
-    assert!(e.create(json!({"name": "ok2", "subjects": ["baz"]})).get("error").is_none());
+    assert!(e
+        .create(json!({"name": "ok2", "subjects": ["baz"]}))
+        .get("error")
+        .is_none());
 }
 
 #[test]
@@ -267,26 +293,37 @@ fn test_jet_stream_add_stream_overlap_with_js_api_subjects() {
             "subjects that overlap with jetstream api require no-ack to be true"
         );
     }
-    assert!(e.create(json!({"name": "S", "subjects": ["$JS.EVENT.>"]})).get("error").is_none());
+    assert!(e
+        .create(json!({"name": "S", "subjects": ["$JS.EVENT.>"]}))
+        .get("error")
+        .is_none());
 }
 
 #[test]
 fn replicas_above_one_are_refused_like_go() {
     let mut e = Env::new();
     let r = e.create(json!({"name": "R3", "num_replicas": 3}));
-    assert_eq!(r["error"], json!({"code": 500, "err_code": 10074,
-        "description": "replicas > 1 not supported in non-clustered mode"}));
+    assert_eq!(
+        r["error"],
+        json!({"code": 500, "err_code": 10074,
+        "description": "replicas > 1 not supported in non-clustered mode"})
+    );
 }
 
 #[test]
 fn test_jet_stream_add_stream_max_msg_size() {
     for storage in STORAGES {
         let mut e = Env::new();
-        e.create(json!({"name": "foo", "storage": storage, "max_msg_size": 22,
-                        "max_age": 3600 * SEC}));
+        e.create(
+            json!({"name": "foo", "storage": storage, "max_msg_size": 22,
+                        "max_age": 3600 * SEC}),
+        );
         assert_eq!(e.publish("foo", None, b"Hello World!")["seq"], 1);
         let r = e.publish("foo", None, b"1234567890ABCDEFGHIJKLMNOPQRSTUVWXYZ");
-        assert_eq!(r["error"]["description"], "message size exceeds maximum allowed");
+        assert_eq!(
+            r["error"]["description"],
+            "message size exceeds maximum allowed"
+        );
         assert_eq!(r["stream"], "foo");
         assert_eq!(r["seq"], 0);
     }
@@ -310,8 +347,10 @@ fn test_jet_stream_add_stream_discard_new() {
 fn test_jet_stream_publish_de_dupe() {
     for storage in STORAGES {
         let mut e = Env::new();
-        e.create(json!({"name": "DeDupe", "subjects": ["foo.*"], "storage": storage,
-                        "duplicate_window": 2 * SEC}));
+        e.create(
+            json!({"name": "DeDupe", "subjects": ["foo.*"], "storage": storage,
+                        "duplicate_window": 2 * SEC}),
+        );
         let h = |id: &str| hdr(&[("Nats-Msg-Id", id)]);
         assert_eq!(e.publish("foo.1", Some(&h("AA")), b"x")["seq"], 1);
         assert_eq!(e.publish("foo.2", Some(&h("BB")), b"x")["seq"], 2);
@@ -331,21 +370,46 @@ fn test_jet_stream_publish_de_dupe() {
 fn test_jet_stream_publish_expect() {
     for storage in STORAGES {
         let mut e = Env::new();
-        e.create(json!({"name": "EXPECT", "subjects": ["foo.*"], "storage": storage,
-                        "max_age": 3600 * SEC}));
-        let ok = e.publish("foo.bar", Some(&hdr(&[("Nats-Expected-Stream", "EXPECT")])), b"H");
+        e.create(
+            json!({"name": "EXPECT", "subjects": ["foo.*"], "storage": storage,
+                        "max_age": 3600 * SEC}),
+        );
+        let ok = e.publish(
+            "foo.bar",
+            Some(&hdr(&[("Nats-Expected-Stream", "EXPECT")])),
+            b"H",
+        );
         assert_eq!(ok["seq"], 1);
-        let r = e.publish("foo.bar", Some(&hdr(&[("Nats-Expected-Stream", "ORDERS")])), b"H");
+        let r = e.publish(
+            "foo.bar",
+            Some(&hdr(&[("Nats-Expected-Stream", "ORDERS")])),
+            b"H",
+        );
         assert_eq!(r["error"]["err_code"], 10060);
         assert_eq!(r["error"]["description"], "expected stream does not match");
-        let r = e.publish("foo.bar", Some(&hdr(&[("Nats-Expected-Last-Sequence", "10")])), b"H");
+        let r = e.publish(
+            "foo.bar",
+            Some(&hdr(&[("Nats-Expected-Last-Sequence", "10")])),
+            b"H",
+        );
         assert_eq!(r["error"]["description"], "wrong last sequence: 1");
         assert_eq!(r["error"]["err_code"], 10071);
-        let r = e.publish("foo.bar", Some(&hdr(&[("Nats-Expected-Last-Sequence", "0")])), b"H");
+        let r = e.publish(
+            "foo.bar",
+            Some(&hdr(&[("Nats-Expected-Last-Sequence", "0")])),
+            b"H",
+        );
         assert_eq!(r["error"]["err_code"], 10071);
-        let r = e.publish("foo.bar", Some(&hdr(&[("Nats-Expected-Last-Sequence", "1")])), b"H");
+        let r = e.publish(
+            "foo.bar",
+            Some(&hdr(&[("Nats-Expected-Last-Sequence", "1")])),
+            b"H",
+        );
         assert_eq!(r["seq"], 2);
-        assert_eq!(e.publish("foo.bar", Some(&hdr(&[("Nats-Msg-Id", "AAA")])), b"H")["seq"], 3);
+        assert_eq!(
+            e.publish("foo.bar", Some(&hdr(&[("Nats-Msg-Id", "AAA")])), b"H")["seq"],
+            3
+        );
         let h = hdr(&[("Nats-Msg-Id", "ZZZ"), ("Nats-Expected-Last-Msg-Id", "BBB")]);
         let r = e.publish("foo.bar", Some(&h), b"H");
         assert_eq!(r["error"]["description"], "wrong last msg ID: AAA");
@@ -355,7 +419,10 @@ fn test_jet_stream_publish_expect() {
             // Go restarts the server and checks last seq and last msg id are
             // rebuilt.
             let mut e = e.crash_restart();
-            let h = hdr(&[("Nats-Msg-Id", "ZZZ2"), ("Nats-Expected-Last-Msg-Id", "ZZZ")]);
+            let h = hdr(&[
+                ("Nats-Msg-Id", "ZZZ2"),
+                ("Nats-Expected-Last-Msg-Id", "ZZZ"),
+            ]);
             let r = e.publish("foo.bar", Some(&h), b"H");
             assert_eq!(r["seq"], 5, "{r}");
             let h = hdr(&[("Nats-Expected-Last-Sequence", "5")]);
@@ -374,11 +441,16 @@ fn expected_last_subject_sequence_checks() {
     let r = e.publish("kv.a", Some(&h("0")), b"2");
     assert_eq!(r["error"]["description"], "wrong last sequence: 1");
     assert_eq!(e.publish("kv.a", Some(&h("1")), b"2")["seq"], 3);
-    let h2 = hdr(&[("Nats-Expected-Last-Subject-Sequence", "2"),
-                   ("Nats-Expected-Last-Subject-Sequence-Subject", "kv.b")]);
+    let h2 = hdr(&[
+        ("Nats-Expected-Last-Subject-Sequence", "2"),
+        ("Nats-Expected-Last-Subject-Sequence-Subject", "kv.b"),
+    ]);
     assert_eq!(e.publish("kv.c", Some(&h2), b"x")["seq"], 4);
     let bad = hdr(&[("Nats-Expected-Last-Subject-Sequence-Subject", "kv.b")]);
-    assert_eq!(e.publish("kv.c", Some(&bad), b"x")["error"]["err_code"], 10193);
+    assert_eq!(
+        e.publish("kv.c", Some(&bad), b"x")["error"]["err_code"],
+        10193
+    );
 }
 
 #[test]
@@ -391,16 +463,22 @@ fn file_publish_acks_only_after_flush() {
     }
     assert!(e.js.wants_flush());
     // Crash before the flush: nothing was acked, nothing need survive.
-    let mut e2 = {
-        Env::open(new_disk(7), 0, NOW)
-    };
+    let mut e2 = { Env::open(new_disk(7), 0, NOW) };
     e2.create(json!({"name": "M", "storage": "memory"}));
-    assert_eq!(e2.handle("M", None, b"x").len(), 1, "memory streams ack at once");
+    assert_eq!(
+        e2.handle("M", None, b"x").len(),
+        1,
+        "memory streams ack at once"
+    );
     let acks = e.js.flush(Instant::from_nanos(e.now));
     assert_eq!(acks.len(), 3, "one group commit acks all three");
     let seqs: Vec<u64> = acks
         .iter()
-        .map(|o| serde_json::from_slice::<Value>(&o.payload).unwrap()["seq"].as_u64().unwrap())
+        .map(|o| {
+            serde_json::from_slice::<Value>(&o.payload).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     assert_eq!(seqs, vec![1, 2, 3]);
     assert!(!e.js.wants_flush());
@@ -416,7 +494,10 @@ fn unflushed_publishes_may_vanish_but_flushed_survive() {
     assert!(e.handle("s.2", None, b"b").is_empty());
     let mut e = e.crash_restart();
     let i = e.info("S");
-    assert_eq!(i["state"]["messages"], 1, "only the acked message is guaranteed");
+    assert_eq!(
+        i["state"]["messages"], 1,
+        "only the acked message is guaranteed"
+    );
     assert_eq!(e.publish("s.3", None, b"c")["seq"], 2);
 }
 
@@ -424,8 +505,10 @@ fn unflushed_publishes_may_vanish_but_flushed_survive() {
 fn test_jet_stream_simple_file_recovery() {
     let mut e = Env::new();
     for i in 0..5 {
-        e.create(json!({"name": format!("S{i}"), "subjects": [format!("s{i}.>")],
-                        "max_msgs_per_subject": 3}));
+        e.create(
+            json!({"name": format!("S{i}"), "subjects": [format!("s{i}.>")],
+                        "max_msgs_per_subject": 3}),
+        );
     }
     e.create(json!({"name": "MEM", "storage": "memory"}));
     for i in 0..5 {
@@ -434,11 +517,21 @@ fn test_jet_stream_simple_file_recovery() {
         }
     }
     e.js.flush(Instant::from_nanos(e.now));
-    let before: Vec<Value> = (0..5).map(|i| e.info(&format!("S{i}"))["state"].clone()).collect();
+    let before: Vec<Value> = (0..5)
+        .map(|i| e.info(&format!("S{i}"))["state"].clone())
+        .collect();
     let mut e = e.crash_restart();
-    assert!(e.js.recovery_warnings().is_empty(), "{:?}", e.js.recovery_warnings());
+    assert!(
+        e.js.recovery_warnings().is_empty(),
+        "{:?}",
+        e.js.recovery_warnings()
+    );
     let names = e.req("$JS.API.STREAM.NAMES", Value::Null);
-    assert_eq!(names["streams"], json!(["S0", "S1", "S2", "S3", "S4"]), "memory streams are gone");
+    assert_eq!(
+        names["streams"],
+        json!(["S0", "S1", "S2", "S3", "S4"]),
+        "memory streams are gone"
+    );
     for (i, b) in before.iter().enumerate() {
         let i = e.info(&format!("S{i}"));
         assert_eq!(&i["state"], b);
@@ -455,9 +548,15 @@ fn test_jet_stream_delete_msg() {
             e.publish("foo", None, b"x");
         }
         let r = e.req("$JS.API.STREAM.MSG.DELETE.foo", json!({"seq": 1}));
-        assert_eq!(r, json!({"type": "io.nats.jetstream.api.v1.stream_msg_delete_response",
-                             "success": true}));
-        let r = e.req("$JS.API.STREAM.MSG.DELETE.foo", json!({"seq": 5, "no_erase": true}));
+        assert_eq!(
+            r,
+            json!({"type": "io.nats.jetstream.api.v1.stream_msg_delete_response",
+                             "success": true})
+        );
+        let r = e.req(
+            "$JS.API.STREAM.MSG.DELETE.foo",
+            json!({"seq": 5, "no_erase": true}),
+        );
         assert_eq!(r["success"], true);
         let r = e.req("$JS.API.STREAM.MSG.DELETE.foo", json!({"seq": 5}));
         assert_eq!(r["error"]["description"], "sequence 5 not found");
@@ -480,7 +579,10 @@ fn test_jet_stream_stream_purge() {
         for i in 0..100 {
             e.publish(&format!("dc.{}", i % 3), None, b"OK");
         }
-        let r = e.req("$JS.API.STREAM.PURGE.DC", json!({"filter": "dc.0", "keep": 1}));
+        let r = e.req(
+            "$JS.API.STREAM.PURGE.DC",
+            json!({"filter": "dc.0", "keep": 1}),
+        );
         assert_eq!(r["purged"], 33);
         assert_eq!(r["success"], true);
         let r = e.req("$JS.API.STREAM.PURGE.DC", json!({"seq": 50}));
@@ -526,7 +628,10 @@ fn msg_get_by_seq_last_and_next() {
         e.publish("kv.b", None, b"b1");
         e.publish("kv.a", None, b"a2");
         let r = e.req("$JS.API.STREAM.MSG.GET.KV", json!({"seq": 1}));
-        assert_eq!(r["type"], "io.nats.jetstream.api.v1.stream_msg_get_response");
+        assert_eq!(
+            r["type"],
+            "io.nats.jetstream.api.v1.stream_msg_get_response"
+        );
         let m = &r["message"];
         assert_eq!(m["subject"], "kv.a");
         assert_eq!(m["seq"], 1);
@@ -535,12 +640,21 @@ fn msg_get_by_seq_last_and_next() {
         assert_eq!(m["time"], "2023-11-14T22:13:20Z");
         let r = e.req("$JS.API.STREAM.MSG.GET.KV", json!({"last_by_subj": "kv.a"}));
         assert_eq!(r["message"]["seq"], 3);
-        let r = e.req("$JS.API.STREAM.MSG.GET.KV", json!({"next_by_subj": "kv.b", "seq": 1}));
+        let r = e.req(
+            "$JS.API.STREAM.MSG.GET.KV",
+            json!({"next_by_subj": "kv.b", "seq": 1}),
+        );
         assert_eq!(r["message"]["seq"], 2);
         let r = e.req("$JS.API.STREAM.MSG.GET.KV", json!({"seq": 9}));
-        assert_eq!(r["error"], json!({"code": 404, "err_code": 10037,
-                                      "description": "no message found"}));
-        let r = e.req("$JS.API.STREAM.MSG.GET.KV", json!({"seq": 1, "last_by_subj": "kv.a"}));
+        assert_eq!(
+            r["error"],
+            json!({"code": 404, "err_code": 10037,
+                                      "description": "no message found"})
+        );
+        let r = e.req(
+            "$JS.API.STREAM.MSG.GET.KV",
+            json!({"seq": 1, "last_by_subj": "kv.a"}),
+        );
         assert_eq!(err_code(&r), 10003);
         let r = e.req("$JS.API.STREAM.MSG.GET.NOPE", json!({"seq": 1}));
         assert_eq!(err_code(&r), 10059);
@@ -583,7 +697,10 @@ fn test_jet_stream_stream_info_subjects_details() {
         }
     }
     let i = e.req("$JS.API.STREAM.INFO.X", json!({"subjects_filter": ">"}));
-    assert_eq!(i["state"]["subjects"], json!({"foo": 3, "bar": 2, "baz": 1}));
+    assert_eq!(
+        i["state"]["subjects"],
+        json!({"foo": 3, "bar": 2, "baz": 1})
+    );
     assert_eq!(i["total"], 3);
     let i = e.req("$JS.API.STREAM.INFO.X", json!({"subjects_filter": "bar"}));
     assert_eq!(i["state"]["subjects"], json!({"bar": 2}));
@@ -599,9 +716,11 @@ fn test_jet_stream_update_stream() {
         for _ in 0..10 {
             e.publish("foo", None, b"x");
         }
-        let r = e.req("$JS.API.STREAM.UPDATE.foo",
-                      json!({"name": "foo", "subjects": ["foo", "bar"], "storage": storage,
-                             "max_msgs": 5}));
+        let r = e.req(
+            "$JS.API.STREAM.UPDATE.foo",
+            json!({"name": "foo", "subjects": ["foo", "bar"], "storage": storage,
+                             "max_msgs": 5}),
+        );
         assert_eq!(r["type"], "io.nats.jetstream.api.v1.stream_update_response");
         assert!(r.get("error").is_none(), "{r}");
         assert_eq!(r["config"]["max_msgs"], 5);
@@ -610,14 +729,25 @@ fn test_jet_stream_update_stream() {
         assert!(e.js.interest().contains(&"bar".to_string()));
         assert_eq!(e.publish("bar", None, b"x")["seq"], 11);
         let other = if storage == "file" { "memory" } else { "file" };
-        let r = e.req("$JS.API.STREAM.UPDATE.foo", json!({"name": "foo", "storage": other}));
-        assert_eq!(r["error"]["description"],
-                   "stream configuration update can not change storage type");
+        let r = e.req(
+            "$JS.API.STREAM.UPDATE.foo",
+            json!({"name": "foo", "storage": other}),
+        );
+        assert_eq!(
+            r["error"]["description"],
+            "stream configuration update can not change storage type"
+        );
         let r = e.req("$JS.API.STREAM.UPDATE.nope", json!({"name": "nope"}));
         assert_eq!(err_code(&r), 10059);
-        let r = e.req("$JS.API.STREAM.UPDATE.foo",
-                      json!({"name": "foo", "storage": storage, "num_replicas": 3}));
-        assert_eq!(err_code(&r), 10074, "test_jet_stream_stream_update_replicas_not_supported");
+        let r = e.req(
+            "$JS.API.STREAM.UPDATE.foo",
+            json!({"name": "foo", "storage": storage, "num_replicas": 3}),
+        );
+        assert_eq!(
+            err_code(&r),
+            10074,
+            "test_jet_stream_stream_update_replicas_not_supported"
+        );
     }
 }
 
@@ -640,11 +770,17 @@ fn stream_delete_and_account_info() {
     let r = e.req("$JS.API.STREAM.DELETE.A", json!({"x": 1}));
     assert_eq!(err_code(&r), 10038);
     let r = e.req("$JS.API.STREAM.DELETE.A", Value::Null);
-    assert_eq!(r, json!({"type": "io.nats.jetstream.api.v1.stream_delete_response",
-                         "success": true}));
+    assert_eq!(
+        r,
+        json!({"type": "io.nats.jetstream.api.v1.stream_delete_response",
+                         "success": true})
+    );
     assert!(e.js.take_interest_changed());
     assert_eq!(err_code(&e.info("A")), 10059);
-    assert!(e.handle("A", None, b"x").is_empty(), "no stream listens any more");
+    assert!(
+        e.handle("A", None, b"x").is_empty(),
+        "no stream listens any more"
+    );
     let r = e.req("$JS.API.STREAM.DELETE.A", Value::Null);
     assert_eq!(err_code(&r), 10059);
     let r = e.req("$JS.API.STREAM.FROB.A", Value::Null);
@@ -664,11 +800,22 @@ fn storage_limits_refuse_streams_like_go() {
         ..JsConfig::default()
     };
     let js = JetStream::new(cfg, factory(&disk), Instant::ZERO, NOW).unwrap();
-    let mut e = Env { js, disk, now: 0, rt: NOW };
-    assert!(e.create(json!({"name": "A", "max_bytes": 8000})).get("error").is_none());
+    let mut e = Env {
+        js,
+        disk,
+        now: 0,
+        rt: NOW,
+    };
+    assert!(e
+        .create(json!({"name": "A", "max_bytes": 8000}))
+        .get("error")
+        .is_none());
     let r = e.create(json!({"name": "B", "max_bytes": 4000}));
-    assert_eq!(r["error"], json!({"code": 500, "err_code": 10047,
-        "description": "insufficient storage resources available"}));
+    assert_eq!(
+        r["error"],
+        json!({"code": 500, "err_code": 10047,
+        "description": "insufficient storage resources available"})
+    );
 }
 
 #[test]
@@ -694,7 +841,10 @@ fn per_message_ttl_requires_allow_msg_ttl() {
     e.create(json!({"name": "U", "allow_msg_ttl": true}));
     let r = e.publish("U", Some(&hdr(&[("Nats-TTL", "bogus")])), b"x");
     assert_eq!(r["error"]["description"], "invalid per-message TTL");
-    assert_eq!(e.publish("U", Some(&hdr(&[("Nats-TTL", "1s")])), b"x")["seq"], 1);
+    assert_eq!(
+        e.publish("U", Some(&hdr(&[("Nats-TTL", "1s")])), b"x")["seq"],
+        1
+    );
     e.advance(2 * SEC);
     e.js.handle_timeout(Instant::from_nanos(e.now), e.rt);
     assert_eq!(e.info("U")["state"]["messages"], 0);

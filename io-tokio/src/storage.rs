@@ -91,14 +91,24 @@ pub fn jetstream_service(
     realtime: rnatsd_core::time::UnixNanos,
 ) -> Result<Box<dyn rnatsd_core::server::InternalService>, String> {
     use rnatsd_core::jetstream::{JetStream, JsConfig};
-    let dir = opts
-        .store_dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join("nats").to_string_lossy().into_owned());
+    let dir = opts.store_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join("nats")
+            .to_string_lossy()
+            .into_owned()
+    });
     let cfg = JsConfig {
         store_dir: dir.clone(),
-        max_memory: if opts.max_memory_store > 0 { opts.max_memory_store } else { -1 },
-        max_store: if opts.max_file_store > 0 { opts.max_file_store } else { -1 },
+        max_memory: if opts.max_memory_store > 0 {
+            opts.max_memory_store
+        } else {
+            -1
+        },
+        max_store: if opts.max_file_store > 0 {
+            opts.max_file_store
+        } else {
+            -1
+        },
         domain: opts.domain.clone(),
         // An explicit sync interval opts out of durable-before-ack, as in Go.
         sync_always: !matches!(opts.sync_interval, Some(d) if !d.is_zero()),
@@ -194,7 +204,8 @@ impl Storage for FileStorage {
 
     fn write_at(&mut self, file: FileId, off: u64, data: &[u8]) -> Result<(), StorageError> {
         let (f, path) = self.file(file)?;
-        f.write_all_at(data, off).map_err(|e| map_err(e, format!("write {path}")))
+        f.write_all_at(data, off)
+            .map_err(|e| map_err(e, format!("write {path}")))
     }
 
     fn append(&mut self, file: FileId, data: &[u8]) -> Result<u64, StorageError> {
@@ -212,12 +223,14 @@ impl Storage for FileStorage {
 
     fn truncate(&mut self, file: FileId, len: u64) -> Result<(), StorageError> {
         let (f, path) = self.file(file)?;
-        f.set_len(len).map_err(|e| map_err(e, format!("truncate {path}")))
+        f.set_len(len)
+            .map_err(|e| map_err(e, format!("truncate {path}")))
     }
 
     fn sync(&mut self, file: FileId) -> Result<(), StorageError> {
         let (f, path) = self.file(file)?;
-        f.sync_all().map_err(|e| map_err(e, format!("fsync {path}")))
+        f.sync_all()
+            .map_err(|e| map_err(e, format!("fsync {path}")))
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
@@ -243,7 +256,9 @@ impl Storage for FileStorage {
     fn sync_dir(&mut self, dir: &str) -> Result<(), StorageError> {
         let p = self.abs(dir)?;
         match File::open(&p) {
-            Ok(d) => d.sync_all().map_err(|e| map_err(e, format!("fsync dir {dir}"))),
+            Ok(d) => d
+                .sync_all()
+                .map_err(|e| map_err(e, format!("fsync dir {dir}"))),
             // Nothing was ever created there: nothing to make durable.
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(map_err(e, format!("open dir {dir}"))),
@@ -321,9 +336,18 @@ mod tests {
     fn names_list_rename_remove() {
         let t = TempDir::new();
         let mut s = FileStorage::new(&t.0).unwrap();
-        assert_eq!(s.open("x", false).unwrap_err().kind, StorageErrorKind::NotFound);
-        assert_eq!(s.open("../x", true).unwrap_err().kind, StorageErrorKind::InvalidInput);
-        assert_eq!(s.open("/x", true).unwrap_err().kind, StorageErrorKind::InvalidInput);
+        assert_eq!(
+            s.open("x", false).unwrap_err().kind,
+            StorageErrorKind::NotFound
+        );
+        assert_eq!(
+            s.open("../x", true).unwrap_err().kind,
+            StorageErrorKind::InvalidInput
+        );
+        assert_eq!(
+            s.open("/x", true).unwrap_err().kind,
+            StorageErrorKind::InvalidInput
+        );
         assert!(s.list("nope").unwrap().is_empty());
         let f = s.open("d/m.tmp", true).unwrap();
         s.write_at(f, 0, b"v1").unwrap();
@@ -331,13 +355,23 @@ mod tests {
         s.open("d/sub/z", true).unwrap();
         s.rename("d/m.tmp", "d/m").unwrap();
         s.sync_dir("d").unwrap();
-        assert_eq!(s.list("d").unwrap(), vec!["m".to_string(), "sub/".to_string()]);
+        assert_eq!(
+            s.list("d").unwrap(),
+            vec!["m".to_string(), "sub/".to_string()]
+        );
         let mut buf = [0u8; 2];
-        assert_eq!(s.read_at(f, 0, &mut buf).unwrap(), 2, "handles survive a rename");
+        assert_eq!(
+            s.read_at(f, 0, &mut buf).unwrap(),
+            2,
+            "handles survive a rename"
+        );
         s.remove("d/sub/z").unwrap();
         s.remove("d/sub").unwrap();
         assert_eq!(s.list("d").unwrap(), vec!["m".to_string()]);
-        assert_eq!(s.remove("d/none").unwrap_err().kind, StorageErrorKind::NotFound);
+        assert_eq!(
+            s.remove("d/none").unwrap_err().kind,
+            StorageErrorKind::NotFound
+        );
         s.sync_dir("").unwrap();
         s.sync_dir("never/created").unwrap();
     }
@@ -348,9 +382,13 @@ mod tests {
         use rnatsd_core::time::Instant;
         let t = TempDir::new();
         let now = 1_700_000_000_000_000_000;
-        let mut js =
-            JetStream::new(JsConfig::default(), storage_factory(t.0.clone()), Instant::ZERO, now)
-                .unwrap();
+        let mut js = JetStream::new(
+            JsConfig::default(),
+            storage_factory(t.0.clone()),
+            Instant::ZERO,
+            now,
+        )
+        .unwrap();
         let out = js.handle_msg(
             Instant::ZERO,
             now,
@@ -360,13 +398,19 @@ mod tests {
             br#"{"name":"S"}"#,
         );
         assert!(!out[0].payload.windows(7).any(|w| w == b"\"error\""));
-        assert!(js.handle_msg(Instant::ZERO, now, b"S", Some(b"r"), None, b"x").is_empty());
+        assert!(js
+            .handle_msg(Instant::ZERO, now, b"S", Some(b"r"), None, b"x")
+            .is_empty());
         let acks = js.flush(Instant::ZERO);
         assert_eq!(&acks[0].payload[..], br#"{"stream":"S","seq":1}"#);
         drop(js);
-        let js =
-            JetStream::new(JsConfig::default(), storage_factory(t.0.clone()), Instant::ZERO, now)
-                .unwrap();
+        let js = JetStream::new(
+            JsConfig::default(),
+            storage_factory(t.0.clone()),
+            Instant::ZERO,
+            now,
+        )
+        .unwrap();
         assert_eq!(js.stream("S").unwrap().state().msgs, 1);
         assert!(t.0.join("jetstream/$G/streams/S/meta.inf").exists());
     }

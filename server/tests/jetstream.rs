@@ -44,7 +44,10 @@ async fn async_nats_creates_a_stream_publishes_and_reads_info() {
     let js = jetstream::new(client);
     let t = Duration::from_secs(5);
 
-    let info = tokio::time::timeout(t, js.query_account()).await.unwrap().unwrap();
+    let info = tokio::time::timeout(t, js.query_account())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(info.streams, 0);
 
     let mut stream = tokio::time::timeout(
@@ -67,13 +70,19 @@ async fn async_nats_creates_a_stream_publishes_and_reads_info() {
         assert_eq!(ack.sequence, i);
         assert!(!ack.duplicate);
     }
-    let info = tokio::time::timeout(t, stream.info()).await.unwrap().unwrap();
+    let info = tokio::time::timeout(t, stream.info())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(info.state.messages, 3);
     assert_eq!(info.state.first_sequence, 1);
     assert_eq!(info.state.last_sequence, 3);
     assert_eq!(info.config.max_messages, -1);
 
-    let msg = tokio::time::timeout(t, stream.get_raw_message(2)).await.unwrap().unwrap();
+    let msg = tokio::time::timeout(t, stream.get_raw_message(2))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(msg.subject.as_str(), "orders.new");
     assert_eq!(&msg.payload[..], b"hello");
 
@@ -82,8 +91,14 @@ async fn async_nats_creates_a_stream_publishes_and_reads_info() {
         js.stream_names().try_collect().await.unwrap()
     };
     assert_eq!(names, vec!["ORDERS".to_string()]);
-    tokio::time::timeout(t, js.delete_stream("ORDERS")).await.unwrap().unwrap();
-    assert!(tokio::time::timeout(t, js.get_stream("ORDERS")).await.unwrap().is_err());
+    tokio::time::timeout(t, js.delete_stream("ORDERS"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(tokio::time::timeout(t, js.get_stream("ORDERS"))
+        .await
+        .unwrap()
+        .is_err());
     s.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -94,18 +109,38 @@ async fn streams_and_messages_survive_a_server_restart() {
     {
         let s = start_js(&dir).await;
         let js = jetstream::new(async_nats::connect(common::url(&s)).await.unwrap());
-        js.create_stream(stream::Config { name: "S".into(), ..Default::default() })
-            .await
-            .unwrap();
+        js.create_stream(stream::Config {
+            name: "S".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
         let ack = js.publish("S", "persisted".into()).await.unwrap();
-        assert_eq!(tokio::time::timeout(t, ack).await.unwrap().unwrap().sequence, 1);
+        assert_eq!(
+            tokio::time::timeout(t, ack)
+                .await
+                .unwrap()
+                .unwrap()
+                .sequence,
+            1
+        );
         s.shutdown(Duration::from_secs(1)).await;
     }
     let s = start_js(&dir).await;
     let js = jetstream::new(async_nats::connect(common::url(&s)).await.unwrap());
-    let mut stream = tokio::time::timeout(t, js.get_stream("S")).await.unwrap().unwrap();
+    let mut stream = tokio::time::timeout(t, js.get_stream("S"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stream.info().await.unwrap().state.messages, 1);
     let ack = js.publish("S", "again".into()).await.unwrap();
-    assert_eq!(tokio::time::timeout(t, ack).await.unwrap().unwrap().sequence, 2);
+    assert_eq!(
+        tokio::time::timeout(t, ack)
+            .await
+            .unwrap()
+            .unwrap()
+            .sequence,
+        2
+    );
     s.shutdown(Duration::from_secs(1)).await;
 }

@@ -142,7 +142,14 @@ mod tests {
         };
         let v = serde_json::to_value(account_info(&usage, "")).unwrap();
         assert_eq!(v["type"], "io.nats.jetstream.api.v1.account_info_response");
-        for k in ["memory", "storage", "reserved_memory", "reserved_storage", "streams", "consumers"] {
+        for k in [
+            "memory",
+            "storage",
+            "reserved_memory",
+            "reserved_storage",
+            "streams",
+            "consumers",
+        ] {
             assert!(v.get(k).is_some(), "{k}");
         }
         assert_eq!(v["reserved_storage"], 1024);

@@ -140,7 +140,11 @@ pub fn state_json(st: &store::StreamState, details: bool) -> StreamState {
         num_subjects: st.num_subjects as usize,
         subjects: None,
         num_deleted: st.num_deleted as usize,
-        deleted: if details { st.deleted.clone() } else { Vec::new() },
+        deleted: if details {
+            st.deleted.clone()
+        } else {
+            Vec::new()
+        },
         lost: st.lost.as_ref().map(|l| LostStreamData {
             msgs: l.msgs.clone(),
             bytes: l.bytes,
@@ -225,7 +229,10 @@ impl JetStream {
         let Some(reply) = reply.filter(|r| !r.is_empty()) else {
             return Vec::new();
         };
-        vec![Outgoing::new(reply, serde_json::to_vec(&info).unwrap_or_default())]
+        vec![Outgoing::new(
+            reply,
+            serde_json::to_vec(&info).unwrap_or_default(),
+        )]
     }
 
     /// Go's `StreamInfo` of a stream.
@@ -263,11 +270,16 @@ impl JetStream {
     }
 
     fn overlaps(&self, subjects: &[String], skip: Option<&str>) -> bool {
-        self.streams.values().filter(|s| Some(s.name()) != skip).any(|s| {
-            s.cfg.subjects.iter().any(|a| {
-                subjects.iter().any(|b| subjects_collide(a.as_bytes(), b.as_bytes()))
+        self.streams
+            .values()
+            .filter(|s| Some(s.name()) != skip)
+            .any(|s| {
+                s.cfg.subjects.iter().any(|a| {
+                    subjects
+                        .iter()
+                        .any(|b| subjects_collide(a.as_bytes(), b.as_bytes()))
+                })
             })
-        })
     }
 
     fn stream_create_request(
@@ -363,7 +375,9 @@ impl JetStream {
                 .map_err(|e| store_failed(e.to_string()))?;
         }
         let name = cfg.name.clone();
-        let stream = self.open_stream(cfg, created, realtime).map_err(store_failed)?;
+        let stream = self
+            .open_stream(cfg, created, realtime)
+            .map_err(store_failed)?;
         self.streams.insert(name, stream);
         self.interest_changed = true;
         Ok(())
@@ -421,9 +435,11 @@ impl JetStream {
         if cfg.max_bytes > old.max_bytes.max(0) {
             self.check_bytes_limits(&cfg, Some(&cfg.name))?;
         }
-        let s = self.streams.get_mut(&cfg.name).expect("caller looked the stream up");
-        let update_err =
-            |e: String| ApiError::new(&JS_STREAM_UPDATE_ERR_F).with("err", e);
+        let s = self
+            .streams
+            .get_mut(&cfg.name)
+            .expect("caller looked the stream up");
+        let update_err = |e: String| ApiError::new(&JS_STREAM_UPDATE_ERR_F).with("err", e);
         if let Some(dir) = s.dir.clone() {
             meta::write_meta(self.meta.as_mut(), &dir, &cfg, s.created)
                 .map_err(|e| update_err(e.to_string()))?;
@@ -512,8 +528,11 @@ impl JetStream {
                     offset,
                     limit: JS_MAX_SUBJECT_DETAILS,
                 };
-                let page: BTreeMap<String, u64> =
-                    totals.into_iter().skip(offset).take(JS_MAX_SUBJECT_DETAILS).collect();
+                let page: BTreeMap<String, u64> = totals
+                    .into_iter()
+                    .skip(offset)
+                    .take(JS_MAX_SUBJECT_DETAILS)
+                    .collect();
                 info.state.subjects = (!page.is_empty()).then_some(page);
             }
         }
@@ -559,7 +578,11 @@ impl JetStream {
             .collect();
         let total = names.len();
         let offset = (req.offset.max(0) as usize).min(total);
-        let page: Vec<String> = names.into_iter().skip(offset).take(JS_API_NAMES_LIMIT).collect();
+        let page: Vec<String> = names
+            .into_iter()
+            .skip(offset)
+            .take(JS_API_NAMES_LIMIT)
+            .collect();
         let body = NamesBody {
             paged: ApiPaged {
                 total,
@@ -632,7 +655,8 @@ impl JetStream {
             return self.err::<PurgeBody>(reply, T, ApiError::new(&JS_STREAM_SEALED_ERR));
         }
         if s.cfg.deny_purge {
-            let e = ApiError::new(&JS_STREAM_PURGE_FAILED_F).with("err", "stream purge not permitted");
+            let e =
+                ApiError::new(&JS_STREAM_PURGE_FAILED_F).with("err", "stream purge not permitted");
             return self.err::<PurgeBody>(reply, T, e);
         }
         let res = match &req {
@@ -641,7 +665,15 @@ impl JetStream {
         };
         s.after_purge();
         match res {
-            Ok(purged) => self.respond(reply, T, None, PurgeBody { success: true, purged }),
+            Ok(purged) => self.respond(
+                reply,
+                T,
+                None,
+                PurgeBody {
+                    success: true,
+                    purged,
+                },
+            ),
             Err(e) => {
                 let e = ApiError::new(&JS_STREAM_GENERAL_ERROR_F).with("err", e);
                 self.err::<PurgeBody>(reply, T, e)
@@ -731,7 +763,9 @@ impl JetStream {
             s.store.load_msg(seq)
         } else if next {
             let wc = subject_has_wildcard(req.next_by_subj.as_bytes());
-            s.store.load_next_msg(&req.next_by_subj, wc, seq).map(|(m, _)| m)
+            s.store
+                .load_next_msg(&req.next_by_subj, wc, seq)
+                .map(|(m, _)| m)
         } else {
             s.store.load_last_msg(&req.last_by_subj)
         };
@@ -740,7 +774,11 @@ impl JetStream {
                 let message = StoredMsg {
                     subject: sm.subj,
                     seq: sm.seq,
-                    hdrs: if req.no_hdr { String::new() } else { base64_encode(&sm.hdr) },
+                    hdrs: if req.no_hdr {
+                        String::new()
+                    } else {
+                        base64_encode(&sm.hdr)
+                    },
                     data: base64_encode(&sm.msg),
                     time: format_rfc3339(Some(sm.ts)),
                 };

@@ -43,7 +43,10 @@ pub fn set_static_stream_metadata(cfg: &mut StreamConfig) {
     if cfg.allow_batch_publish {
         level = level.max(4);
     }
-    md.insert(JS_REQUIRED_LEVEL_METADATA_KEY.to_string(), level.to_string());
+    md.insert(
+        JS_REQUIRED_LEVEL_METADATA_KEY.to_string(),
+        level.to_string(),
+    );
 }
 
 /// Go's `setDynamicStreamMetadata`: a copy with the server version and API
@@ -55,7 +58,10 @@ pub fn with_dynamic_stream_metadata(cfg: &StreamConfig) -> StreamConfig {
         JS_SERVER_VERSION_METADATA_KEY.to_string(),
         crate::server::NATS_COMPAT_VERSION.to_string(),
     );
-    md.insert(JS_SERVER_LEVEL_METADATA_KEY.to_string(), JS_API_LEVEL.to_string());
+    md.insert(
+        JS_SERVER_LEVEL_METADATA_KEY.to_string(),
+        JS_API_LEVEL.to_string(),
+    );
     out
 }
 
@@ -99,13 +105,19 @@ pub fn check_stream_cfg(config: &StreamConfig, pedantic: bool) -> Result<StreamC
         cfg.num_replicas = 1;
     }
     if cfg.num_replicas > STREAM_MAX_REPLICAS {
-        return Err(invalid(format!("maximum replicas is {STREAM_MAX_REPLICAS}")));
+        return Err(invalid(format!(
+            "maximum replicas is {STREAM_MAX_REPLICAS}"
+        )));
     }
     if cfg.num_replicas < 0 {
         return Err(ApiError::new(&JS_REPLICAS_COUNT_CANNOT_BE_NEGATIVE));
     }
     default_limit(&mut cfg.max_msgs, pedantic, "max_msgs")?;
-    default_limit(&mut cfg.max_msgs_per_subject, pedantic, "max_msgs_per_subject")?;
+    default_limit(
+        &mut cfg.max_msgs_per_subject,
+        pedantic,
+        "max_msgs_per_subject",
+    )?;
     default_limit(&mut cfg.max_bytes, pedantic, "max_bytes")?;
     let mut mms = i64::from(cfg.max_msg_size);
     default_limit(&mut mms, pedantic, "max_msg_size")?;
@@ -117,13 +129,23 @@ pub fn check_stream_cfg(config: &StreamConfig, pedantic: bool) -> Result<StreamC
         return Err(invalid("stream mirrors and sources are not supported"));
     }
     if cfg.subject_transform.is_some() || cfg.republish.is_some() {
-        return Err(invalid("stream subject transforms and republish are not supported"));
+        return Err(invalid(
+            "stream subject transforms and republish are not supported",
+        ));
     }
     check_subjects(&mut cfg)?;
-    if cfg.placement.as_ref().is_some_and(|p| p.get("preferred").is_some_and(|v| v != "")) {
+    if cfg
+        .placement
+        .as_ref()
+        .is_some_and(|p| p.get("preferred").is_some_and(|v| v != ""))
+    {
         return Err(invalid("preferred server not permitted in placement"));
     }
-    if cfg.placement.as_ref().is_some_and(|p| p.as_object().is_some_and(|o| o.is_empty())) {
+    if cfg
+        .placement
+        .as_ref()
+        .is_some_and(|p| p.as_object().is_some_and(|o| o.is_empty()))
+    {
         cfg.placement = None;
     }
     Ok(cfg)
@@ -151,7 +173,9 @@ fn check_durations(cfg: &mut StreamConfig, pedantic: bool) -> Result<(), ApiErro
         let max_window = STREAM_DEFAULT_DUPLICATES_WINDOW;
         if cfg.max_age != 0 && cfg.max_age < max_window {
             if pedantic {
-                return Err(pedantic_err("duplicate window cannot be bigger than max age"));
+                return Err(pedantic_err(
+                    "duplicate window cannot be bigger than max age",
+                ));
             }
             cfg.duplicate_window = cfg.max_age;
         } else {
@@ -202,7 +226,9 @@ fn check_flags(cfg: &mut StreamConfig, pedantic: bool) -> Result<(), ApiError> {
     }
     if cfg.subject_delete_marker_ttl > 0 {
         if cfg.subject_delete_marker_ttl < 1_000_000_000 {
-            return Err(invalid("subject delete marker TTL must be at least 1 second"));
+            return Err(invalid(
+                "subject delete marker TTL must be at least 1 second",
+            ));
         }
         if !cfg.allow_msg_ttl {
             if pedantic {
@@ -233,7 +259,9 @@ fn check_flags(cfg: &mut StreamConfig, pedantic: bool) -> Result<(), ApiError> {
         return Err(invalid("batch publish is not supported"));
     }
     if cfg.persist_mode == PersistMode::Async && cfg.storage != StorageType::File {
-        return Err(invalid("async persist mode is only supported on file storage"));
+        return Err(invalid(
+            "async persist mode is only supported on file storage",
+        ));
     }
     Ok(())
 }
@@ -301,7 +329,9 @@ pub fn config_update_check(
         return Err(ApiError::new(&JS_STREAM_REPLICAS_NOT_SUPPORTED_ERR));
     }
     if cfg.storage != old.storage {
-        return Err(invalid("stream configuration update can not change storage type"));
+        return Err(invalid(
+            "stream configuration update can not change storage type",
+        ));
     }
     if cfg.retention != old.retention
         && (old.retention == RetentionPolicy::WorkQueue
@@ -312,7 +342,9 @@ pub fn config_update_check(
         ));
     }
     if !cfg.sealed && old.sealed {
-        return Err(invalid("stream configuration update can not unseal a sealed stream"));
+        return Err(invalid(
+            "stream configuration update can not unseal a sealed stream",
+        ));
     }
     if !cfg.deny_delete && old.deny_delete {
         return Err(invalid(
@@ -320,13 +352,17 @@ pub fn config_update_check(
         ));
     }
     if !cfg.deny_purge && old.deny_purge {
-        return Err(invalid("stream configuration update can not cancel deny purge"));
+        return Err(invalid(
+            "stream configuration update can not cancel deny purge",
+        ));
     }
     if old.allow_msg_ttl && !cfg.allow_msg_ttl {
         return Err(invalid("message TTL status can not be disabled"));
     }
     if old.persist_mode != cfg.persist_mode {
-        return Err(invalid("stream configuration update can not change persist mode"));
+        return Err(invalid(
+            "stream configuration update can not change persist mode",
+        ));
     }
     if cfg.sealed {
         cfg.max_age = 0;
@@ -362,7 +398,10 @@ mod tests {
         assert_eq!(cfg.duplicate_window, STREAM_DEFAULT_DUPLICATES_WINDOW);
         let mut c = named("S");
         c.max_age = 1_000_000_000;
-        assert_eq!(check_stream_cfg(&c, false).unwrap().duplicate_window, 1_000_000_000);
+        assert_eq!(
+            check_stream_cfg(&c, false).unwrap().duplicate_window,
+            1_000_000_000
+        );
     }
 
     #[test]

@@ -84,7 +84,10 @@ pub fn parse_int64(b: &[u8]) -> i64 {
         if !c.is_ascii_digit() {
             return -1;
         }
-        n = match n.checked_mul(10).and_then(|n| n.checked_add(i64::from(c - b'0'))) {
+        n = match n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(i64::from(c - b'0')))
+        {
             Some(n) => n,
             None => return -1,
         };

@@ -116,10 +116,13 @@ pub fn read_meta(
         if sum != meta_checksum(name, &buf).as_bytes() {
             continue;
         }
-        let fsi: FileStreamInfo = serde_json::from_slice(&buf)
-            .map_err(|e| MetaError::Corrupt(format!("{i}: {e}")))?;
+        let fsi: FileStreamInfo =
+            serde_json::from_slice(&buf).map_err(|e| MetaError::Corrupt(format!("{i}: {e}")))?;
         if fsi.config.name != name {
-            return Err(MetaError::Corrupt(format!("{i}: names stream {:?}", fsi.config.name)));
+            return Err(MetaError::Corrupt(format!(
+                "{i}: names stream {:?}",
+                fsi.config.name
+            )));
         }
         let created = parse_rfc3339(&fsi.created).flatten().unwrap_or(0);
         return Ok((fsi.config, created));

@@ -290,7 +290,9 @@ impl JetStream {
                 (Box::new(fs), Some(dir), self.cfg.sync_always)
             }
         };
-        Ok(Stream::new(cfg, created, store, dir, hold, domain, realtime))
+        Ok(Stream::new(
+            cfg, created, store, dir, hold, domain, realtime,
+        ))
     }
 
     /// Names the server in stream info (`cluster.leader`, as Go does for a

@@ -87,7 +87,11 @@ fn pub_ack_json(stream: &str, domain: &str, seq: u64, duplicate: bool) -> Bytes 
     }
     s.push_str(&format!("\"seq\":{seq}"));
     // Go writes the duplicate flag with a space after the colon.
-    s.push_str(if duplicate { ",\"duplicate\": true}" } else { "}" });
+    s.push_str(if duplicate {
+        ",\"duplicate\": true}"
+    } else {
+        "}"
+    });
     Bytes::from(s)
 }
 
@@ -255,8 +259,8 @@ impl Stream {
             }
             if let Some(last) = header_str(JS_EXPECTED_LAST_MSG_ID, hdr) {
                 if last != self.lmsg_id {
-                    let e = ApiError::new(&JS_STREAM_WRONG_LAST_MSG_ID_ERR_F)
-                        .with("id", &self.lmsg_id);
+                    let e =
+                        ApiError::new(&JS_STREAM_WRONG_LAST_MSG_ID_ERR_F).with("id", &self.lmsg_id);
                     return self.error_reply(reply, e);
                 }
             }
@@ -353,7 +357,9 @@ impl Stream {
                 return Err(ApiError::new(&JS_STREAM_WRONG_LAST_SEQUENCE_ERR_F).with("seq", fseq));
             }
         } else if subj_subj.is_some() {
-            return Err(ApiError::new(&JS_STREAM_EXPECTED_LAST_SEQ_PER_SUBJECT_INVALID));
+            return Err(ApiError::new(
+                &JS_STREAM_EXPECTED_LAST_SEQ_PER_SUBJECT_INVALID,
+            ));
         }
         if let Some(seq) = header_seq(JS_EXPECTED_LAST_SEQ, hdr) {
             if seq != self.lseq {
@@ -444,7 +450,10 @@ impl Stream {
 
     pub fn check_invariants(&self) {
         self.store.check_invariants();
-        assert!(self.lseq >= self.store.state().last_seq, "lseq behind the store");
+        assert!(
+            self.lseq >= self.store.state().last_seq,
+            "lseq behind the store"
+        );
         for p in &self.pending {
             assert!(p.seq <= self.lseq, "a held ack names an assigned sequence");
         }
@@ -458,7 +467,10 @@ mod tests {
 
     #[test]
     fn pub_ack_bytes_like_go() {
-        assert_eq!(&pub_ack_json("S", "", 3, false)[..], br#"{"stream":"S","seq":3}"#);
+        assert_eq!(
+            &pub_ack_json("S", "", 3, false)[..],
+            br#"{"stream":"S","seq":3}"#
+        );
         assert_eq!(
             &pub_ack_json("S", "hub", 3, true)[..],
             br#"{"stream":"S","domain":"hub","seq":3,"duplicate": true}"#

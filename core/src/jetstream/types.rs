@@ -472,7 +472,11 @@ pub fn base64_encode(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
             if i <= chunk.len() {
@@ -523,10 +527,16 @@ mod tests {
         let t = 1_700_000_000_123_450_000;
         assert_eq!(format_rfc3339(Some(t)), "2023-11-14T22:13:20.12345Z");
         assert_eq!(parse_rfc3339("2023-11-14T22:13:20.12345Z"), Some(Some(t)));
-        assert_eq!(parse_rfc3339("2023-11-14T23:13:20.12345+01:00"), Some(Some(t)));
+        assert_eq!(
+            parse_rfc3339("2023-11-14T23:13:20.12345+01:00"),
+            Some(Some(t))
+        );
         assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), Some(None));
         assert_eq!(parse_rfc3339("garbage"), None);
-        assert_eq!(format_rfc3339(Some(951_782_400_000_000_000)), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            format_rfc3339(Some(951_782_400_000_000_000)),
+            "2000-02-29T00:00:00Z"
+        );
     }
 
     #[test]
