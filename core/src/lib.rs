@@ -10,6 +10,7 @@
 //! See docs/ARCHITECTURE.md for the map of the crate.
 
 pub mod conf;
+pub mod jetstream;
 pub mod options;
 pub mod prng;
 pub mod protocol;

@@ -16,6 +16,7 @@ mod clock;
 mod conn;
 mod monitor;
 mod runtime;
+pub mod storage;
 
 pub use clock::Clock;
 pub use monitor::process_stats;

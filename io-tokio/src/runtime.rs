@@ -179,7 +179,12 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
     let http_addr = http_listener.as_ref().and_then(|l| l.local_addr().ok());
 
     let clock = Clock::new();
-    let server = Server::new(opts, seed, clock.now(), clock.realtime())?;
+    let js = opts.jetstream.clone();
+    let mut server = Server::new(opts, seed, clock.now(), clock.realtime())?;
+    if js.enabled {
+        let service = crate::storage::jetstream_service(&js, clock.now(), clock.realtime())?;
+        server.set_internal_service(clock.now(), service);
+    }
     let shared = Arc::new(Shared {
         inner: Mutex::new(Inner { server, handles: HashMap::new(), armed: None }),
         clock,

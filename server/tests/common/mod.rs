@@ -10,11 +10,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub fn opts() -> ServerOptions {
-    ServerOptions { host: "127.0.0.1".into(), port: -1, ..ServerOptions::default() }
+    ServerOptions {
+        host: "127.0.0.1".into(),
+        port: -1,
+        ..ServerOptions::default()
+    }
 }
 
 pub async fn start(opts: ServerOptions) -> RunningServer {
-    rnatsd_io_tokio::start(opts, 42).await.expect("server starts")
+    rnatsd_io_tokio::start(opts, 42)
+        .await
+        .expect("server starts")
 }
 
 pub fn url(s: &RunningServer) -> String {
@@ -31,7 +37,10 @@ impl Raw {
     /// Connects and reads the INFO line.
     pub async fn connect(s: &RunningServer) -> (Raw, String) {
         let stream = TcpStream::connect(s.client_addr).await.expect("connect");
-        let mut raw = Raw { stream, buf: Vec::new() };
+        let mut raw = Raw {
+            stream,
+            buf: Vec::new(),
+        };
         let info = raw.read_line().await.expect("INFO line");
         assert!(info.starts_with("INFO {"), "first line is INFO: {info}");
         (raw, info)
@@ -51,7 +60,10 @@ impl Raw {
                 return Some(line);
             }
             let mut chunk = [0u8; 4096];
-            let n = tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await.ok()?.ok()?;
+            let n = tokio::time::timeout_at(deadline, self.stream.read(&mut chunk))
+                .await
+                .ok()?
+                .ok()?;
             if n == 0 {
                 return None;
             }

@@ -1,0 +1,417 @@
+//! Real files behind core's [`Storage`] trait: paths are relative to a root
+//! directory (JetStream's `store_dir`), parent directories are created as
+//! needed, `sync` is `fsync` of the file and `sync_dir` is `fsync` of the
+//! directory. Calls are synchronous: the engine calls them under its lock,
+//! and group commit keeps them to one fsync per store per flush.
+
+use rnatsd_core::jetstream::StorageFactory;
+use rnatsd_core::storage::{validate_path, FileId, Storage, StorageError, StorageErrorKind};
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// A [`Storage`] over the files under `root`.
+#[derive(Debug)]
+pub struct FileStorage {
+    root: PathBuf,
+    files: HashMap<u64, (File, String)>,
+    next: u64,
+}
+
+fn map_err(e: io::Error, ctx: String) -> StorageError {
+    let kind = match e.kind() {
+        io::ErrorKind::NotFound => StorageErrorKind::NotFound,
+        io::ErrorKind::InvalidInput => StorageErrorKind::InvalidInput,
+        io::ErrorKind::StorageFull => StorageErrorKind::Enospc,
+        _ => match e.raw_os_error() {
+            Some(5) => StorageErrorKind::Eio,
+            Some(28) => StorageErrorKind::Enospc,
+            _ => StorageErrorKind::Other,
+        },
+    };
+    StorageError::new(kind, format!("{ctx}: {e}"))
+}
+
+impl FileStorage {
+    /// A storage rooted at `root` (created if missing).
+    pub fn new(root: impl Into<PathBuf>) -> io::Result<FileStorage> {
+        let root = root.into();
+        fs::create_dir_all(&root)?;
+        Ok(FileStorage {
+            root,
+            files: HashMap::new(),
+            next: 1,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The absolute path of a valid relative path (`""` is the root).
+    fn abs(&self, path: &str) -> Result<PathBuf, StorageError> {
+        if path.is_empty() {
+            return Ok(self.root.clone());
+        }
+        validate_path(path)?;
+        Ok(self.root.join(path))
+    }
+
+    fn file(&self, id: FileId) -> Result<&(File, String), StorageError> {
+        self.files
+            .get(&id.0)
+            .ok_or_else(|| StorageError::new(StorageErrorKind::BadHandle, format!("{id:?}")))
+    }
+
+    fn create_parent(&self, p: &Path, ctx: &str) -> Result<(), StorageError> {
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).map_err(|e| map_err(e, format!("mkdir {ctx}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// A JetStream storage factory: every storage is rooted at `root`.
+pub fn storage_factory(root: PathBuf) -> StorageFactory {
+    Box::new(move |_dir: &str| match FileStorage::new(root.clone()) {
+        Ok(s) => Box::new(s) as Box<dyn Storage + Send>,
+        // The root could not be created: every call reports the error.
+        Err(e) => Box::new(Broken(e.to_string())) as Box<dyn Storage + Send>,
+    })
+}
+
+/// JetStream over real files in `opts.store_dir` (Go's default
+/// `$TMPDIR/nats` when unset), recovered and ready to install as the
+/// engine's internal service.
+pub fn jetstream_service(
+    opts: &rnatsd_core::options::JetStreamOptions,
+    now: rnatsd_core::time::Instant,
+    realtime: rnatsd_core::time::UnixNanos,
+) -> Result<Box<dyn rnatsd_core::server::InternalService>, String> {
+    use rnatsd_core::jetstream::{JetStream, JsConfig};
+    let dir = opts.store_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join("nats")
+            .to_string_lossy()
+            .into_owned()
+    });
+    let cfg = JsConfig {
+        store_dir: dir.clone(),
+        max_memory: if opts.max_memory_store > 0 {
+            opts.max_memory_store
+        } else {
+            -1
+        },
+        max_store: if opts.max_file_store > 0 {
+            opts.max_file_store
+        } else {
+            -1
+        },
+        domain: opts.domain.clone(),
+        // An explicit sync interval opts out of durable-before-ack, as in Go.
+        sync_always: !matches!(opts.sync_interval, Some(d) if !d.is_zero()),
+    };
+    let js = JetStream::new(cfg, storage_factory(PathBuf::from(dir)), now, realtime)?;
+    Ok(Box::new(js))
+}
+
+/// A storage whose root could not be created: every operation fails.
+#[derive(Debug)]
+struct Broken(String);
+
+impl Broken {
+    fn err<T>(&self) -> Result<T, StorageError> {
+        Err(StorageError::new(StorageErrorKind::Eio, self.0.clone()))
+    }
+}
+
+impl Storage for Broken {
+    fn open(&mut self, _: &str, _: bool) -> Result<FileId, StorageError> {
+        self.err()
+    }
+    fn close(&mut self, _: FileId) {}
+    fn read_at(&mut self, _: FileId, _: u64, _: &mut [u8]) -> Result<usize, StorageError> {
+        self.err()
+    }
+    fn write_at(&mut self, _: FileId, _: u64, _: &[u8]) -> Result<(), StorageError> {
+        self.err()
+    }
+    fn append(&mut self, _: FileId, _: &[u8]) -> Result<u64, StorageError> {
+        self.err()
+    }
+    fn len(&mut self, _: FileId) -> Result<u64, StorageError> {
+        self.err()
+    }
+    fn truncate(&mut self, _: FileId, _: u64) -> Result<(), StorageError> {
+        self.err()
+    }
+    fn sync(&mut self, _: FileId) -> Result<(), StorageError> {
+        self.err()
+    }
+    fn rename(&mut self, _: &str, _: &str) -> Result<(), StorageError> {
+        self.err()
+    }
+    fn remove(&mut self, _: &str) -> Result<(), StorageError> {
+        self.err()
+    }
+    fn sync_dir(&mut self, _: &str) -> Result<(), StorageError> {
+        self.err()
+    }
+    fn list(&mut self, _: &str) -> Result<Vec<String>, StorageError> {
+        self.err()
+    }
+}
+
+impl Storage for FileStorage {
+    fn open(&mut self, path: &str, create: bool) -> Result<FileId, StorageError> {
+        validate_path(path)?;
+        let p = self.abs(path)?;
+        if create {
+            self.create_parent(&p, path)?;
+        }
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .truncate(false)
+            .open(&p)
+            .map_err(|e| map_err(e, format!("open {path}")))?;
+        let id = self.next;
+        self.next += 1;
+        self.files.insert(id, (f, path.to_string()));
+        Ok(FileId(id))
+    }
+
+    fn close(&mut self, file: FileId) {
+        self.files.remove(&file.0);
+    }
+
+    fn read_at(&mut self, file: FileId, off: u64, buf: &mut [u8]) -> Result<usize, StorageError> {
+        let (f, path) = self.file(file)?;
+        let mut done = 0;
+        while done < buf.len() {
+            match f.read_at(&mut buf[done..], off + done as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(map_err(e, format!("read {path}"))),
+            }
+        }
+        Ok(done)
+    }
+
+    fn write_at(&mut self, file: FileId, off: u64, data: &[u8]) -> Result<(), StorageError> {
+        let (f, path) = self.file(file)?;
+        f.write_all_at(data, off)
+            .map_err(|e| map_err(e, format!("write {path}")))
+    }
+
+    fn append(&mut self, file: FileId, data: &[u8]) -> Result<u64, StorageError> {
+        let off = self.len(file)?;
+        self.write_at(file, off, data)?;
+        Ok(off)
+    }
+
+    fn len(&mut self, file: FileId) -> Result<u64, StorageError> {
+        let (f, path) = self.file(file)?;
+        f.metadata()
+            .map(|m| m.len())
+            .map_err(|e| map_err(e, format!("stat {path}")))
+    }
+
+    fn truncate(&mut self, file: FileId, len: u64) -> Result<(), StorageError> {
+        let (f, path) = self.file(file)?;
+        f.set_len(len)
+            .map_err(|e| map_err(e, format!("truncate {path}")))
+    }
+
+    fn sync(&mut self, file: FileId) -> Result<(), StorageError> {
+        let (f, path) = self.file(file)?;
+        f.sync_all()
+            .map_err(|e| map_err(e, format!("fsync {path}")))
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        validate_path(from)?;
+        validate_path(to)?;
+        let (a, b) = (self.abs(from)?, self.abs(to)?);
+        self.create_parent(&b, to)?;
+        fs::rename(&a, &b).map_err(|e| map_err(e, format!("rename {from} -> {to}")))
+    }
+
+    /// Removes a file, or an empty directory (so a deleted stream leaves
+    /// no directories behind).
+    fn remove(&mut self, path: &str) -> Result<(), StorageError> {
+        validate_path(path)?;
+        let p = self.abs(path)?;
+        let res = match fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => fs::remove_dir(&p),
+            _ => fs::remove_file(&p),
+        };
+        res.map_err(|e| map_err(e, format!("remove {path}")))
+    }
+
+    fn sync_dir(&mut self, dir: &str) -> Result<(), StorageError> {
+        let p = self.abs(dir)?;
+        match File::open(&p) {
+            Ok(d) => d
+                .sync_all()
+                .map_err(|e| map_err(e, format!("fsync dir {dir}"))),
+            // Nothing was ever created there: nothing to make durable.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(map_err(e, format!("open dir {dir}"))),
+        }
+    }
+
+    fn list(&mut self, dir: &str) -> Result<Vec<String>, StorageError> {
+        let p = self.abs(dir)?;
+        let rd = match fs::read_dir(&p) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(map_err(e, format!("list {dir}"))),
+        };
+        let mut out = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(|e| map_err(e, format!("list {dir}")))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            out.push(if is_dir { format!("{name}/") } else { name });
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new() -> TempDir {
+            static N: AtomicU64 = AtomicU64::new(0);
+            let n = N.fetch_add(1, Ordering::Relaxed);
+            let p = std::env::temp_dir().join(format!("rnatsd-storage-{}-{n}", std::process::id()));
+            let _ = fs::remove_dir_all(&p);
+            TempDir(p)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn files_read_write_append_truncate_sync() {
+        let t = TempDir::new();
+        let mut s = FileStorage::new(&t.0).unwrap();
+        let f = s.open("a/b/1.blk", true).unwrap();
+        s.write_at(f, 0, b"hello").unwrap();
+        assert_eq!(s.append(f, b" world").unwrap(), 5);
+        assert_eq!(s.len(f).unwrap(), 11);
+        s.sync(f).unwrap();
+        let mut buf = [0u8; 32];
+        assert_eq!(s.read_at(f, 6, &mut buf).unwrap(), 5);
+        assert_eq!(&buf[..5], b"world");
+        assert_eq!(s.read_at(f, 40, &mut buf).unwrap(), 0);
+        s.write_at(f, 13, b"!").unwrap();
+        assert_eq!(s.read_at(f, 11, &mut buf[..3]).unwrap(), 3);
+        assert_eq!(&buf[..3], b"\0\0!", "gaps read as zeros");
+        s.truncate(f, 5).unwrap();
+        assert_eq!(s.len(f).unwrap(), 5);
+        s.sync_dir("a/b").unwrap();
+        s.close(f);
+        assert_eq!(s.len(f).unwrap_err().kind, StorageErrorKind::BadHandle);
+        assert_eq!(fs::read(t.0.join("a/b/1.blk")).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn names_list_rename_remove() {
+        let t = TempDir::new();
+        let mut s = FileStorage::new(&t.0).unwrap();
+        assert_eq!(
+            s.open("x", false).unwrap_err().kind,
+            StorageErrorKind::NotFound
+        );
+        assert_eq!(
+            s.open("../x", true).unwrap_err().kind,
+            StorageErrorKind::InvalidInput
+        );
+        assert_eq!(
+            s.open("/x", true).unwrap_err().kind,
+            StorageErrorKind::InvalidInput
+        );
+        assert!(s.list("nope").unwrap().is_empty());
+        let f = s.open("d/m.tmp", true).unwrap();
+        s.write_at(f, 0, b"v1").unwrap();
+        s.sync(f).unwrap();
+        s.open("d/sub/z", true).unwrap();
+        s.rename("d/m.tmp", "d/m").unwrap();
+        s.sync_dir("d").unwrap();
+        assert_eq!(
+            s.list("d").unwrap(),
+            vec!["m".to_string(), "sub/".to_string()]
+        );
+        let mut buf = [0u8; 2];
+        assert_eq!(
+            s.read_at(f, 0, &mut buf).unwrap(),
+            2,
+            "handles survive a rename"
+        );
+        s.remove("d/sub/z").unwrap();
+        s.remove("d/sub").unwrap();
+        assert_eq!(s.list("d").unwrap(), vec!["m".to_string()]);
+        assert_eq!(
+            s.remove("d/none").unwrap_err().kind,
+            StorageErrorKind::NotFound
+        );
+        s.sync_dir("").unwrap();
+        s.sync_dir("never/created").unwrap();
+    }
+
+    #[test]
+    fn jetstream_streams_survive_a_restart_on_real_files() {
+        use rnatsd_core::jetstream::{JetStream, JsConfig};
+        use rnatsd_core::time::Instant;
+        let t = TempDir::new();
+        let now = 1_700_000_000_000_000_000;
+        let mut js = JetStream::new(
+            JsConfig::default(),
+            storage_factory(t.0.clone()),
+            Instant::ZERO,
+            now,
+        )
+        .unwrap();
+        let out = js.handle_msg(
+            Instant::ZERO,
+            now,
+            b"$JS.API.STREAM.CREATE.S",
+            Some(b"r"),
+            None,
+            br#"{"name":"S"}"#,
+        );
+        assert!(!out[0].payload.windows(7).any(|w| w == b"\"error\""));
+        assert!(js
+            .handle_msg(Instant::ZERO, now, b"S", Some(b"r"), None, b"x")
+            .is_empty());
+        let acks = js.flush(Instant::ZERO);
+        assert_eq!(&acks[0].payload[..], br#"{"stream":"S","seq":1}"#);
+        drop(js);
+        let js = JetStream::new(
+            JsConfig::default(),
+            storage_factory(t.0.clone()),
+            Instant::ZERO,
+            now,
+        )
+        .unwrap();
+        assert_eq!(js.stream("S").unwrap().state().msgs, 1);
+        assert!(t.0.join("jetstream/$G/streams/S/meta.inf").exists());
+    }
+}
