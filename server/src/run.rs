@@ -42,7 +42,7 @@ pub fn raise_nofile_limit() {
 }
 
 /// Runs until SIGINT or SIGTERM. Returns the process exit code.
-pub async fn run(mut opts: ServerOptions) -> i32 {
+pub async fn run(opts: ServerOptions) -> i32 {
     raise_nofile_limit();
     if let Some(msg) = unsupported(&opts) {
         tracing::error!("{}", msg);
@@ -53,9 +53,6 @@ pub async fn run(mut opts: ServerOptions) -> i32 {
         tracing::warn!("{}", w);
     }
     let js = opts.jetstream.clone();
-    // JetStream is accepted and reported, but not served yet: keep it out
-    // of INFO so clients do not try the API.
-    opts.jetstream.enabled = false;
 
     tracing::info!("Starting nats-server");
     tracing::info!("  Version:  {} (rnatsd {})", NATS_COMPAT_VERSION, RNATSD_VERSION);
@@ -75,9 +72,19 @@ pub async fn run(mut opts: ServerOptions) -> i32 {
         tracing::info!("Using configuration file: {}", cf);
     }
     if js.enabled {
-        let dir = js.store_dir.clone().unwrap_or_else(default_store_dir);
-        tracing::warn!("JetStream is not yet supported by rnatsd: running without it");
-        tracing::info!("Store Directory: \"{}\"", dir);
+        let dir = std::path::Path::new(&js.store_dir.clone().unwrap_or_else(default_store_dir)).join("jetstream");
+        let limit = |v: i64| if v > 0 { v.to_string() } else { "dynamic".to_string() };
+        tracing::info!("Starting JetStream");
+        tracing::info!("---------------- JETSTREAM ----------------");
+        tracing::info!("  Max Memory:      {}", limit(js.max_memory_store));
+        tracing::info!("  Max Storage:     {}", limit(js.max_file_store));
+        tracing::info!("  Store Directory: \"{}\"", dir.display());
+        if matches!(js.sync_interval, Some(d) if !d.is_zero()) {
+            tracing::warn!("  Sync interval set: publish acks no longer wait for fsync");
+        } else {
+            tracing::info!("  Durability:      publish acks wait for fsync (group commit)");
+        }
+        tracing::info!("-------------------------------------------");
     }
     if let Some(addr) = server.http_addr {
         tracing::info!("Starting http monitor on {}:{}", opts.http_host, addr.port());
@@ -169,12 +176,10 @@ pub fn reload(server: &rnatsd_io_tokio::RunningServer) -> Result<(), String> {
     if current.config_file.is_none() {
         return Err("can only reload config when a file is provided using -c or --config".to_string());
     }
-    let mut opts = match crate::flags::parse_args(std::env::args().skip(1))? {
+    let opts = match crate::flags::parse_args(std::env::args().skip(1))? {
         crate::flags::Command::Run(o) => *o,
         _ => return Err("the command line no longer describes a server to run".to_string()),
     };
-    // As at startup: JetStream is accepted but not served.
-    opts.jetstream.enabled = false;
     let changed = server.reload(opts)?;
     let now = server.options();
     if changed.iter().any(|k| matches!(*k, "debug" | "trace")) {

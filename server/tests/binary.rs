@@ -96,7 +96,8 @@ fn jetstream_flags_report_the_store_directory() {
     let dir = std::env::temp_dir().join(format!("rnatsd-sd-{}", std::process::id()));
     let sd = format!("-sd={}", dir.display());
     let (mut child, lines, _rx) = spawn_until(&["-a", "127.0.0.1", "-p", "-1", "-js", &sd], "Server is ready");
-    assert!(lines.iter().any(|l| l.contains(&format!("Store Directory: \"{}\"", dir.display()))), "{lines:?}");
+    let want = format!("Store Directory: \"{}\"", dir.join("jetstream").display());
+    assert!(lines.iter().any(|l| l.contains(&want)), "{lines:?}");
     terminate(&mut child);
 }
 
