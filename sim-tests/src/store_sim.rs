@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use rnatsd_core::prng::Prng;
 use rnatsd_core::store::filestore::{FileStore, FileStoreConfig};
-use rnatsd_core::store::{StoreError, StreamConfig, StreamStore};
+use rnatsd_core::store::{StoreError, StoreMsg, StreamConfig, StreamStore};
 use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
 use rnatsd_io_sim::faults::{FaultAtlas, FaultCounters, FaultKind};
 use rnatsd_io_sim::prng::Ratio;
@@ -58,6 +58,8 @@ impl StoreSimReport {
 
 const DIR: &str = "jetstream/$G/streams/SIM";
 const OPS: usize = 600;
+/// Extra attempts for a read that fails with a transient storage error.
+const READ_RETRIES: usize = 20;
 
 fn stream_config() -> StreamConfig {
     StreamConfig { name: "SIM".into(), ..StreamConfig::default() }
@@ -245,7 +247,7 @@ fn check(
     let seqs: Vec<u64> = model.keys().copied().collect();
     for seq in seqs {
         let m = model[&seq].clone();
-        match fs.load_msg(seq) {
+        match load_retrying(fs, seq) {
             Ok(got) => {
                 let genuine = history.get(&seq).is_some_and(|h| h.iter().any(|(sj, p)| *sj == got.subj && *p == got.msg));
                 if (got.subj != m.subject || got.msg != m.payload) && !(report.damaging && genuine) {
@@ -280,7 +282,14 @@ fn check(
                 model.remove(&seq);
             }
             Err(StoreError::Storage(_)) => {
-                // A transient read error on an honest disk: not data, not loss.
+                // A read error that outlasted the retries, on an honest disk:
+                // not data, not loss. The store only reads a record its index
+                // holds, so the message is still there: a removal the crash
+                // undid must not stay pending, or the next flush would record
+                // it as final although it was never written again.
+                if let Some(e) = model.get_mut(&seq) {
+                    e.removing = false;
+                }
             }
             Err(e) => report.violations.push(format!("op {op}: seq {seq}: unexpected error {e}")),
         }
@@ -288,7 +297,7 @@ fn check(
     // No phantoms: anything served at a sequence we never stored is wrong.
     if state.msgs > 0 {
         for seq in state.first_seq..=state.last_seq {
-            if let Ok(got) = fs.load_msg(seq) {
+            if let Ok(got) = load_retrying(fs, seq) {
                 let genuine = history.get(&seq).is_some_and(|h| h.iter().any(|(sj, p)| *sj == got.subj && *p == got.msg));
                 if report.damaging {
                     // A damaging disk may bring back bytes that were once
@@ -318,6 +327,19 @@ fn check(
     model.retain(|seq, _| *seq <= last);
 }
 
+/// Loads `seq`, retrying transient read errors a bounded number of times,
+/// so that an EIO does not hide what the store holds from the checker.
+fn load_retrying(fs: &mut FileStore<SimDisk>, seq: u64) -> Result<StoreMsg, StoreError> {
+    let mut res = fs.load_msg(seq);
+    for _ in 0..READ_RETRIES {
+        if !matches!(res, Err(StoreError::Storage(_))) {
+            break;
+        }
+        res = fs.load_msg(seq);
+    }
+    res
+}
+
 /// The fault kinds a damaging run relies on, for campaign summaries.
 pub const DAMAGE_FAULTS: [FaultKind; 5] = [
     FaultKind::DiskBitFlipAtRest,
@@ -326,3 +348,68 @@ pub const DAMAGE_FAULTS: [FaultKind; 5] = [
     FaultKind::DiskStaleRollback,
     FaultKind::DiskTruncation,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> StoreSimReport {
+        StoreSimReport {
+            seed: 0,
+            damaging: false,
+            params: String::new(),
+            counters: FaultCounters::default(),
+            stored: 0,
+            durable: 0,
+            crashes: 0,
+            durable_lost: 0,
+            violations: Vec::new(),
+        }
+    }
+
+    fn stored(payload: &[u8], removing: bool) -> Stored {
+        Stored { subject: "sim.1".into(), payload: payload.to_vec(), durable: true, removing }
+    }
+
+    /// Seeds 123, 246 and 292 of `store`: a removal that a crash undid
+    /// stayed pending in the model when the check's read of that message
+    /// failed with a transient EIO; the next flush then recorded it as final
+    /// and the (correctly) still present message was reported as "came back
+    /// after a durable removal".
+    #[test]
+    fn an_undone_removal_is_not_left_pending_by_a_read_error() {
+        let disk = SimDisk::new(1, DiskConfig::perfect(), FaultAtlas::pristine());
+        let mut fs = open(disk, 4096).unwrap();
+        fs.store_msg("sim.1", &[], b"one", 0, 1).unwrap();
+        fs.store_msg("sim.1", &[], b"two", 0, 2).unwrap();
+        fs.flush().unwrap();
+        assert!(fs.remove_msg(1).unwrap());
+        let mut disk = fs.into_storage();
+        disk.crash();
+        let mut fs = open(disk, 4096).unwrap();
+        assert!(fs.msg_location(1).is_some(), "the unflushed removal was undone");
+        let mut faulty = DiskConfig::perfect();
+        faulty.eio_read = Ratio::ALWAYS;
+        fs.storage_mut().set_config(faulty);
+        let mut model = BTreeMap::from([(1, stored(b"one", true)), (2, stored(b"two", false))]);
+        let mut removed = BTreeMap::new();
+        let history = BTreeMap::from([
+            (1, vec![("sim.1".to_string(), b"one".to_vec())]),
+            (2, vec![("sim.1".to_string(), b"two".to_vec())]),
+        ]);
+        let mut rep = report();
+        check(&mut fs, &mut model, &mut removed, &history, &mut rep, 0);
+        assert!(rep.ok(), "{:?}", rep.violations);
+        assert!(!model[&1].removing, "the removal is no longer pending");
+        assert!(model[&2].durable);
+    }
+
+    #[test]
+    fn reported_durable_removal_seeds_pass() {
+        for seed in [123, 246, 292] {
+            let r = run_store_seed(seed);
+            assert!(!r.damaging, "seed {seed} runs an honest disk");
+            assert!(r.ok(), "seed {seed}: {}", r.violations.join("\n"));
+        }
+    }
+}
