@@ -15,6 +15,8 @@ pub enum TimerKind {
     Ping,
     /// CONNECT did not arrive in time.
     Auth,
+    /// The TLS handshake did not finish in time.
+    Tls,
 }
 
 #[derive(Debug, Default)]
