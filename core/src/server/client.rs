@@ -108,6 +108,8 @@ pub struct ClientConn {
     /// read, no timers but the TLS one run.
     pub tls_pending: bool,
     pub tls_deadline: Option<Instant>,
+    /// INFO was queued (not yet, with TLS handshake-first).
+    pub info_sent: bool,
     /// What the TLS handshake established; None for a plaintext client.
     pub tls: Option<TlsInfo>,
     pub in_msgs: u64,
@@ -143,6 +145,7 @@ impl ClientConn {
             nonce: String::new(),
             tls_pending: false,
             tls_deadline: None,
+            info_sent: false,
             tls: None,
             in_msgs: 0,
             in_bytes: 0,

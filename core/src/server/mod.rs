@@ -230,6 +230,7 @@ impl Server {
             let info = self.client_info(id, false);
             if let Some(c) = self.conns.get_mut(&id) {
                 c.outbound.extend_from_slice(&info);
+                c.info_sent = true;
             }
         }
         self.want_transmit(id);

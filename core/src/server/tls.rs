@@ -13,6 +13,9 @@
 //! 2. Otherwise the adapter sends what `poll_transmit` gives (the INFO, in
 //!    plaintext; nothing with handshake-first), then looks at the client's
 //!    first byte:
+//!    With handshake-first and a fallback delay, a client silent that long
+//!    gets [`Server::handle_tls_first_fallback`]: the adapter sends the
+//!    INFO it queues and looks at the first byte as below.
 //!    - not a TLS handshake record: [`Server::handle_tls_not_offered`];
 //!      with `allow_non_tls` the connection goes on in plaintext, otherwise
 //!      the engine queues `-ERR 'Secure Connection - TLS Required'` and
@@ -123,7 +126,8 @@ impl Server {
         c.tls_pending = false;
         c.tls_deadline = None;
         c.tls = Some(info);
-        if self.opts.tls_handshake_first {
+        if !c.info_sent {
+            c.info_sent = true;
             let bytes = self.client_info(id, true);
             if let Some(c) = self.conns.get_mut(&id) {
                 c.outbound.extend_from_slice(&bytes);
@@ -134,15 +138,16 @@ impl Server {
         self.debug_check();
     }
 
-    /// The client's first byte is not a TLS handshake (Go's sniffing with
-    /// `allow_non_tls`). Returns true when the connection goes on in
-    /// plaintext; otherwise it is closed with Go's "TLS Required" error.
+    /// The client's first byte is not a TLS handshake. With
+    /// `allow_non_tls`, after a plaintext INFO, the connection goes on in
+    /// plaintext (Go's sniffing) and this returns true; otherwise it is
+    /// closed with Go's "TLS Required" error.
     pub fn handle_tls_not_offered(&mut self, now: Instant, id: ConnId) -> bool {
         let Some(c) = self.conns.get_mut(&id) else { return false };
         if c.is_closing() || !c.tls_pending {
             return false;
         }
-        if self.opts.allow_non_tls && !self.opts.tls_handshake_first {
+        if self.opts.allow_non_tls && c.info_sent {
             c.tls_pending = false;
             c.tls_deadline = None;
             self.start_conn_timers(now, id);
@@ -157,21 +162,21 @@ impl Server {
     }
 
     /// With handshake-first and a fallback delay: the client stayed silent,
-    /// so it gets INFO in plaintext and the connection goes on without TLS
+    /// so it gets INFO in plaintext (with the configured `tls_required`),
+    /// and the connection continues as without handshake-first: the
+    /// adapter sends the INFO and waits for the client's first byte again
     /// (Go's "TLS first" fallback).
-    pub fn handle_tls_first_fallback(&mut self, now: Instant, id: ConnId) {
+    pub fn handle_tls_first_fallback(&mut self, _now: Instant, id: ConnId) {
         let Some(c) = self.conns.get_mut(&id) else { return };
-        if c.is_closing() || !c.tls_pending {
+        if c.is_closing() || !c.tls_pending || c.info_sent {
             return;
         }
-        c.tls_pending = false;
-        c.tls_deadline = None;
+        c.info_sent = true;
         let bytes = self.client_info(id, false);
         if let Some(c) = self.conns.get_mut(&id) {
             c.outbound.extend_from_slice(&bytes);
         }
         self.want_transmit(id);
-        self.start_conn_timers(now, id);
         self.debug_check();
     }
 
