@@ -230,6 +230,34 @@ mod tests {
         assert_eq!(escape_value("plain name"), "plain name");
     }
 
+    /// The subject prints as Go's `ToRDNSequence().String()`: fixed field
+    /// order reversed, multi-valued fields joined with `+`, unknown
+    /// attributes (email, DC) left out; DCs and SANs come separately.
+    #[test]
+    fn subject_and_sans_as_go_sees_them() {
+        use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, SanType};
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(vec!["host.example".to_string()]).unwrap();
+        p.subject_alt_names.push(SanType::Rfc822Name("a@b.example".try_into().unwrap()));
+        p.subject_alt_names.push(SanType::URI("spiffe://example/alice".try_into().unwrap()));
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CustomDnType(vec![0, 9, 2342, 19200300, 100, 1, 25]), "example");
+        dn.push(DnType::CountryName, "US");
+        dn.push(DnType::CommonName, "alice, the 1st");
+        dn.push(DnType::OrganizationName, "Synadia");
+        dn.push(DnType::LocalityName, "LA");
+        p.distinguished_name = dn;
+        let cert = p.self_signed(&key).unwrap();
+        let pc = peer_cert(cert.der()).expect("readable");
+        assert_eq!(pc.subject, "CN=alice\\, the 1st,O=Synadia,L=LA,C=US");
+        assert_eq!(pc.domain_components, "DC=example");
+        assert_eq!(pc.dns_names, vec!["host.example"]);
+        assert_eq!(pc.emails, vec!["a@b.example"]);
+        assert_eq!(pc.uris, vec!["spiffe://example/alice"]);
+        let spki = ring::digest::digest(&ring::digest::SHA256, &key.public_key_der());
+        assert_eq!(pc.spki_sha256, hex(spki.as_ref()));
+    }
+
     #[test]
     fn truncated_der_is_none() {
         assert!(peer_cert(&[]).is_none());
