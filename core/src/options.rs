@@ -25,6 +25,10 @@ pub const DEFAULT_PING_MAX_OUT: i32 = 2;
 pub const AUTH_TIMEOUT: Duration = Duration::from_secs(2);
 /// const.go: DEFAULT_FLUSH_DEADLINE (10 s).
 pub const DEFAULT_FLUSH_DEADLINE: Duration = Duration::from_secs(10);
+/// const.go: TLS_TIMEOUT (2 s), the TLS handshake wait.
+pub const TLS_TIMEOUT: Duration = Duration::from_secs(2);
+/// const.go: DEFAULT_TLS_HANDSHAKE_FIRST_FALLBACK_DELAY (50 ms).
+pub const DEFAULT_TLS_HANDSHAKE_FIRST_FALLBACK_DELAY: Duration = Duration::from_millis(50);
 /// jetstream: default sync interval (2 min) when `sync_interval` is set to a non-always value.
 pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(120);
 
@@ -58,6 +62,15 @@ pub struct User {
     pub permissions: Option<Permissions>,
 }
 
+/// An NKEY user of the `authorization { users = [...] }` block (Go's
+/// `NkeyUser`): authenticates by signing the INFO nonce.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NkeyUser {
+    /// The public user key (`U...`, 56 characters of base32).
+    pub nkey: String,
+    pub permissions: Option<Permissions>,
+}
+
 /// The `jetstream {}` block and the `-js`/`-sd` flags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JetStreamOptions {
@@ -87,6 +100,8 @@ pub struct ServerOptions {
     pub password: Option<String>,
     pub authorization: Option<String>,
     pub users: Vec<User>,
+    /// NKEY users (Go: Nkeys).
+    pub nkeys: Vec<NkeyUser>,
     pub auth_timeout: Duration,
     pub no_auth_user: Option<String>,
 
@@ -145,13 +160,29 @@ pub struct ServerOptions {
     pub cluster_no_advertise: bool,
     /// `cluster { connect_retries }` / `--connect_retries` (Go: Cluster.ConnectRetries).
     pub cluster_connect_retries: i32,
-    /// `--tls`, `--tlsverify`, `--tlscert`, `--tlskey`, `--tlscacert` (Go: TLS,
-    /// TLSVerify, TLSCert, TLSKey, TLSCaCert). Accepted, not yet supported.
+    /// TLS for client connections: `tls {}` or `--tls`, `--tlsverify`,
+    /// `--tlscert`, `--tlskey`, `--tlscacert` (Go: TLS, TLSVerify, TLSCert,
+    /// TLSKey, TLSCaCert; `tls` true stands for Go's `TLSConfig != nil`).
     pub tls: bool,
+    /// Require and verify client certificates (`verify`, `--tlsverify`).
     pub tls_verify: bool,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     pub tls_ca_cert: Option<String>,
+    /// `verify_and_map`: the client certificate names the user (Go: TLSMap).
+    pub tls_map: bool,
+    /// Handshake timeout (`timeout`; Go: TLSTimeout, default 2 s).
+    pub tls_timeout: Duration,
+    /// `handshake_first`: TLS before INFO (Go: TLSHandshakeFirst).
+    pub tls_handshake_first: bool,
+    /// With `handshake_first: auto` or a duration: a client silent this
+    /// long gets INFO in plaintext (Go: TLSHandshakeFirstFallback).
+    pub tls_handshake_first_fallback: Duration,
+    /// `pinned_certs`: lowercase hex SHA-256 of the client certificate's
+    /// SubjectPublicKeyInfo (Go: TLSPinnedCerts). Empty: no pinning.
+    pub tls_pinned_certs: Vec<String>,
+    /// `allow_non_tls`: TLS is offered, not required (Go: AllowNonTLS).
+    pub allow_non_tls: bool,
 
     /// Unknown-but-Go-known keys seen in the config file, for warnings.
     pub warnings: Vec<String>,
@@ -169,6 +200,7 @@ impl Default for ServerOptions {
             password: None,
             authorization: None,
             users: Vec::new(),
+            nkeys: Vec::new(),
             auth_timeout: AUTH_TIMEOUT,
             no_auth_user: None,
             max_conn: DEFAULT_MAX_CONNECTIONS,
@@ -212,6 +244,12 @@ impl Default for ServerOptions {
             tls_cert: None,
             tls_key: None,
             tls_ca_cert: None,
+            tls_map: false,
+            tls_timeout: TLS_TIMEOUT,
+            tls_handshake_first: false,
+            tls_handshake_first_fallback: Duration::ZERO,
+            tls_pinned_certs: Vec::new(),
+            allow_non_tls: false,
             warnings: Vec::new(),
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use rnatsd_core::server::ConnId;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
@@ -32,13 +32,31 @@ impl ConnHandle {
         self.wake.notify_one();
     }
 
-    fn is_closing(&self) -> bool {
+    pub fn is_closing(&self) -> bool {
         self.closing.load(Ordering::Acquire)
     }
 }
 
+/// Serves a plaintext TCP connection (its halves need no lock).
 pub(crate) fn spawn(stream: TcpStream, id: ConnId, handle: Arc<ConnHandle>, shared: Arc<Shared>) {
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, wr) = stream.into_split();
+    spawn_halves(rd, wr, id, handle, shared);
+}
+
+/// Serves any other stream (a TLS session).
+pub(crate) fn spawn_io<S>(stream: S, id: ConnId, handle: Arc<ConnHandle>, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (rd, wr) = tokio::io::split(stream);
+    spawn_halves(rd, wr, id, handle, shared);
+}
+
+fn spawn_halves<R, W>(mut rd: R, mut wr: W, id: ConnId, handle: Arc<ConnHandle>, shared: Arc<Shared>)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let reader_shared = shared.clone();
     let reader = tokio::spawn(async move {
         let mut buf = BytesMut::new();

@@ -11,12 +11,18 @@
 //! `Transmit` event; lock, `poll_transmit` swaps out the whole pending
 //! buffer, unlock, one `write_all`), so socket IO runs in parallel while the
 //! engine's routing is serialized.
+//!
+//! TLS lives here too (`tls.rs`): rustls via tokio-rustls does the
+//! handshake, `x509.rs` reads the client certificate's identities, and the
+//! engine is told only the outcome (see `rnatsd_core::server::TlsPolicy`).
 
 mod clock;
 mod conn;
 mod monitor;
 mod runtime;
 pub mod storage;
+mod tls;
+mod x509;
 
 pub use clock::Clock;
 pub use monitor::process_stats;

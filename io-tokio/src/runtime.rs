@@ -7,14 +7,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rnatsd_core::options::ServerOptions;
-use rnatsd_core::server::{ConnId, Event, MonitorResponse, RemoteAddr, Server};
+use rnatsd_core::server::{ConnId, Event, MonitorResponse, RemoteAddr, Server, TlsPolicy};
 use rnatsd_core::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio_rustls::TlsAcceptor;
 
 use crate::clock::Clock;
 use crate::conn::{self, ConnHandle};
 use crate::monitor;
+use crate::tls;
 
 /// Everything the tasks share.
 pub(crate) struct Shared {
@@ -178,6 +180,7 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
     };
     let http_addr = http_listener.as_ref().and_then(|l| l.local_addr().ok());
 
+    let acceptor = tls::build_acceptor(&opts)?;
     let clock = Clock::new();
     let js = opts.jetstream.clone();
     let mut server = Server::new(opts, seed, clock.now(), clock.realtime())?;
@@ -192,7 +195,7 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
         shutdown: Notify::new(),
         stop_accept: Notify::new(),
     });
-    tokio::spawn(accept_loop(listener, shared.clone()));
+    tokio::spawn(accept_loop(listener, shared.clone(), acceptor));
     tokio::spawn(timer_loop(shared.clone()));
     if let Some(l) = http_listener {
         tokio::spawn(monitor::serve(l, shared.clone()));
@@ -216,7 +219,7 @@ async fn listen(addr: (&str, u16)) -> std::io::Result<TcpListener> {
     Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address")))
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, acceptor: Option<TlsAcceptor>) {
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -234,7 +237,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         };
         let _ = stream.set_nodelay(true);
         let handle = Arc::new(ConnHandle::new());
-        let id = {
+        let (id, policy) = {
             let mut inner = shared.lock();
             let now = shared.clock.now();
             let id = inner
@@ -242,9 +245,14 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 .handle_accept(now, RemoteAddr { ip: peer.ip().to_string(), port: peer.port() });
             inner.handles.insert(id, handle.clone());
             inner.dispatch(&shared);
-            id
+            (id, inner.server.tls_policy())
         };
-        conn::spawn(stream, id, handle, shared.clone());
+        match (&acceptor, policy) {
+            (Some(a), policy) if policy != TlsPolicy::Off => {
+                tokio::spawn(tls::serve(stream, id, handle, shared.clone(), policy, a.clone()));
+            }
+            _ => conn::spawn(stream, id, handle, shared.clone()),
+        }
     }
 }
 

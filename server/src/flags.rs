@@ -30,6 +30,23 @@ pub enum Command {
 }
 
 /// Usage text (same flags as nats-server's, our words).
+/// `--help_tls`: the TLS keys rnatsd serves.
+pub const TLS_USAGE: &str = "\
+TLS Server Options:
+    tls {
+        cert_file: \"./certs/server.pem\"
+        key_file: \"./certs/server-key.pem\"
+        ca_file: \"./certs/ca.pem\"      # client certificates are checked against it
+        verify: true                    # require client certificates
+        verify_and_map: true            # client certificate names the user
+        timeout: 2                      # handshake timeout, seconds
+        handshake_first: false          # TLS before INFO (or \"auto\", or a fallback duration)
+        pinned_certs: [\"<hex sha256 of the SubjectPublicKeyInfo>\"]
+    }
+    allow_non_tls: false                # offer TLS without requiring it
+
+rnatsd uses rustls: cipher suites, curves and minimum version are rustls's safe defaults.";
+
 pub const USAGE: &str = "\
 Usage: rnatsd [options]
 
@@ -488,10 +505,12 @@ fn override_cluster(url: &str) -> Result<Option<String>, String> {
     Ok(Some(format!("{host}:{port}")))
 }
 
-/// rnatsd cannot serve TLS yet: startup refuses options that ask for it.
+/// Options rnatsd parses but cannot honour; startup refuses them. TLS is
+/// served (io-tokio); client verification needs an explicit CA file, as
+/// rnatsd does not read the system trust store.
 pub fn ensure_supported(opts: &ServerOptions) -> Result<(), String> {
-    if opts.tls || opts.tls_verify {
-        return Err("TLS (--tls, --tlsverify, --tlscert, --tlskey, --tlscacert) is not yet supported by rnatsd".to_string());
+    if opts.tls && opts.tls_verify && opts.tls_ca_cert.as_deref().is_none_or(str::is_empty) {
+        return Err("TLS client verification (--tlsverify, verify) needs a CA file (--tlscacert, ca_file)".to_string());
     }
     Ok(())
 }

@@ -20,7 +20,7 @@ fn main() {
             return;
         }
         Command::HelpTls => {
-            println!("TLS is not yet supported by rnatsd.");
+            println!("{}", flags::TLS_USAGE);
             return;
         }
         Command::Version => {

@@ -91,6 +91,18 @@ pub async fn run(opts: ServerOptions) -> i32 {
     }
     let client = server.client_addr;
     tracing::info!("Listening for client connections on {}:{}", opts.host, client.port());
+    if opts.tls {
+        // Handshake-first without a fallback always requires the handshake.
+        let first_only = opts.tls_handshake_first && opts.tls_handshake_first_fallback.is_zero();
+        if opts.allow_non_tls && !first_only {
+            tracing::info!("TLS available for client connections");
+        } else {
+            tracing::info!("TLS required for client connections");
+        }
+        if first_only {
+            tracing::warn!("Clients that are not using \"TLS Handshake First\" option will fail to connect");
+        }
+    }
     if let Some(pid_file) = &opts.pid_file {
         if let Err(e) = std::fs::write(pid_file, std::process::id().to_string()) {
             tracing::error!("Could not write pidfile: {}", e);

@@ -216,7 +216,7 @@ fn test_route_and_cluster_flags() {
 }
 
 #[test]
-fn test_tls_flags_are_stored_but_not_startable() {
+fn test_tls_flags_are_stored_and_startable() {
     let o = run("--tls --tlscert c.pem --tlskey k.pem --tlscacert ca.pem --tlsverify");
     assert!(o.tls && o.tls_verify);
     assert_eq!(
@@ -227,9 +227,10 @@ fn test_tls_flags_are_stored_but_not_startable() {
         ),
         (Some("c.pem"), Some("k.pem"), Some("ca.pem"))
     );
-    assert!(ensure_supported(&o)
-        .unwrap_err()
-        .contains("not yet supported"));
+    assert!(ensure_supported(&o).is_ok());
+    let no_ca = run("--tlscert c.pem --tlskey k.pem --tlsverify");
+    assert!(no_ca.tls);
+    assert!(ensure_supported(&no_ca).unwrap_err().contains("needs a CA file"));
     assert_eq!(
         err("--tls"),
         "TLS Server certificate must be present and valid"

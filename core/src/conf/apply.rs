@@ -29,9 +29,7 @@ pub const UNSUPPORTED_KEYS: &[&str] = &[
     "proxy_protocol",
     "max_sub_tokens",
     "max_subscription_tokens",
-    "tls",
     "ocsp",
-    "allow_non_tls",
     "write_timeout",
     "operator",
     "operators",
@@ -404,6 +402,8 @@ impl Applier {
                 }
                 o.lame_duck_grace_period = nanos_to_duration(d);
             }
+            "tls" => self.apply_tls(v, o)?,
+            "allow_non_tls" => o.allow_non_tls = boolean(v)?,
             "no_auth_user" => o.no_auth_user = Some(string(v)?),
             "no_header_support" => o.no_header_support = boolean(v)?,
             _ if UNSUPPORTED_KEYS.contains(&key.as_str()) => self.warn_unsupported(k, v),

@@ -9,7 +9,8 @@ use super::apply::{
 };
 use super::duration::{go_quote, parse_duration};
 use super::value::{ConfError, Kind, Value};
-use crate::options::{Permissions, ResponsePermission, ServerOptions, SubjectPermission, User};
+use crate::options::{NkeyUser, Permissions, ResponsePermission, ServerOptions, SubjectPermission, User};
+use crate::server::nkey::is_valid_public_user_key;
 
 /// const.go DEFAULT_ALLOW_RESPONSE_MAX_MSGS.
 pub const DEFAULT_ALLOW_RESPONSE_MAX_MSGS: i32 = 1;
@@ -24,6 +25,7 @@ struct Authorization {
     timeout: f64,
     /// Some when a `users` array was present, even if empty (as Go).
     users: Option<Vec<User>>,
+    nkeys: Vec<NkeyUser>,
     default_permissions: Option<Permissions>,
 }
 
@@ -33,7 +35,7 @@ impl Applier {
         v: &Value,
         o: &mut ServerOptions,
     ) -> Result<(), ConfError> {
-        let auth = self.parse_authorization(v)?;
+        let mut auth = self.parse_authorization(v)?;
         o.username = Some(auth.user.clone()).filter(|s| !s.is_empty());
         o.password = Some(auth.pass.clone()).filter(|s| !s.is_empty());
         o.authorization = Some(auth.token.clone()).filter(|s| !s.is_empty());
@@ -41,7 +43,16 @@ impl Applier {
         if (!auth.user.is_empty() || !auth.pass.is_empty()) && !auth.token.is_empty() {
             return Err(ConfError::at(v, "Cannot have a user/pass and token"));
         }
+        for (i, u) in auth.nkeys.iter().enumerate() {
+            let dup = o.nkeys.iter().chain(&auth.nkeys[..i]).any(|x| x.nkey == u.nkey)
+                || o.users.iter().any(|x| x.username == u.nkey);
+            if dup {
+                return Err(ConfError::at(v, format!("Duplicate nkey {} detected", go_quote(&u.nkey))));
+            }
+        }
+        let nkeys = std::mem::take(&mut auth.nkeys);
         let Some(users) = auth.users else {
+            o.nkeys.extend(nkeys);
             return Ok(());
         };
         if !auth.user.is_empty() {
@@ -62,6 +73,7 @@ impl Applier {
             }
             o.users.push(u.clone());
         }
+        o.nkeys.extend(nkeys);
         Ok(())
     }
 
@@ -77,7 +89,10 @@ impl Applier {
                 "token" => auth.token = string(mv)?,
                 "timeout" => auth.timeout = self.parse_auth_timeout(mk, mv)?,
                 "users" => match self.parse_users(mv) {
-                    Ok(users) => auth.users = Some(users),
+                    Ok((users, nkeys)) => {
+                        auth.users = Some(users);
+                        auth.nkeys = nkeys;
+                    }
                     Err(e) => self.errors.push(e),
                 },
                 "default_permission" | "default_permissions" | "permissions" => {
@@ -99,6 +114,11 @@ impl Applier {
             (auth.users.as_mut(), auth.default_permissions.as_ref())
         {
             for u in users.iter_mut().filter(|u| u.permissions.is_none()) {
+                u.permissions = Some(defaults.clone());
+            }
+        }
+        if let Some(defaults) = auth.default_permissions.as_ref() {
+            for u in auth.nkeys.iter_mut().filter(|u| u.permissions.is_none()) {
                 u.permissions = Some(defaults.clone());
             }
         }
@@ -135,7 +155,8 @@ impl Applier {
         Ok(at)
     }
 
-    fn parse_users(&mut self, mv: &Value) -> Result<Vec<User>, ConfError> {
+    /// Go's `parseUsers`: the plain users and the NKEY users.
+    fn parse_users(&mut self, mv: &Value) -> Result<(Vec<User>, Vec<NkeyUser>), ConfError> {
         let Some(uv) = mv.as_array() else {
             let msg = format!(
                 "Expected users field to be an array, got {}",
@@ -144,6 +165,7 @@ impl Applier {
             return Err(ConfError::at(mv, msg));
         };
         let mut users = Vec::new();
+        let mut nkeys = Vec::new();
         for u in uv {
             let Some(um) = u.as_map() else {
                 let msg = format!(
@@ -154,15 +176,12 @@ impl Applier {
                 continue;
             };
             let mut user = User::default();
-            let mut nkey = false;
+            let mut nkey = String::new();
             let mut last = u;
             for (k, v) in um.iter() {
                 last = v;
                 match k.to_ascii_lowercase().as_str() {
-                    "nkey" => {
-                        nkey = true;
-                        self.warn_unsupported(k, v);
-                    }
+                    "nkey" => nkey = string(v)?,
                     "user" | "username" => user.username = string(v)?,
                     "pass" | "password" => user.password = string(v)?,
                     "permission" | "permissions" | "authorization" => {
@@ -184,8 +203,14 @@ impl Applier {
                     }
                 }
             }
-            if nkey {
-                // Nkey users need nkey support; the entry is skipped (warned above).
+            if !nkey.is_empty() {
+                if !is_valid_public_user_key(&nkey) {
+                    return Err(ConfError::at(last, "Not a valid public nkey for a user"));
+                }
+                if !user.username.is_empty() || !user.password.is_empty() {
+                    return Err(ConfError::at(last, "Nkey users do not take usernames or passwords"));
+                }
+                nkeys.push(NkeyUser { nkey, permissions: user.permissions });
                 continue;
             }
             if user.username.is_empty() {
@@ -193,7 +218,7 @@ impl Applier {
             }
             users.push(user);
         }
-        Ok(users)
+        Ok((users, nkeys))
     }
 
     pub(crate) fn parse_user_permissions(&mut self, mv: &Value) -> Result<Permissions, ConfError> {

@@ -8,6 +8,7 @@ mod auth;
 pub mod duration;
 pub mod lexer;
 pub mod parser;
+mod tls;
 pub mod value;
 
 #[cfg(test)]
@@ -20,4 +21,5 @@ mod parser_tests;
 pub use apply::apply_config;
 pub use duration::parse_duration;
 pub use parser::{parse, EnvFn, IncludeFn};
+pub use tls::TlsConfigOpts;
 pub use value::{ConfError, DateTime, Kind, Map, Value};

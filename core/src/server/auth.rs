@@ -1,11 +1,13 @@
 //! Authentication of a CONNECT against the server's `authorization` options
-//! (single user/password, token, or a users list), as Go's auth.go does for
-//! the non-JWT, non-NKEY cases. NKEY, JWT and TLS-mapped users come with the
-//! security issue.
+//! (single user/password, token, a users list, NKEY users, and users mapped
+//! from a TLS client certificate), as Go's `processClientOrLeafAuthentication`
+//! does without JWTs and accounts.
 
 use crate::options::{Permissions, ServerOptions};
 
 use super::connect::ConnectOptions;
+use super::nkey::verify_nonce_signature;
+use super::tls::TlsInfo;
 
 /// The configured ways to authenticate, derived once from the options.
 #[derive(Clone, Debug, Default)]
@@ -13,6 +15,10 @@ pub struct AuthConfig {
     single: Option<(String, String)>,
     token: Option<String>,
     users: Vec<(String, String, Option<Permissions>)>,
+    /// NKEY users: public key and permissions.
+    nkeys: Vec<(String, Option<Permissions>)>,
+    /// `verify_and_map`: users come from the client certificate.
+    tls_map: bool,
 }
 
 /// The outcome of a successful authentication.
@@ -34,19 +40,37 @@ impl AuthConfig {
             .iter()
             .map(|u| (u.username.clone(), u.password.clone(), u.permissions.clone()))
             .collect();
-        AuthConfig { single, token, users }
+        let nkeys = opts.nkeys.iter().map(|u| (u.nkey.clone(), u.permissions.clone())).collect();
+        AuthConfig { single, token, users, nkeys, tls_map: opts.tls && opts.tls_map }
     }
 
     /// True when a client must authenticate (INFO `auth_required`).
     pub fn required(&self) -> bool {
-        self.single.is_some() || self.token.is_some() || !self.users.is_empty()
+        self.single.is_some() || self.token.is_some() || !self.users.is_empty() || !self.nkeys.is_empty()
     }
 
-    /// Checks a CONNECT. `Err` carries the reason, for the server log only:
-    /// the client always sees `Authorization Violation`.
-    pub fn check(&self, c: &ConnectOptions) -> Result<Authenticated, &'static str> {
+    /// Go's `nonceRequired`: INFO carries a nonce when NKEY users exist.
+    pub fn nonce_required(&self) -> bool {
+        !self.nkeys.is_empty()
+    }
+
+    /// Checks a CONNECT. `nonce` is the one this connection's INFO carried
+    /// and `tls` what its TLS handshake established. `Err` carries the
+    /// reason, for the server log only: the client always sees
+    /// `Authorization Violation`.
+    pub fn check(&self, c: &ConnectOptions, nonce: &[u8], tls: Option<&TlsInfo>) -> Result<Authenticated, &'static str> {
         if !self.required() {
             return Ok(Authenticated::default());
+        }
+        if let Some(key) = c.nkey.as_deref().filter(|k| !k.is_empty() && !self.nkeys.is_empty()) {
+            let Some((nkey, perms)) = self.nkeys.iter().find(|(k, _)| k == key) else {
+                return Err("no such nkey user");
+            };
+            verify_nonce_signature(nkey, nonce, c.sig.as_deref())?;
+            return Ok(Authenticated { user: Some(nkey.clone()), permissions: perms.clone() });
+        }
+        if !self.users.is_empty() && self.tls_map {
+            return self.check_tls_mapped(c, tls);
         }
         if !self.users.is_empty() {
             let user = c.user.as_deref().unwrap_or("");
@@ -78,6 +102,28 @@ impl AuthConfig {
             return Ok(Authenticated { user: Some(u.clone()), permissions: None });
         }
         Err("no credentials")
+    }
+
+    /// Go's `checkClientTLSCertSubject` with the users-map lookup: the
+    /// first certificate name (emails, DNS names, URIs, subject) that is a
+    /// configured user is that user. A client-sent password must match the
+    /// user's (usually both are empty).
+    fn check_tls_mapped(&self, c: &ConnectOptions, tls: Option<&TlsInfo>) -> Result<Authenticated, &'static str> {
+        let Some(cert) = tls.and_then(|t| t.peer_cert.as_ref()) else {
+            return Err("User required in cert, no peer certificates found");
+        };
+        let candidates = cert.map_candidates();
+        let found = candidates.iter().find_map(|name| self.users.iter().find(|(u, _, _)| u == name));
+        let Some((u, p, perms)) = found else {
+            return Err("User required in cert, none found");
+        };
+        if c.user.as_deref().is_some_and(|x| !x.is_empty()) {
+            tracing::warn!("User {:?} found in connect proto, but user required from cert", c.user.as_deref().unwrap_or(""));
+        }
+        if !password_matches(p, c.pass.as_deref().unwrap_or("")) {
+            return Err("password mismatch");
+        }
+        Ok(Authenticated { user: Some(u.clone()), permissions: perms.clone() })
     }
 }
 
@@ -116,11 +162,17 @@ mod tests {
         }
     }
 
+    impl AuthConfig {
+        fn check_plain(&self, c: &ConnectOptions) -> Result<Authenticated, &'static str> {
+            self.check(c, b"", None)
+        }
+    }
+
     #[test]
     fn no_auth_configured_accepts_anyone() {
         let a = AuthConfig::from_options(&ServerOptions::default());
         assert!(!a.required());
-        assert!(a.check(&connect(None, None, None)).is_ok());
+        assert!(a.check_plain(&connect(None, None, None)).is_ok());
     }
 
     #[test]
@@ -132,18 +184,18 @@ mod tests {
         };
         let a = AuthConfig::from_options(&opts);
         assert!(a.required());
-        assert!(a.check(&connect(Some("derek"), Some("foo"), None)).is_ok());
-        assert!(a.check(&connect(Some("derek"), Some("bar"), None)).is_err());
-        assert!(a.check(&connect(None, None, None)).is_err());
+        assert!(a.check_plain(&connect(Some("derek"), Some("foo"), None)).is_ok());
+        assert!(a.check_plain(&connect(Some("derek"), Some("bar"), None)).is_err());
+        assert!(a.check_plain(&connect(None, None, None)).is_err());
     }
 
     #[test]
     fn token_auth() {
         let opts = ServerOptions { authorization: Some("s3cr3t".into()), ..ServerOptions::default() };
         let a = AuthConfig::from_options(&opts);
-        assert!(a.check(&connect(None, None, Some("s3cr3t"))).is_ok());
-        assert!(a.check(&connect(None, None, Some("nope"))).is_err());
-        assert!(a.check(&connect(None, None, None)).is_err());
+        assert!(a.check_plain(&connect(None, None, Some("s3cr3t"))).is_ok());
+        assert!(a.check_plain(&connect(None, None, Some("nope"))).is_err());
+        assert!(a.check_plain(&connect(None, None, None)).is_err());
     }
 
     #[test]
@@ -157,9 +209,9 @@ mod tests {
             ..ServerOptions::default()
         };
         let a = AuthConfig::from_options(&opts);
-        let ok = a.check(&connect(Some("a"), Some("pa"), None)).unwrap();
+        let ok = a.check_plain(&connect(Some("a"), Some("pa"), None)).unwrap();
         assert_eq!(ok.permissions, Some(perms));
-        assert!(a.check(&connect(Some("b"), Some("pa"), None)).is_err());
-        assert!(a.check(&connect(Some("c"), Some("pc"), None)).is_err());
+        assert!(a.check_plain(&connect(Some("b"), Some("pa"), None)).is_err());
+        assert!(a.check_plain(&connect(Some("c"), Some("pc"), None)).is_err());
     }
 }

@@ -14,6 +14,7 @@ use crate::time::Instant;
 use super::connect::ConnectOptions;
 use super::perms::ClientPermissions;
 use super::subs::SubRef;
+use super::tls::TlsInfo;
 use super::ConnId;
 
 /// Where a connection is in its life.
@@ -45,6 +46,7 @@ pub enum CloseReason {
     ServerShutdown,
     BadClientProtocolVersion,
     NoRespondersRequiresHeaders,
+    TlsHandshakeError,
 }
 
 impl CloseReason {
@@ -65,6 +67,7 @@ impl CloseReason {
             CloseReason::ServerShutdown => "Server Shutdown",
             CloseReason::BadClientProtocolVersion => "Bad Client Protocol Version",
             CloseReason::NoRespondersRequiresHeaders => "No Responders Requires Headers",
+            CloseReason::TlsHandshakeError => "TLS Handshake Failure",
         }
     }
 }
@@ -99,6 +102,16 @@ pub struct ClientConn {
     pub rtt_measured: bool,
     pub ping_deadline: Option<Instant>,
     pub auth_deadline: Option<Instant>,
+    /// The nonce this connection's INFO carried (empty without NKEY users).
+    pub nonce: String,
+    /// TLS is expected and its handshake has not finished: no bytes are
+    /// read, no timers but the TLS one run.
+    pub tls_pending: bool,
+    pub tls_deadline: Option<Instant>,
+    /// INFO was queued (not yet, with TLS handshake-first).
+    pub info_sent: bool,
+    /// What the TLS handshake established; None for a plaintext client.
+    pub tls: Option<TlsInfo>,
     pub in_msgs: u64,
     pub in_bytes: u64,
     pub out_msgs: u64,
@@ -135,6 +148,11 @@ impl ClientConn {
             rtt_measured: false,
             ping_deadline: None,
             auth_deadline: None,
+            nonce: String::new(),
+            tls_pending: false,
+            tls_deadline: None,
+            info_sent: false,
+            tls: None,
             in_msgs: 0,
             in_bytes: 0,
             out_msgs: 0,

@@ -27,6 +27,10 @@ pub struct Info {
     pub auth_required: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub tls_required: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_verify: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_available: bool,
     pub max_payload: i32,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub jetstream: bool,

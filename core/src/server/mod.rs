@@ -34,12 +34,14 @@ mod info;
 mod internal;
 mod ldm;
 mod metrics;
+pub mod nkey;
 mod perms;
 mod process;
 mod reload;
 mod subs;
 mod subsz;
 mod timers;
+mod tls;
 mod varz;
 mod zfmt;
 mod zstatus;
@@ -68,6 +70,7 @@ pub use subsz::{Subsz, SubszOptions};
 pub use varz::{ProcessStats, Varz};
 pub use zfmt::{go_duration, my_uptime, rfc3339};
 pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Jsz, Leafz, Routez};
+pub use tls::{PeerCert, TlsInfo, TlsPolicy, TLS_HANDSHAKE_RECORD};
 
 use auth::AuthConfig;
 use idmap::IdMap;
@@ -166,7 +169,9 @@ impl Server {
             port: u16::try_from(opts.port).unwrap_or(0),
             headers: !opts.no_header_support,
             auth_required: auth.required(),
-            tls_required: false,
+            tls_required: opts.tls && !opts.allow_non_tls,
+            tls_verify: opts.tls && opts.tls_verify,
+            tls_available: opts.tls && opts.allow_non_tls,
             max_payload: opts.max_payload,
             jetstream: opts.jetstream.enabled,
             client_id: 0,
@@ -232,21 +237,29 @@ impl Server {
         self.canary.skip_last_psub = true;
     }
 
-    /// A new client connection. Queues INFO; enforces `max_connections`
-    /// after INFO, as Go does.
+    /// A new client connection. Queues INFO (unless TLS goes first, see
+    /// [`Server::tls_policy`]); enforces `max_connections` after INFO, as
+    /// Go does.
     pub fn handle_accept(&mut self, now: Instant, remote: RemoteAddr) -> ConnId {
         let id = ConnId(self.next_cid);
         self.next_cid += 1;
         self.stats.total_connections += 1;
         let open = self.num_connections();
         let mut conn = ClientConn::new(id, remote.ip, remote.port, now, self.limits);
-        let mut info = self.info.clone();
-        info.client_id = id.0;
-        info.client_ip = conn.ip.clone();
-        conn.outbound.extend_from_slice(&info.to_proto());
+        if self.auth.nonce_required() {
+            conn.nonce = nkey::generate_nonce(&mut self.prng);
+        }
+        conn.tls_pending = self.opts.tls;
         tracing::debug!("{} - Client connection created", conn.log_prefix());
         self.conns.insert(id, conn);
         self.open_conns += 1;
+        if !(self.opts.tls && self.opts.tls_handshake_first) {
+            let info = self.client_info(id, false);
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.outbound.extend_from_slice(&info);
+                c.info_sent = true;
+            }
+        }
         self.want_transmit(id);
         if self.shutting_down || self.ldm.is_some() {
             self.close_conn(id, CloseReason::ServerShutdown, true);
@@ -257,6 +270,34 @@ impl Server {
             self.close_conn(id, CloseReason::MaxConnectionsExceeded, true);
             return id;
         }
+        if self.opts.tls {
+            // Go schedules the auth timer after the TLS handshake.
+            self.start_tls_timer(now, id);
+        } else {
+            self.start_conn_timers(now, id);
+        }
+        self.debug_check();
+        id
+    }
+
+    /// The INFO line for one connection: its client id and ip, its nonce,
+    /// and `tls_required` forced on when TLS went first (as Go does).
+    fn client_info(&self, id: ConnId, tls_first: bool) -> Vec<u8> {
+        let mut info = self.info.clone();
+        if let Some(c) = self.conns.get(&id) {
+            info.client_id = id.0;
+            info.client_ip = c.ip.clone();
+            info.nonce = c.nonce.clone();
+        }
+        if tls_first {
+            info.tls_required = true;
+            info.tls_available = false;
+        }
+        info.to_proto()
+    }
+
+    /// The auth and ping timers of a connection ready for protocol traffic.
+    fn start_conn_timers(&mut self, now: Instant, id: ConnId) {
         if self.auth.required() {
             let deadline = now + self.opts.auth_timeout;
             self.set_timer(id, TimerKind::Auth, deadline);
@@ -265,14 +306,16 @@ impl Server {
         }
         let first_ping = self.first_ping_deadline(now);
         self.set_timer(id, TimerKind::Ping, first_ping);
-        self.debug_check();
-        id
     }
 
     /// Bytes from a connection's socket.
     pub fn handle_read(&mut self, now: Instant, id: ConnId, data: &[u8]) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if conn.is_closing() {
+            return;
+        }
+        if conn.tls_pending {
+            self.bytes_before_tls(id);
             return;
         }
         conn.last_in = now;
@@ -295,6 +338,11 @@ impl Server {
         };
         if conn.is_closing() {
             data.clear();
+            return;
+        }
+        if conn.tls_pending {
+            data.clear();
+            self.bytes_before_tls(id);
             return;
         }
         conn.last_in = now;
@@ -350,6 +398,7 @@ impl Server {
                 TimerKind::Ping => c.ping_deadline,
                 TimerKind::Auth => c.auth_deadline,
                 TimerKind::LameDuck => None,
+                TimerKind::Tls => c.tls_deadline,
             };
             // Timers are invalidated lazily: only the conn's current deadline counts.
             match current {
@@ -360,6 +409,7 @@ impl Server {
                 TimerKind::Ping => self.on_ping_timer(now, id),
                 TimerKind::Auth => self.on_auth_timer(id),
                 TimerKind::LameDuck => {}
+                TimerKind::Tls => self.on_tls_timer(id),
             }
         }
         let service_due = self.internal.service.as_ref().and_then(|s| s.poll_timeout()).is_some_and(|t| t <= now);
@@ -468,6 +518,10 @@ impl Server {
                 assert!(c.transmit_pending, "pending output without a Transmit event");
             }
             assert!(c.pings_out >= 0);
+            if c.tls_pending && !c.is_closing() {
+                assert!(c.subs.is_empty() && !c.connect_received, "no protocol before TLS");
+                assert!(c.ping_deadline.is_none() && c.auth_deadline.is_none(), "only the TLS timer runs before TLS");
+            }
         }
         assert_eq!(sids + self.internal.subs.len(), self.subs.len(), "every sub is owned by exactly one conn");
         let open = self.conns.values().filter(|c| !c.is_closing()).count();
@@ -513,6 +567,16 @@ impl Server {
         self.want_transmit(id);
     }
 
+    /// The adapter fed bytes to a connection whose TLS handshake has not
+    /// finished: a broken adapter or a protocol mix-up; close it.
+    fn bytes_before_tls(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.get(&id) {
+            tracing::error!("{} - protocol bytes before the TLS handshake finished", c.log_prefix());
+        }
+        self.close_conn(id, CloseReason::TlsHandshakeError, false);
+        self.debug_check();
+    }
+
     /// Closes a connection from the server side. Its subscriptions go at
     /// once; with `flush` its pending output is still delivered, otherwise
     /// (slow consumer) it is dropped, as Go puts nothing more on the wire.
@@ -528,6 +592,7 @@ impl Server {
         self.open_conns -= 1;
         c.ping_deadline = None;
         c.auth_deadline = None;
+        c.tls_deadline = None;
         if !flush {
             c.outbound.clear();
         }
@@ -549,6 +614,7 @@ impl Server {
             TimerKind::Ping => c.ping_deadline = Some(at),
             TimerKind::Auth => c.auth_deadline = Some(at),
             TimerKind::LameDuck => {}
+            TimerKind::Tls => c.tls_deadline = Some(at),
         }
         self.timers.schedule(at, id, kind);
     }

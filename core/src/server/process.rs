@@ -225,7 +225,7 @@ impl Server {
         }
         let Some(c) = self.conns.get_mut(&id) else { return };
         if self.auth.required() {
-            match self.auth.check(&c.opts) {
+            match self.auth.check(&c.opts, c.nonce.as_bytes(), c.tls.as_ref()) {
                 Ok(who) => {
                     c.user = who.user;
                     c.perms = who.permissions.as_ref().map(ClientPermissions::new);

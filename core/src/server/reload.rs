@@ -84,7 +84,9 @@ fn every_option_is_classified(o: &ServerOptions) {
         jetstream: _, cluster_listen: _, cluster_name: _, routes: _, lame_duck_duration: _,
         lame_duck_grace_period: _, log_size_limit: _, max_traced_msg_len: _, remote_syslog: _, trace_headers: _,
         prof_port: _, cluster_advertise: _, cluster_no_advertise: _, cluster_connect_retries: _, tls: _,
-        tls_verify: _, tls_cert: _, tls_key: _, tls_ca_cert: _, warnings: _,
+        tls_verify: _, tls_cert: _, tls_key: _, tls_ca_cert: _, warnings: _, nkeys: _, tls_map: _,
+        tls_timeout: _, tls_handshake_first: _, tls_handshake_first_fallback: _, tls_pinned_certs: _,
+        allow_non_tls: _,
     } = o;
 }
 
@@ -137,6 +139,19 @@ pub(super) fn diff_options(old: &ServerOptions, new: &ServerOptions) -> Result<V
     fixed!(tls_cert, "TLSConfig");
     fixed!(tls_key, "TLSConfig");
     fixed!(tls_ca_cert, "TLSConfig");
+    // The rest of the TLS block: refused as a whole, like the fields above.
+    if old.tls_map != new.tls_map
+        || old.tls_timeout != new.tls_timeout
+        || old.tls_handshake_first != new.tls_handshake_first
+        || old.tls_handshake_first_fallback != new.tls_handshake_first_fallback
+        || old.tls_pinned_certs != new.tls_pinned_certs
+        || old.allow_non_tls != new.allow_non_tls
+    {
+        return Err("config reload not supported for TLSConfig".to_string());
+    }
+    if old.nkeys != new.nkeys {
+        changed.push("authorization");
+    }
     if old.no_auth_user != new.no_auth_user {
         // Go: only dropping a no_auth_user whose user is gone too is allowed.
         let dropped_with_user = match (&old.no_auth_user, &new.no_auth_user) {
@@ -291,7 +306,7 @@ impl Server {
         }
         for id in self.open_conn_ids() {
             let Some(c) = self.conns.get_mut(&id) else { continue };
-            match self.auth.check(&c.opts) {
+            match self.auth.check(&c.opts, c.nonce.as_bytes(), c.tls.as_ref()) {
                 Err(why) => self.auth_violation(id, why),
                 Ok(who) => {
                     c.user = who.user;

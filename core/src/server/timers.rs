@@ -17,6 +17,8 @@ pub enum TimerKind {
     Auth,
     /// Lame-duck mode: close the next client (a server-wide timer).
     LameDuck,
+    /// The TLS handshake did not finish in time.
+    Tls,
 }
 
 #[derive(Debug, Default)]
