@@ -13,6 +13,7 @@ pub mod conf;
 pub mod options;
 pub mod prng;
 pub mod protocol;
+pub mod raft;
 pub mod server;
 pub mod storage;
 pub mod subject;
