@@ -10,6 +10,7 @@
 
 pub mod checkers;
 pub mod harness;
+pub mod raft;
 pub mod wire;
 
 pub use harness::{report, run_seed, SimConfig, SimReport};

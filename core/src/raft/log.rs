@@ -464,7 +464,7 @@ pub fn encode_peers(peers: &[NodeId]) -> Vec<u8> {
 
 /// Decodes a peer set; `None` if malformed.
 pub fn decode_peers(data: &[u8]) -> Option<Vec<NodeId>> {
-    if data.len() % 8 != 0 {
+    if !data.len().is_multiple_of(8) {
         return None;
     }
     Some(data.chunks_exact(8).map(|c| u64_at(c, 0)).collect())

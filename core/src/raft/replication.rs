@@ -206,6 +206,9 @@ impl RaftNode {
             return;
         };
         pr.last_ack = Some(now);
+        // Only news triggers a send: duplicated or stale responses must not
+        // multiply the traffic.
+        let before = *pr;
         if r.success {
             if r.index > last {
                 return;
@@ -218,7 +221,10 @@ impl RaftNode {
             let lowered = (r.index + 1).min(pr.next_index.saturating_sub(1));
             pr.next_index = lowered.max(pr.match_index + 1);
         }
-        if self.state == RaftState::Leader {
+        let changed = self.progress.get(&from).is_some_and(|p| {
+            (p.match_index, p.next_index) != (before.match_index, before.next_index)
+        });
+        if self.state == RaftState::Leader && changed {
             self.send_append(from, false);
         }
     }
