@@ -247,6 +247,10 @@ impl RaftNode {
     pub fn is_repaired(&self) -> bool {
         self.repair_index.is_none()
     }
+    /// `Some(i)`: repairing a log that lost or damaged entries up to `i`.
+    pub fn repair_index(&self) -> Option<u64> {
+        self.repair_index
+    }
     pub fn is_observer(&self) -> bool {
         self.cfg.observer
     }

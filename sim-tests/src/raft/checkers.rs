@@ -117,6 +117,35 @@ impl RaftChecker {
         self.record_committed(id, c.index, c.term, h);
     }
 
+    /// Every committed entry is held, or known lost (repairing), by a
+    /// quorum: acknowledged means durable. Crashed nodes count as holding
+    /// (their disk is judged when they restart). Called after a restart.
+    pub fn check_durability(&mut self, nodes: &[Option<&RaftNode>], quorum: usize) {
+        let mut lost = None;
+        for (i, (t, h)) in &self.committed {
+            let ok = nodes
+                .iter()
+                .filter(|n| match n {
+                    None => true,
+                    Some(n) => {
+                        n.repair_index().is_some_and(|r| r >= *i)
+                            || *i <= n.log().snap_index()
+                            || n.log().get(*i).is_some_and(|e| {
+                                e.term == *t && entry_hash(e.entry.entry_type as u8, &e.entry.data) == *h
+                            })
+                    }
+                })
+                .count();
+            if ok < quorum {
+                lost = Some(*i);
+                break;
+            }
+        }
+        if let Some(i) = lost {
+            self.fail(format!("committed entry {i} is no longer durable on a quorum"));
+        }
+    }
+
     /// Log matching over the nodes' current logs: the same (index, term)
     /// means the same entry and the same term before it.
     pub fn check_log_matching<'a>(&mut self, nodes: impl Iterator<Item = &'a RaftNode>) {

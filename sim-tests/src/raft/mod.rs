@@ -301,6 +301,8 @@ impl Sim {
                 let seed = fork_seed(&mut self.prng);
                 if self.nodes[node].proc.state() == ProcessState::Crashed {
                     if self.start_node(node, seed) {
+                        let nodes: Vec<Option<&RaftNode>> = self.nodes.iter().map(|s| s.proc.node()).collect();
+                        self.checker.check_durability(&nodes, self.nodes.len() / 2 + 1);
                         self.pump(node);
                     } else {
                         let at = self.q.now() + Duration::from_millis(100);
