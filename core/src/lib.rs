@@ -14,6 +14,7 @@ pub mod jetstream;
 pub mod options;
 pub mod prng;
 pub mod protocol;
+pub mod raft;
 pub mod server;
 pub mod storage;
 pub mod store;

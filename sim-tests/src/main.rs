@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! rnatsd-sim-tests run --seeds N [--from S] [--canary]
+//! rnatsd-sim-tests run --suite raft --seeds N [--from S] [--nodes 3|5]
+//! rnatsd-sim-tests replay SEED --suite raft [--nodes 3|5] [--trace]
 //! rnatsd-sim-tests replay SEED [--trace] [--canary]
 //! rnatsd-sim-tests determinism --seeds N [--from S]
 //! rnatsd-sim-tests store --seeds N [--from S]     (the file store under disk faults)
@@ -22,6 +24,8 @@ struct Args {
     from: u64,
     trace: bool,
     canary: bool,
+    suite: String,
+    nodes: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -37,6 +41,8 @@ fn parse_args() -> Result<Args, String> {
         from: env_u64("SIM_SEED").unwrap_or(0),
         trace: false,
         canary: false,
+        suite: "core".to_string(),
+        nodes: 0,
     };
     while let Some(arg) = argv.next() {
         let mut num = |name: &str| -> Result<u64, String> {
@@ -49,6 +55,8 @@ fn parse_args() -> Result<Args, String> {
             "--from" => a.from = num("--from")?,
             "--trace" => a.trace = true,
             "--canary" => a.canary = true,
+            "--nodes" => a.nodes = num("--nodes")?,
+            "--suite" => a.suite = argv.next().ok_or("--suite needs core|raft")?,
             s if a.seed.is_none() && s.parse::<u64>().is_ok() => a.seed = s.parse().ok(),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -205,6 +213,34 @@ fn determinism(a: &Args) -> ExitCode {
     }
 }
 
+fn raft_suite(a: &Args) -> ExitCode {
+    use rnatsd_sim_tests::raft::{report, run_seed_catching, RaftSimConfig};
+    let start = std::time::Instant::now();
+    let seeds = if a.cmd == "replay" { a.seed.unwrap_or(0)..a.seed.unwrap_or(0) + 1 } else { a.from..a.from + a.seeds };
+    let (mut failed, mut sim_total) = (0, Duration::ZERO);
+    for seed in seeds {
+        let cfg = RaftSimConfig { nodes: a.nodes, log: a.trace, ..RaftSimConfig::new(seed) };
+        let r = run_seed_catching(&cfg);
+        sim_total += r.sim_time;
+        if let Some(log) = r.log.as_ref() {
+            log.iter().for_each(|l| println!("{l}"));
+        }
+        if r.failed() || a.cmd == "replay" {
+            println!("{}", report(&r));
+        }
+        if r.failed() {
+            failed += 1;
+            println!("replay: cargo run --release -p rnatsd-sim-tests -- replay {seed} --suite raft --nodes {} --trace\n", a.nodes);
+        }
+    }
+    println!("raft: {failed} failed; speed {}", speed(sim_total, start.elapsed()));
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     let a = match parse_args() {
         Ok(a) => a,
@@ -213,6 +249,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if a.suite == "raft" {
+        return raft_suite(&a);
+    }
     match a.cmd.as_str() {
         "run" => run(&a),
         "replay" => replay(&a),
