@@ -49,22 +49,10 @@ fn timestamp(_utc: bool) -> String {
     let micros = now.subsec_micros();
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = rnatsd_core::server::civil_from_days(days);
     format!("{y:04}/{m:02}/{d:02} {:02}:{:02}:{:02}.{micros:06}", rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
 
 /// A file sink shared by the subscriber's writer; [`reopen`] swaps the
 /// file (SIGUSR1, for log rotation).
@@ -149,7 +137,7 @@ pub fn init(debug: bool, trace: bool, logtime: bool, utc: bool, log_file: Option
 mod tests {
     #[test]
     fn civil_dates() {
-        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
-        assert_eq!(super::civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(rnatsd_core::server::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(rnatsd_core::server::civil_from_days(19_782), (2024, 2, 29));
     }
 }

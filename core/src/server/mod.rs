@@ -68,7 +68,7 @@ pub use connz::{ConnInfo, Connz, ConnzOptions, ConnzState, SortOpt, SubDetail, S
 pub use httpz::{MonitorResponse, MONITOR_PATHS};
 pub use subsz::{Subsz, SubszOptions};
 pub use varz::{ProcessStats, Varz};
-pub use zfmt::{go_duration, my_uptime, rfc3339};
+pub use zfmt::{civil_from_days, go_duration, my_uptime, rfc3339};
 pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Jsz, Leafz, Routez};
 pub use tls::{PeerCert, TlsInfo, TlsPolicy, TLS_HANDSHAKE_RECORD};
 
