@@ -924,10 +924,21 @@ fn test_jet_stream_direct_msg_get() {
             assert_eq!(hget(m, "Nats-Sequence"), Some((i + 1).to_string()));
             assert_eq!(hget(m, "Nats-Subject").as_deref(), Some(*s));
             let ts = hget(m, "Nats-Time-Stamp").unwrap();
-            assert!(ts.starts_with("2023-11-14T22:13:20") && ts.ends_with('Z'), "{ts}");
+            assert!(
+                ts.starts_with("2023-11-14T22:13:20") && ts.ends_with('Z'),
+                "{ts}"
+            );
             // Exactly Go's `dg` layout for a message without headers.
             let names: Vec<String> = reply_headers(m).1.into_iter().map(|(k, _)| k).collect();
-            assert_eq!(names, ["Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp"]);
+            assert_eq!(
+                names,
+                [
+                    "Nats-Stream",
+                    "Nats-Subject",
+                    "Nats-Sequence",
+                    "Nats-Time-Stamp"
+                ]
+            );
         }
         let expect_status = |e: &mut Env, body: &str, want: &str| {
             let out = direct(e, subj, body);
@@ -937,16 +948,25 @@ fn test_jet_stream_direct_msg_get() {
         };
         expect_status(&mut e, "", "NATS/1.0 408 Empty Request");
         expect_status(&mut e, "{}", "NATS/1.0 408 Empty Request");
-        expect_status(&mut e, r#"{"seq":1,"last_by_subj":"foo"}"#, "NATS/1.0 408 Bad Request");
+        expect_status(
+            &mut e,
+            r#"{"seq":1,"last_by_subj":"foo"}"#,
+            "NATS/1.0 408 Bad Request",
+        );
         expect_status(&mut e, r#"{"seq":"x"}"#, "NATS/1.0 408 Malformed Request");
-        expect_status(&mut e, r#"{"last_by_subj":"foobar"}"#, "NATS/1.0 404 Message Not Found");
+        expect_status(
+            &mut e,
+            r#"{"last_by_subj":"foobar"}"#,
+            "NATS/1.0 404 Message Not Found",
+        );
         expect_status(&mut e, r#"{"seq":22}"#, "NATS/1.0 404 Message Not Found");
         // By sequence.
         let out = direct(&mut e, subj, r#"{"seq":2}"#);
         assert_eq!(&out[0].payload[..], b"bar");
         // Without a reply subject nothing is sent.
         let now = Instant::from_nanos(e.now);
-        let out = e.js.handle_msg(now, e.rt, subj.as_bytes(), None, None, br#"{"seq":2}"#);
+        let out =
+            e.js.handle_msg(now, e.rt, subj.as_bytes(), None, None, br#"{"seq":2}"#);
         assert!(out.is_empty());
     }
 }
@@ -968,7 +988,10 @@ fn test_jet_stream_direct_msg_get_next() {
         let body = format!(r#"{{"seq": {seq}, "next_by_subj": "{subj}"}}"#);
         let out = direct(&mut e, "$JS.API.DIRECT.GET.DSMG", &body);
         assert_eq!(out.len(), 1);
-        (hget(&out[0], "Nats-Sequence").unwrap(), hget(&out[0], "Nats-Subject").unwrap())
+        (
+            hget(&out[0], "Nats-Sequence").unwrap(),
+            hget(&out[0], "Nats-Subject").unwrap(),
+        )
     };
     assert_eq!(get(0, "foo"), ("1".into(), "foo".into()));
     assert_eq!(get(1, "foo"), ("1".into(), "foo".into()));
@@ -989,7 +1012,10 @@ fn test_jet_stream_direct_get_batch() {
     }
     // Without allow_direct the JSON get refuses batches and the direct
     // subject has no responder.
-    let r = e.req("$JS.API.STREAM.MSG.GET.TEST", json!({"seq": 1, "batch": 10}));
+    let r = e.req(
+        "$JS.API.STREAM.MSG.GET.TEST",
+        json!({"seq": 1, "batch": 10}),
+    );
     assert_eq!(r["error"]["code"], 400, "{r}");
     assert!(direct(&mut e, "$JS.API.DIRECT.GET.TEST", r#"{"seq":1}"#).is_empty());
     let r = e.req(
@@ -1027,7 +1053,11 @@ fn test_jet_stream_direct_get_batch() {
     check(&out, 999, &["foo.foo", "foo.bar", "foo.baz", ""]);
     let out = direct(&mut e, s, r#"{"seq":1,"batch":3,"next_by_subj":"foo.baz"}"#);
     check(&out, 333, &["foo.baz", "foo.baz", "foo.baz", ""]);
-    let out = direct(&mut e, s, r#"{"seq":997,"batch":10,"next_by_subj":"foo.*"}"#);
+    let out = direct(
+        &mut e,
+        s,
+        r#"{"seq":997,"batch":10,"next_by_subj":"foo.*"}"#,
+    );
     check(&out, 3, &["foo.foo", "foo.bar", "foo.baz", ""]);
 
     let r = e.req("$JS.API.STREAM.PURGE.TEST", Value::Null);
@@ -1047,8 +1077,10 @@ fn test_jet_stream_direct_get_batch() {
 fn test_jet_stream_direct_get_by_subject() {
     for storage in STORAGES {
         let mut e = Env::new();
-        e.create(json!({"name": "KV", "storage": storage, "subjects": ["vid.*.>"],
-            "max_msgs_per_subject": 1, "allow_direct": true}));
+        e.create(
+            json!({"name": "KV", "storage": storage, "subjects": ["vid.*.>"],
+            "max_msgs_per_subject": 1, "allow_direct": true}),
+        );
         let h = hdr(&[("X-Foo", "bar")]);
         e.publish("vid.22.foo", Some(&h), b"one");
         e.publish("vid.22.bar", None, b"two");
@@ -1056,10 +1088,20 @@ fn test_jet_stream_direct_get_by_subject() {
         assert_eq!(out.len(), 1);
         assert_eq!(&out[0].payload[..], b"one");
         // The stored headers come first, then the stream's.
-        let names: Vec<String> = reply_headers(&out[0]).1.into_iter().map(|(k, _)| k).collect();
+        let names: Vec<String> = reply_headers(&out[0])
+            .1
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(
             names,
-            ["X-Foo", "Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp"]
+            [
+                "X-Foo",
+                "Nats-Stream",
+                "Nats-Subject",
+                "Nats-Sequence",
+                "Nats-Time-Stamp"
+            ]
         );
         assert_eq!(hget(&out[0], "X-Foo").as_deref(), Some("bar"));
         assert_eq!(hget(&out[0], "Nats-Subject").as_deref(), Some("vid.22.foo"));
@@ -1111,25 +1153,49 @@ fn test_jet_stream_allow_direct_after_update() {
 #[test]
 fn test_jet_stream_direct_get_multi() {
     let mut e = Env::new();
-    e.create(json!({"name": "TEST", "storage": "memory", "subjects": ["foo.*"], "allow_direct": true}));
+    e.create(
+        json!({"name": "TEST", "storage": "memory", "subjects": ["foo.*"], "allow_direct": true}),
+    );
     for s in ["foo.foo", "foo.bar", "foo.baz", "foo.foo", "foo.bar"] {
         e.publish(s, None, s.as_bytes());
     }
-    let out = direct(&mut e, "$JS.API.DIRECT.GET.TEST", r#"{"multi_last":["foo.*"]}"#);
+    let out = direct(
+        &mut e,
+        "$JS.API.DIRECT.GET.TEST",
+        r#"{"multi_last":["foo.*"]}"#,
+    );
     // Last of each subject in sequence order, then the EOB.
-    let seqs: Vec<String> = out[..3].iter().map(|m| hget(m, "Nats-Sequence").unwrap()).collect();
+    let seqs: Vec<String> = out[..3]
+        .iter()
+        .map(|m| hget(m, "Nats-Sequence").unwrap())
+        .collect();
     assert_eq!(seqs, ["3", "4", "5"]);
     assert_eq!(hget(&out[0], "Nats-Num-Pending").as_deref(), Some("2"));
     assert_eq!(hget(&out[2], "Nats-Last-Sequence").as_deref(), Some("4"));
     assert_eq!(status_of(&out[3]), "NATS/1.0 204 EOB");
     assert_eq!(hget(&out[3], "Nats-UpTo-Sequence").as_deref(), Some("5"));
     // Up to a sequence: the last of each subject at or below it.
-    let out = direct(&mut e, "$JS.API.DIRECT.GET.TEST", r#"{"multi_last":["foo.*"],"up_to_seq":3}"#);
-    let seqs: Vec<String> = out[..3].iter().map(|m| hget(m, "Nats-Sequence").unwrap()).collect();
+    let out = direct(
+        &mut e,
+        "$JS.API.DIRECT.GET.TEST",
+        r#"{"multi_last":["foo.*"],"up_to_seq":3}"#,
+    );
+    let seqs: Vec<String> = out[..3]
+        .iter()
+        .map(|m| hget(m, "Nats-Sequence").unwrap())
+        .collect();
     assert_eq!(seqs, ["1", "2", "3"]);
-    let out = direct(&mut e, "$JS.API.DIRECT.GET.TEST", r#"{"multi_last":["bar.*"]}"#);
+    let out = direct(
+        &mut e,
+        "$JS.API.DIRECT.GET.TEST",
+        r#"{"multi_last":["bar.*"]}"#,
+    );
     assert_eq!(status_of(&out[0]), "NATS/1.0 404 No Results");
-    let out = direct(&mut e, "$JS.API.DIRECT.GET.TEST", r#"{"multi_last":["foo.*"],"next_by_subj":"foo.foo"}"#);
+    let out = direct(
+        &mut e,
+        "$JS.API.DIRECT.GET.TEST",
+        r#"{"multi_last":["foo.*"],"next_by_subj":"foo.foo"}"#,
+    );
     assert_eq!(status_of(&out[0]), "NATS/1.0 408 Bad Request");
 }
 
@@ -1142,12 +1208,27 @@ fn direct_get_with_a_domain_prefix() {
     let disk = new_disk(3);
     let mut js = JetStream::new(cfg, factory(&disk), Instant::from_nanos(0), NOW).unwrap();
     let now = Instant::from_nanos(0);
-    let body = serde_json::to_vec(&json!({"name": "S", "storage": "memory", "allow_direct": true})).unwrap();
-    let out = js.handle_msg(now, NOW, b"$JS.API.STREAM.CREATE.S", Some(INBOX), None, &body);
+    let body = serde_json::to_vec(&json!({"name": "S", "storage": "memory", "allow_direct": true}))
+        .unwrap();
+    let out = js.handle_msg(
+        now,
+        NOW,
+        b"$JS.API.STREAM.CREATE.S",
+        Some(INBOX),
+        None,
+        &body,
+    );
     assert_eq!(out.len(), 1);
     let out = js.handle_msg(now, NOW, b"S", Some(INBOX), None, b"hi");
     assert_eq!(out.len(), 1, "memory streams ack at once");
-    let out = js.handle_msg(now, NOW, b"$JS.hub.API.DIRECT.GET.S.S", Some(INBOX), None, b"");
+    let out = js.handle_msg(
+        now,
+        NOW,
+        b"$JS.hub.API.DIRECT.GET.S.S",
+        Some(INBOX),
+        None,
+        b"",
+    );
     assert_eq!(out.len(), 1);
     assert_eq!(&out[0].payload[..], b"hi");
     assert_eq!(hget(&out[0], "Nats-Sequence").as_deref(), Some("1"));

@@ -198,15 +198,12 @@ fn process_direct_get_request(s: &mut Stream, reply: &[u8], msg: &[u8]) -> Vec<O
     if r.seq == 0 && !last && !next && !multi && !start {
         return vec![status(reply, EMPTY_REQUEST)];
     }
-    if (r.seq > 0 && last)
-        || (r.seq > 0 && start)
-        || (start && last)
-        || (last && next)
-        || (last && r.batch > 0)
-        || (last && multi)
+    // Go's conflicting-options check (batches do not apply to last_by_subj).
+    let conflict = (last && (r.seq > 0 || start || next || r.batch > 0 || multi))
+        || (start && r.seq > 0)
         || (next && multi)
-        || (r.up_to_seq > 0 && d.up_to_time.is_some())
-    {
+        || (r.up_to_seq > 0 && d.up_to_time.is_some());
+    if conflict {
         return vec![status(reply, BAD_REQUEST)];
     }
     get_direct_request(s, &d, reply)
@@ -338,7 +335,7 @@ fn get_direct_request(s: &mut Stream, d: &DirectReq, reply: &[u8]) -> Vec<Outgoi
     out
 }
 
-/// The last sequence of `subj` at or below `up_to` and at least `min`.
+/// The last sequence of `subj` at or below `up_to`.
 fn last_seq_up_to(s: &mut Stream, subj: &str, up_to: u64) -> Option<u64> {
     let last = s.store.load_last_msg(subj).ok()?;
     if last.seq <= up_to {
