@@ -13,11 +13,17 @@ struct Toy {
     held: Vec<Outgoing>,
     flushes: usize,
     seen_realtime: Option<std::sync::mpsc::Sender<UnixNanos>>,
+    /// Also subscribe to subjects `svc.>` already covers.
+    overlap: bool,
 }
 
 impl InternalService for Toy {
     fn interest(&self) -> Vec<String> {
-        vec!["svc.>".into()]
+        let mut v = vec!["svc.>".to_string()];
+        if self.overlap {
+            v.extend(["svc.echo".to_string(), "svc.*".to_string()]);
+        }
+        v
     }
     fn handle_msg(&mut self, _now: Instant, realtime: UnixNanos, m: InternalMsg) -> Vec<Outgoing> {
         if let Some(tx) = &self.seen_realtime {
@@ -110,4 +116,16 @@ fn wall_clock_follows_the_monotonic_clock_between_updates() {
     s.handle_read(Instant::from_nanos(700), c, b"PUB svc.x 0\r\n\r\n");
     s.check_invariants();
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![1_500, 10_100]);
+}
+
+#[test]
+fn overlapping_internal_subscriptions_deliver_once() {
+    let mut s = Server::new(ServerOptions::default(), 1, Instant::ZERO, 1_000).unwrap();
+    s.set_internal_service(Instant::ZERO, Box::new(Toy { overlap: true, ..Toy::default() }));
+    let c = client(&mut s, 1);
+    output(&mut s, c);
+    s.handle_read(Instant::from_nanos(5), c, b"SUB _INBOX.1 1\r\nPUB svc.echo _INBOX.1 2\r\nhi\r\n");
+    let out = output(&mut s, c);
+    assert_eq!(out.matches("ok:hi").count(), 1, "{out}");
+    s.check_invariants();
 }

@@ -866,3 +866,370 @@ fn meta_damage_skips_the_stream_with_a_warning() {
     assert!(e.js.stream("S").is_none());
     assert_eq!(e.js.recovery_warnings().len(), 1);
 }
+
+// ---- Direct get (Go's processDirectGetRequest and friends) ----
+
+/// A direct-get request with a JSON body (or none).
+fn direct(e: &mut Env, subj: &str, body: &str) -> Vec<Outgoing> {
+    e.handle(subj, None, body.as_bytes())
+}
+
+/// The status line and headers of a reply, as (status line, header lines).
+fn reply_headers(o: &Outgoing) -> (String, Vec<(String, String)>) {
+    let h = o.headers.as_ref().expect("a direct-get reply has headers");
+    let text = std::str::from_utf8(h).unwrap();
+    assert!(text.ends_with("\r\n\r\n"), "{text:?}");
+    let mut lines = text.trim_end_matches("\r\n").split("\r\n");
+    let status = lines.next().unwrap().to_string();
+    let fields = lines
+        .map(|l| {
+            let (k, v) = l.split_once(": ").expect("key: value");
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    (status, fields)
+}
+
+fn hget(o: &Outgoing, key: &str) -> Option<String> {
+    reply_headers(o)
+        .1
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+fn status_of(o: &Outgoing) -> String {
+    reply_headers(o).0
+}
+
+#[test]
+fn test_jet_stream_direct_msg_get() {
+    for storage in STORAGES {
+        let mut e = Env::new();
+        let r = e.create(json!({"name": "DSMG", "storage": storage,
+            "subjects": ["foo", "bar", "baz"], "max_msgs_per_subject": 1, "allow_direct": true}));
+        assert!(r.get("error").is_none(), "{r}");
+        for s in ["foo", "bar", "baz"] {
+            e.publish(s, None, s.as_bytes());
+        }
+        let subj = "$JS.API.DIRECT.GET.DSMG";
+        for (i, s) in ["foo", "bar", "baz"].iter().enumerate() {
+            let out = direct(&mut e, subj, &format!(r#"{{"last_by_subj":"{s}"}}"#));
+            assert_eq!(out.len(), 1);
+            let m = &out[0];
+            assert_eq!(&m.subject[..], INBOX);
+            assert_eq!(&m.payload[..], s.as_bytes());
+            assert_eq!(status_of(m), "NATS/1.0");
+            assert_eq!(hget(m, "Nats-Stream").as_deref(), Some("DSMG"));
+            assert_eq!(hget(m, "Nats-Sequence"), Some((i + 1).to_string()));
+            assert_eq!(hget(m, "Nats-Subject").as_deref(), Some(*s));
+            let ts = hget(m, "Nats-Time-Stamp").unwrap();
+            assert!(
+                ts.starts_with("2023-11-14T22:13:20") && ts.ends_with('Z'),
+                "{ts}"
+            );
+            // Exactly Go's `dg` layout for a message without headers.
+            let names: Vec<String> = reply_headers(m).1.into_iter().map(|(k, _)| k).collect();
+            assert_eq!(
+                names,
+                [
+                    "Nats-Stream",
+                    "Nats-Subject",
+                    "Nats-Sequence",
+                    "Nats-Time-Stamp"
+                ]
+            );
+        }
+        let expect_status = |e: &mut Env, body: &str, want: &str| {
+            let out = direct(e, subj, body);
+            assert_eq!(out.len(), 1, "{body}");
+            assert!(out[0].payload.is_empty());
+            assert_eq!(status_of(&out[0]), want, "{body}");
+        };
+        expect_status(&mut e, "", "NATS/1.0 408 Empty Request");
+        expect_status(&mut e, "{}", "NATS/1.0 408 Empty Request");
+        expect_status(
+            &mut e,
+            r#"{"seq":1,"last_by_subj":"foo"}"#,
+            "NATS/1.0 408 Bad Request",
+        );
+        expect_status(&mut e, r#"{"seq":"x"}"#, "NATS/1.0 408 Malformed Request");
+        expect_status(
+            &mut e,
+            r#"{"last_by_subj":"foobar"}"#,
+            "NATS/1.0 404 Message Not Found",
+        );
+        expect_status(&mut e, r#"{"seq":22}"#, "NATS/1.0 404 Message Not Found");
+        // By sequence.
+        let out = direct(&mut e, subj, r#"{"seq":2}"#);
+        assert_eq!(&out[0].payload[..], b"bar");
+        // Without a reply subject nothing is sent.
+        let now = Instant::from_nanos(e.now);
+        let out =
+            e.js.handle_msg(now, e.rt, subj.as_bytes(), None, None, br#"{"seq":2}"#);
+        assert!(out.is_empty());
+    }
+}
+
+#[test]
+fn test_jet_stream_direct_msg_get_next() {
+    let mut e = Env::new();
+    e.create(json!({"name": "DSMG", "storage": "memory",
+        "subjects": ["foo", "bar", "baz"], "allow_direct": true}));
+    e.publish("foo", None, b"foo");
+    for _ in 0..10 {
+        e.publish("bar", None, b"bar");
+    }
+    for _ in 0..10 {
+        e.publish("baz", None, b"baz");
+    }
+    e.publish("foo", None, b"foo");
+    let mut get = |seq: u64, subj: &str| {
+        let body = format!(r#"{{"seq": {seq}, "next_by_subj": "{subj}"}}"#);
+        let out = direct(&mut e, "$JS.API.DIRECT.GET.DSMG", &body);
+        assert_eq!(out.len(), 1);
+        (
+            hget(&out[0], "Nats-Sequence").unwrap(),
+            hget(&out[0], "Nats-Subject").unwrap(),
+        )
+    };
+    assert_eq!(get(0, "foo"), ("1".into(), "foo".into()));
+    assert_eq!(get(1, "foo"), ("1".into(), "foo".into()));
+    assert_eq!(get(2, "foo"), ("22".into(), "foo".into()));
+    assert_eq!(get(2, "bar"), ("2".into(), "bar".into()));
+    assert_eq!(get(5, "baz"), ("12".into(), "baz".into()));
+    assert_eq!(get(14, "baz"), ("14".into(), "baz".into()));
+}
+
+#[test]
+fn test_jet_stream_direct_get_batch() {
+    let mut e = Env::new();
+    e.create(json!({"name": "TEST", "subjects": ["foo.*"]}));
+    for _ in 0..333 {
+        e.publish("foo.foo", None, b"HELLO");
+        e.publish("foo.bar", None, b"WORLD");
+        e.publish("foo.baz", None, b"AGAIN");
+    }
+    // Without allow_direct the JSON get refuses batches and the direct
+    // subject has no responder.
+    let r = e.req(
+        "$JS.API.STREAM.MSG.GET.TEST",
+        json!({"seq": 1, "batch": 10}),
+    );
+    assert_eq!(r["error"]["code"], 400, "{r}");
+    assert!(direct(&mut e, "$JS.API.DIRECT.GET.TEST", r#"{"seq":1}"#).is_empty());
+    let r = e.req(
+        "$JS.API.STREAM.UPDATE.TEST",
+        json!({"name": "TEST", "subjects": ["foo.*"], "allow_direct": true}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+
+    let check = |out: &[Outgoing], np_start: u64, expected: &[&str]| {
+        assert_eq!(out.len(), expected.len(), "{expected:?}");
+        let mut np = np_start;
+        let mut last = "0".to_string();
+        for (m, want) in out.iter().zip(expected) {
+            if want.is_empty() {
+                assert!(m.payload.is_empty());
+                assert_eq!(status_of(m), "NATS/1.0 204 EOB");
+            } else {
+                assert_eq!(hget(m, "Nats-Subject").as_deref(), Some(*want));
+                assert!(!m.payload.is_empty());
+                np = np.saturating_sub(1);
+            }
+            assert_eq!(hget(m, "Nats-Num-Pending"), Some(np.to_string()));
+            assert_eq!(hget(m, "Nats-Last-Sequence"), Some(last.clone()));
+            if !want.is_empty() {
+                last = hget(m, "Nats-Sequence").unwrap();
+            }
+        }
+    };
+    let s = "$JS.API.DIRECT.GET.TEST";
+    let out = direct(&mut e, s, r#"{"seq":1,"batch":2}"#);
+    check(&out, 999, &["foo.foo", "foo.bar", ""]);
+    let out = direct(&mut e, s, r#"{"seq":1,"batch":3}"#);
+    check(&out, 999, &["foo.foo", "foo.bar", "foo.baz", ""]);
+    let out = direct(&mut e, s, r#"{"seq":1,"batch":3,"next_by_subj":"foo.*"}"#);
+    check(&out, 999, &["foo.foo", "foo.bar", "foo.baz", ""]);
+    let out = direct(&mut e, s, r#"{"seq":1,"batch":3,"next_by_subj":"foo.baz"}"#);
+    check(&out, 333, &["foo.baz", "foo.baz", "foo.baz", ""]);
+    let out = direct(
+        &mut e,
+        s,
+        r#"{"seq":997,"batch":10,"next_by_subj":"foo.*"}"#,
+    );
+    check(&out, 3, &["foo.foo", "foo.bar", "foo.baz", ""]);
+
+    let r = e.req("$JS.API.STREAM.PURGE.TEST", Value::Null);
+    assert_eq!(r["purged"], 999);
+    e.publish("foo.foo", None, b"HELLO");
+    e.publish("foo.bar", None, b"WORLD");
+    e.publish("foo.baz", None, b"AGAIN");
+    // A batch starting at a deleted sequence skips to the next message.
+    let out = direct(&mut e, s, r#"{"seq":1,"batch":10}"#);
+    check(&out, 3, &["foo.foo", "foo.bar", "foo.baz", ""]);
+    // A single get of a deleted message is not found.
+    let out = direct(&mut e, s, r#"{"seq":1}"#);
+    assert_eq!(status_of(&out[0]), "NATS/1.0 404 Message Not Found");
+}
+
+#[test]
+fn test_jet_stream_direct_get_by_subject() {
+    for storage in STORAGES {
+        let mut e = Env::new();
+        e.create(
+            json!({"name": "KV", "storage": storage, "subjects": ["vid.*.>"],
+            "max_msgs_per_subject": 1, "allow_direct": true}),
+        );
+        let h = hdr(&[("X-Foo", "bar")]);
+        e.publish("vid.22.foo", Some(&h), b"one");
+        e.publish("vid.22.bar", None, b"two");
+        let out = direct(&mut e, "$JS.API.DIRECT.GET.KV.vid.22.foo", "");
+        assert_eq!(out.len(), 1);
+        assert_eq!(&out[0].payload[..], b"one");
+        // The stored headers come first, then the stream's.
+        let names: Vec<String> = reply_headers(&out[0])
+            .1
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "X-Foo",
+                "Nats-Stream",
+                "Nats-Subject",
+                "Nats-Sequence",
+                "Nats-Time-Stamp"
+            ]
+        );
+        assert_eq!(hget(&out[0], "X-Foo").as_deref(), Some("bar"));
+        assert_eq!(hget(&out[0], "Nats-Subject").as_deref(), Some("vid.22.foo"));
+        // A wildcard key finds the last message matching it.
+        let out = direct(&mut e, "$JS.API.DIRECT.GET.KV.vid.22.*", "");
+        assert_eq!(hget(&out[0], "Nats-Sequence").as_deref(), Some("2"));
+        let out = direct(&mut e, "$JS.API.DIRECT.GET.KV.vid.33.foo", "");
+        assert_eq!(status_of(&out[0]), "NATS/1.0 404 Message Not Found");
+        // Fields that make no sense with a subject in the request subject.
+        let out = direct(&mut e, "$JS.API.DIRECT.GET.KV.vid.22.foo", r#"{"seq":1}"#);
+        assert_eq!(status_of(&out[0]), "NATS/1.0 408 Bad Request");
+        let out = direct(&mut e, "$JS.API.DIRECT.GET.KV.vid.22.foo", "nope");
+        assert_eq!(status_of(&out[0]), "NATS/1.0 408 Malformed Request");
+    }
+}
+
+#[test]
+fn test_jet_stream_allow_direct_after_update() {
+    let mut e = Env::new();
+    let _ = e.js.take_interest_changed();
+    e.create(json!({"name": "TEST", "subjects": ["foo"]}));
+    assert!(e.js.take_interest_changed());
+    let direct_subjs = ["$JS.API.DIRECT.GET.TEST", "$JS.API.DIRECT.GET.TEST.>"];
+    let has = |e: &Env, s: &str| e.js.interest().iter().any(|x| x == s);
+    assert!(direct_subjs.iter().all(|s| !has(&e, s)));
+    e.publish("foo", None, b"x");
+    assert!(direct(&mut e, "$JS.API.DIRECT.GET.TEST.foo", "").is_empty());
+
+    let r = e.req(
+        "$JS.API.STREAM.UPDATE.TEST",
+        json!({"name": "TEST", "subjects": ["foo"], "allow_direct": true}),
+    );
+    assert_eq!(r["config"]["allow_direct"], true, "{r}");
+    assert!(e.js.take_interest_changed());
+    assert!(direct_subjs.iter().all(|s| has(&e, s)));
+    let out = direct(&mut e, "$JS.API.DIRECT.GET.TEST.foo", "");
+    assert_eq!(&out[0].payload[..], b"x");
+
+    let r = e.req(
+        "$JS.API.STREAM.UPDATE.TEST",
+        json!({"name": "TEST", "subjects": ["foo"], "allow_direct": false}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    assert!(e.js.take_interest_changed());
+    assert!(direct_subjs.iter().all(|s| !has(&e, s)));
+    assert!(direct(&mut e, "$JS.API.DIRECT.GET.TEST.foo", "").is_empty());
+}
+
+#[test]
+fn test_jet_stream_direct_get_multi() {
+    let mut e = Env::new();
+    e.create(
+        json!({"name": "TEST", "storage": "memory", "subjects": ["foo.*"], "allow_direct": true}),
+    );
+    for s in ["foo.foo", "foo.bar", "foo.baz", "foo.foo", "foo.bar"] {
+        e.publish(s, None, s.as_bytes());
+    }
+    let out = direct(
+        &mut e,
+        "$JS.API.DIRECT.GET.TEST",
+        r#"{"multi_last":["foo.*"]}"#,
+    );
+    // Last of each subject in sequence order, then the EOB.
+    let seqs: Vec<String> = out[..3]
+        .iter()
+        .map(|m| hget(m, "Nats-Sequence").unwrap())
+        .collect();
+    assert_eq!(seqs, ["3", "4", "5"]);
+    assert_eq!(hget(&out[0], "Nats-Num-Pending").as_deref(), Some("2"));
+    assert_eq!(hget(&out[2], "Nats-Last-Sequence").as_deref(), Some("4"));
+    assert_eq!(status_of(&out[3]), "NATS/1.0 204 EOB");
+    assert_eq!(hget(&out[3], "Nats-UpTo-Sequence").as_deref(), Some("5"));
+    // Up to a sequence: the last of each subject at or below it.
+    let out = direct(
+        &mut e,
+        "$JS.API.DIRECT.GET.TEST",
+        r#"{"multi_last":["foo.*"],"up_to_seq":3}"#,
+    );
+    let seqs: Vec<String> = out[..3]
+        .iter()
+        .map(|m| hget(m, "Nats-Sequence").unwrap())
+        .collect();
+    assert_eq!(seqs, ["1", "2", "3"]);
+    let out = direct(
+        &mut e,
+        "$JS.API.DIRECT.GET.TEST",
+        r#"{"multi_last":["bar.*"]}"#,
+    );
+    assert_eq!(status_of(&out[0]), "NATS/1.0 404 No Results");
+    let out = direct(
+        &mut e,
+        "$JS.API.DIRECT.GET.TEST",
+        r#"{"multi_last":["foo.*"],"next_by_subj":"foo.foo"}"#,
+    );
+    assert_eq!(status_of(&out[0]), "NATS/1.0 408 Bad Request");
+}
+
+#[test]
+fn direct_get_with_a_domain_prefix() {
+    let cfg = JsConfig {
+        domain: Some("hub".into()),
+        ..JsConfig::default()
+    };
+    let disk = new_disk(3);
+    let mut js = JetStream::new(cfg, factory(&disk), Instant::from_nanos(0), NOW).unwrap();
+    let now = Instant::from_nanos(0);
+    let body = serde_json::to_vec(&json!({"name": "S", "storage": "memory", "allow_direct": true}))
+        .unwrap();
+    let out = js.handle_msg(
+        now,
+        NOW,
+        b"$JS.API.STREAM.CREATE.S",
+        Some(INBOX),
+        None,
+        &body,
+    );
+    assert_eq!(out.len(), 1);
+    let out = js.handle_msg(now, NOW, b"S", Some(INBOX), None, b"hi");
+    assert_eq!(out.len(), 1, "memory streams ack at once");
+    let out = js.handle_msg(
+        now,
+        NOW,
+        b"$JS.hub.API.DIRECT.GET.S.S",
+        Some(INBOX),
+        None,
+        b"",
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(&out[0].payload[..], b"hi");
+    assert_eq!(hget(&out[0], "Nats-Sequence").as_deref(), Some("1"));
+}

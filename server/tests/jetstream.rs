@@ -144,3 +144,68 @@ async fn streams_and_messages_survive_a_server_restart() {
     );
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// Key-value through async-nats: buckets set `allow_direct`, so every read
+/// is a DIRECT.GET (`$JS.API.DIRECT.GET.KV_<bucket>.$KV.<bucket>.<key>`).
+/// `keys()` and `history()` need consumers, which rnatsd lacks, so they are
+/// not exercised here.
+#[tokio::test]
+async fn async_nats_key_value_put_get_update_delete() {
+    use async_nats::jetstream::kv;
+    let dir = StoreDir::new();
+    let s = start_js(&dir).await;
+    let client = async_nats::connect(common::url(&s)).await.unwrap();
+    let js = jetstream::new(client);
+    let t = Duration::from_secs(5);
+
+    let kv = tokio::time::timeout(
+        t,
+        js.create_key_value(kv::Config {
+            bucket: "cfg".into(),
+            history: 5,
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(kv.stream.cached_info().config.allow_direct);
+
+    assert_eq!(tokio::time::timeout(t, kv.get("missing")).await.unwrap().unwrap(), None);
+    let r1 = tokio::time::timeout(t, kv.put("color", "red".into())).await.unwrap().unwrap();
+    assert_eq!(r1, 1);
+    let got = tokio::time::timeout(t, kv.get("color")).await.unwrap().unwrap();
+    assert_eq!(got.as_deref(), Some(&b"red"[..]));
+
+    let e = tokio::time::timeout(t, kv.entry("color")).await.unwrap().unwrap().unwrap();
+    assert_eq!(e.revision, 1);
+    assert_eq!(e.operation, kv::Operation::Put);
+    assert_eq!(e.key, "color");
+    assert_eq!(e.bucket, "cfg");
+
+    // Update at the current revision succeeds; a stale one is refused.
+    let r2 = tokio::time::timeout(t, kv.update("color", "blue".into(), r1)).await.unwrap().unwrap();
+    assert_eq!(r2, 2);
+    let stale = tokio::time::timeout(t, kv.update("color", "green".into(), r1)).await.unwrap();
+    assert!(stale.is_err(), "update at a stale revision must fail");
+    let got = tokio::time::timeout(t, kv.get("color")).await.unwrap().unwrap();
+    assert_eq!(got.as_deref(), Some(&b"blue"[..]));
+    // An older revision is a direct get by sequence.
+    let old = tokio::time::timeout(t, kv.entry_for_revision("color", 1)).await.unwrap().unwrap().unwrap();
+    assert_eq!(&old.value[..], b"red");
+
+    // create() refuses an existing key.
+    let dup = tokio::time::timeout(t, kv.create("color", "x".into())).await.unwrap();
+    assert!(dup.is_err());
+    let r3 = tokio::time::timeout(t, kv.create("size", "L".into())).await.unwrap().unwrap();
+    assert_eq!(r3, 3);
+
+    tokio::time::timeout(t, kv.delete("color")).await.unwrap().unwrap();
+    assert_eq!(tokio::time::timeout(t, kv.get("color")).await.unwrap().unwrap(), None);
+    let e = tokio::time::timeout(t, kv.entry("color")).await.unwrap().unwrap().unwrap();
+    assert_eq!(e.operation, kv::Operation::Delete);
+    assert_eq!(e.revision, 4);
+    // Other keys are untouched.
+    let got = tokio::time::timeout(t, kv.get("size")).await.unwrap().unwrap();
+    assert_eq!(got.as_deref(), Some(&b"L"[..]));
+}

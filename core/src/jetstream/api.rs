@@ -117,7 +117,7 @@ fn strip_nulls(v: &mut serde_json::Value) {
 }
 
 /// Decodes a request body like Go's `json.Unmarshal`.
-fn from_json<T: serde::de::DeserializeOwned>(msg: &[u8]) -> Result<T, serde_json::Error> {
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(msg: &[u8]) -> Result<T, serde_json::Error> {
     let mut v: serde_json::Value = serde_json::from_slice(msg)?;
     strip_nulls(&mut v);
     serde_json::from_value(v)
@@ -448,7 +448,7 @@ impl JetStream {
             .update_config(store_config(&cfg), realtime)
             .map_err(|e| update_err(e.to_string()))?;
         s.mark_dirty();
-        if s.cfg.subjects != cfg.subjects {
+        if s.cfg.subjects != cfg.subjects || s.cfg.allow_direct != cfg.allow_direct {
             self.interest_changed = true;
         }
         s.set_config(cfg);
@@ -794,7 +794,7 @@ impl JetStream {
 
 /// Go's `GetSeqFromTime`: the first sequence stored at or after `t` (one
 /// past the last if none).
-fn seq_from_time(s: &mut Stream, t: UnixNanos) -> u64 {
+pub(super) fn seq_from_time(s: &mut Stream, t: UnixNanos) -> u64 {
     let state = s.store.state();
     let mut seq = state.first_seq;
     while seq <= state.last_seq && seq > 0 {

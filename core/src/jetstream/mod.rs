@@ -30,6 +30,7 @@
 pub mod account_info;
 pub mod api;
 pub mod config;
+pub mod direct;
 pub mod errors;
 pub mod headers;
 pub mod meta;
@@ -321,7 +322,10 @@ impl JetStream {
     }
 
     /// Subjects JetStream needs internal subscriptions on: `$JS.API.>` (and
-    /// `$JS.<domain>.API.>`) plus every stream's subjects.
+    /// `$JS.<domain>.API.>`) plus every stream's subjects, and the
+    /// direct-get subjects of streams with `allow_direct` (Go's
+    /// `subscribeToDirect`; the engine delivers a message to its internal
+    /// client once even when several of these match).
     pub fn interest(&self) -> Vec<String> {
         let mut out = vec![JS_ALL_API.to_string()];
         if let Some(p) = self.domain_api_prefix() {
@@ -329,6 +333,9 @@ impl JetStream {
         }
         for s in self.streams.values() {
             out.extend(s.cfg.subjects.iter().cloned());
+            if s.cfg.allow_direct {
+                out.extend(direct::direct_subjects(s.name()));
+            }
         }
         out
     }
@@ -358,6 +365,9 @@ impl JetStream {
         let hdr = headers.unwrap_or_default();
         let api_subject = self.api_subject(subject);
         let out = match api_subject {
+            Some(api) if api.starts_with(direct::JS_DIRECT_MSG_GET_PREFIX) => {
+                self.handle_direct_get(&api, reply, hdr, payload)
+            }
             Some(api) => self.handle_api(realtime, &api, reply, hdr, payload),
             None => self.handle_publish(realtime, subject, reply, hdr, payload),
         };

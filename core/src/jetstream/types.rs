@@ -337,6 +337,8 @@ pub struct MsgGetRequest {
     pub max_bytes: i64,
     pub start_time: Option<String>,
     pub multi_last: Option<Vec<String>>,
+    pub up_to_seq: u64,
+    pub up_to_time: Option<String>,
     pub no_hdr: bool,
 }
 

@@ -27,12 +27,20 @@ impl Server {
         let result = self.sublist.match_subject(subject);
         let mut delivered = 0usize;
         let last_psub = result.psubs.len().saturating_sub(1);
+        // The internal client takes a message once even when several of its
+        // subscriptions match (it dispatches by subject, not by sid).
+        let mut internal_done = false;
         for (i, &r) in result.psubs.iter().enumerate() {
             if self.canary.skip_last_psub && i == last_psub && i >= 2 {
                 continue;
             }
+            let internal = self.subs.get(r).is_some_and(|s| s.conn == INTERNAL_CONN);
+            if internal && internal_done {
+                continue;
+            }
             if self.deliver_to(from, echo, r, subject, reply, header_len, message) {
                 delivered += 1;
+                internal_done |= internal;
             }
         }
         for group in &result.qsubs {
