@@ -7,6 +7,7 @@
 //! rnatsd-sim-tests replay SEED [--trace] [--canary]
 //! rnatsd-sim-tests determinism --seeds N [--from S]
 //! rnatsd-sim-tests store --seeds N [--from S]     (the file store under disk faults)
+//! rnatsd-sim-tests js --seeds N [--from S]        (JetStream publishers under crashes)
 //! ```
 //!
 //! Environment knobs: `SIM_SEED` (first seed, default 0) and `SIM_RUNS`
@@ -62,6 +63,37 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     Ok(a)
+}
+
+/// JetStream publishers under crashes (see `rnatsd_sim_tests::js_sim`).
+fn js(a: &Args) -> ExitCode {
+    let start = std::time::Instant::now();
+    let (mut failed, mut acked, mut crashes, mut dups) = (0u64, 0u64, 0u64, 0u64);
+    for seed in a.from..a.from + a.seeds {
+        let r = rnatsd_sim_tests::js_sim::run_js_seed(seed);
+        acked += r.acked;
+        crashes += r.crashes;
+        dups += r.duplicates_acked;
+        if !r.ok() {
+            failed += 1;
+            println!("SEED={seed} FAILED ({})", r.params);
+            for v in &r.violations {
+                println!("  {v}");
+            }
+            println!("  replay: cargo run --release -p rnatsd-sim-tests -- js --seeds 1 --from {seed}");
+        }
+    }
+    println!(
+        "{} seeds from {}: {failed} failed; {acked} acked publishes, {crashes} crashes, {dups} retries answered as duplicates; {:.1}s",
+        a.seeds,
+        a.from,
+        start.elapsed().as_secs_f64()
+    );
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The file store workload (see `rnatsd_sim_tests::store_sim`).
@@ -257,6 +289,7 @@ fn main() -> ExitCode {
         "replay" => replay(&a),
         "determinism" => determinism(&a),
         "store" => store(&a),
+        "js" => js(&a),
         other => {
             eprintln!("unknown command {other:?}");
             ExitCode::FAILURE
