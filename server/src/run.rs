@@ -109,9 +109,13 @@ pub async fn run(opts: ServerOptions) -> i32 {
         }
     }
     let ports_file = opts.ports_file_dir.as_ref().map(|dir| write_ports_file(dir, &opts, &server));
+    // Handlers go in before "Server is ready": a harness that signals as
+    // soon as it reads that line must not hit the default action (SIGHUP
+    // would kill the process).
+    let signals = Signals::install();
     tracing::info!("Server is ready");
 
-    serve_signals(&server).await;
+    serve_signals(&server, signals).await;
     tracing::info!("Initiating Shutdown...");
     server.shutdown(Duration::from_secs(2)).await;
     if let Some(Some(p)) = ports_file {
@@ -151,8 +155,8 @@ fn write_ports_file(dir: &str, opts: &ServerOptions, server: &rnatsd_io_tokio::R
 
 /// Handles signals until the server should stop: SIGINT, SIGTERM (not
 /// while in lame-duck mode), or the end of lame-duck mode.
-async fn serve_signals(server: &rnatsd_io_tokio::RunningServer) {
-    let Ok(mut signals) = Signals::install() else {
+async fn serve_signals(server: &rnatsd_io_tokio::RunningServer, signals: std::io::Result<Signals>) {
+    let Ok(mut signals) = signals else {
         // Without signal handlers, fall back to Ctrl-C.
         let _ = tokio::signal::ctrl_c().await;
         return;
