@@ -218,6 +218,13 @@ impl RaftNode {
             pr.repaired = r.repaired;
             self.maybe_commit(now);
         } else {
+            if !r.repaired && r.index < pr.match_index {
+                // The follower restarted having lost entries it had
+                // acknowledged (it is repairing): what we knew it held is
+                // gone, so walk back from its hint instead.
+                pr.match_index = 0;
+                pr.repaired = false;
+            }
             let lowered = (r.index + 1).min(pr.next_index.saturating_sub(1));
             pr.next_index = lowered.max(pr.match_index + 1);
         }

@@ -36,6 +36,11 @@ impl RaftChecker {
         }
     }
 
+    /// How many terms had a leader.
+    pub fn leader_terms(&self) -> usize {
+        self.leaders.len()
+    }
+
     /// A node restarted: its apply sequence starts over.
     pub fn restarted(&mut self, id: NodeId) {
         self.applied.remove(&id);
@@ -60,6 +65,9 @@ impl RaftChecker {
         let id = n.id();
         if n.refused_truncations() > 0 {
             self.fail(format!("node {id}: was asked to truncate a committed entry"));
+        }
+        if n.is_leader() && n.repair_index().is_some() {
+            self.fail(format!("node {id}: leads term {} while repairing its log", n.term()));
         }
         if n.is_leader() {
             match self.leaders.get(&n.term()) {

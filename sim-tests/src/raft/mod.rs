@@ -9,6 +9,7 @@
 //! leader and commit a new entry within [`LIVENESS_MAX`] simulated time.
 
 pub mod checkers;
+pub mod scenario;
 
 use checkers::RaftChecker;
 use rnatsd_core::raft::{
@@ -124,6 +125,11 @@ struct Sim {
     liveness_from: Option<u64>,
     liveness_ok: bool,
     steps: u64,
+    /// A crashed node restarts by itself after a random delay (false in
+    /// scripted scenarios, whose script restarts it).
+    auto_restart: bool,
+    /// The workload proposes new values (false once a scenario drains).
+    proposing: bool,
 }
 
 fn raft_config(id: NodeId, ids: &[NodeId], bugs: InjectedBugs) -> RaftConfig {
@@ -249,6 +255,9 @@ impl Sim {
         self.nodes[i].outstanding = None;
         self.checker.restarted(self.ids[i]);
         self.trace.note(|| format!("node {} crashed", i + 1));
+        if !self.auto_restart {
+            return;
+        }
         let d = Duration::from_millis(range_inclusive(&mut self.prng, 10, 2_000));
         self.q.schedule(self.q.now() + d, Ev::Restart { node: i });
     }
@@ -330,6 +339,9 @@ impl Sim {
     }
 
     fn propose(&mut self) {
+        if !self.proposing {
+            return;
+        }
         let v = self.next_value;
         self.next_value += 1;
         let data = v.to_le_bytes().to_vec();
@@ -483,6 +495,8 @@ pub fn run_seed(cfg: &RaftSimConfig) -> RaftReport {
         liveness_from: None,
         liveness_ok: false,
         steps: 0,
+        auto_restart: true,
+        proposing: true,
         prng,
     };
     for i in 0..sim.nodes.len() {
