@@ -82,7 +82,11 @@ impl Env {
             Box::new(move |_d: &str| Box::new(disk.clone()) as Box<dyn Storage + Send>);
         let js = JetStream::new(JsConfig::default(), factory, Instant::from_nanos(0), NOW)
             .expect("recovery");
-        let mut e = Env { js, now: 0, rt: NOW };
+        let mut e = Env {
+            js,
+            now: 0,
+            rt: NOW,
+        };
         let r = e.req(
             "$JS.API.STREAM.CREATE.S",
             json!({"name": "S", "subjects": ["s.>"], "storage": "memory"}),
@@ -102,7 +106,8 @@ impl Env {
 
     fn send(&mut self, subj: &str, reply: Option<&[u8]>, payload: &[u8]) -> Vec<Outgoing> {
         let (now, rt) = (self.at(), self.rt);
-        self.js.handle_msg(now, rt, subj.as_bytes(), reply, None, payload)
+        self.js
+            .handle_msg(now, rt, subj.as_bytes(), reply, None, payload)
     }
 
     fn req(&mut self, subj: &str, payload: Value) -> Value {
@@ -172,7 +177,10 @@ fn ack_tokens(o: &Outgoing) -> Vec<String> {
 fn consumer_create_info_names_list_delete() {
     let mut e = Env::new();
     let r = e.create(json!({"durable_name": "D", "ack_policy": "explicit"}));
-    assert_eq!(r["type"], "io.nats.jetstream.api.v1.consumer_create_response");
+    assert_eq!(
+        r["type"],
+        "io.nats.jetstream.api.v1.consumer_create_response"
+    );
     assert!(r.get("error").is_none(), "{r}");
     assert_eq!(r["name"], "D");
     assert_eq!(r["stream_name"], "S");
@@ -273,8 +281,14 @@ fn pull_fetch_batch_and_ack() {
     // $JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>
     let t = ack_tokens(&out[1]);
     assert_eq!(t[0], "$JS");
-    assert_eq!((t[2].as_str(), t[3].as_str(), t[4].as_str()), ("S", "D", "1"));
-    assert_eq!((t[5].as_str(), t[6].as_str(), t[8].as_str()), ("2", "2", "3"));
+    assert_eq!(
+        (t[2].as_str(), t[3].as_str(), t[4].as_str()),
+        ("S", "D", "1")
+    );
+    assert_eq!(
+        (t[5].as_str(), t[6].as_str(), t[8].as_str()),
+        ("2", "2", "3")
+    );
 
     let i = e.info("D");
     assert_eq!(i["num_ack_pending"], 3);
@@ -303,17 +317,25 @@ fn pull_fetch_batch_and_ack() {
 fn pull_waits_for_new_messages_and_expires() {
     let mut e = Env::new();
     e.create(json!({"durable_name": "D"}));
-    assert!(e.next("D", r#"{"batch": 2, "expires": 5000000000}"#).is_empty());
+    assert!(e
+        .next("D", r#"{"batch": 2, "expires": 5000000000}"#)
+        .is_empty());
     assert_eq!(e.info("D")["num_waiting"], 1);
     let out = e.publish("s.x", b"hello");
     // The PubAck and the delivery to the waiting request.
     let msgs: Vec<_> = out.iter().filter(|o| is_msg(o)).collect();
     assert_eq!(msgs.len(), 1);
     assert_eq!(&msgs[0].payload[..], b"hello");
-    assert_eq!(e.js.poll_timeout(), Some(Instant::from_nanos(5 * SEC as u64)));
+    assert_eq!(
+        e.js.poll_timeout(),
+        Some(Instant::from_nanos(5 * SEC as u64))
+    );
     e.advance(5 * SEC);
     let out = e.timeout();
-    let expired: Vec<_> = out.iter().filter(|o| &o.subject[..] == b"_INBOX.pull").collect();
+    let expired: Vec<_> = out
+        .iter()
+        .filter(|o| &o.subject[..] == b"_INBOX.pull")
+        .collect();
     assert_eq!(expired.len(), 1);
     assert!(status(expired[0]).starts_with("NATS/1.0 408 Request Timeout\r\n"));
     assert!(status(expired[0]).contains("Nats-Pending-Messages: 1\r\n"));
@@ -353,14 +375,21 @@ fn ack_wait_redelivery_with_simulated_time_and_max_deliver() {
     e.publish("s.a", b"1");
     let first = e.next("D", "1");
     assert_eq!(first.len(), 1);
-    assert_eq!(e.js.poll_timeout(), Some(Instant::from_nanos(2 * SEC as u64)));
+    assert_eq!(
+        e.js.poll_timeout(),
+        Some(Instant::from_nanos(2 * SEC as u64))
+    );
     // +WPI pushes the deadline out.
     e.advance(SEC);
     e.ack(&first[0], b"+WPI");
     e.advance(SEC + SEC / 2);
     e.timeout();
     let early = e.next("D", r#"{"no_wait": true}"#);
-    assert_eq!(status(&early[0]), "NATS/1.0 404 No Messages\r\n\r\n", "not yet due");
+    assert_eq!(
+        status(&early[0]),
+        "NATS/1.0 404 No Messages\r\n\r\n",
+        "not yet due"
+    );
     e.advance(SEC);
     e.timeout();
     let second = e.next("D", r#"{"batch": 1, "no_wait": true}"#);
@@ -369,25 +398,38 @@ fn ack_wait_redelivery_with_simulated_time_and_max_deliver() {
     e.advance(3 * SEC);
     e.timeout();
     let third = e.next("D", r#"{"batch": 1, "no_wait": true}"#);
-    assert_eq!(status(&third[0]), "NATS/1.0 404 No Messages\r\n\r\n", "max_deliver 2");
+    assert_eq!(
+        status(&third[0]),
+        "NATS/1.0 404 No Messages\r\n\r\n",
+        "max_deliver 2"
+    );
 }
 
 #[test]
 fn deliver_policies_last_new_and_by_start_sequence() {
     let mut e = Env::new();
     for i in 1..=4 {
-        e.publish(if i % 2 == 0 { "s.even" } else { "s.odd" }, format!("{i}").as_bytes());
+        e.publish(
+            if i % 2 == 0 { "s.even" } else { "s.odd" },
+            format!("{i}").as_bytes(),
+        );
     }
     let r = e.create(json!({"durable_name": "L", "deliver_policy": "last"}));
     assert_eq!(r["num_pending"], 1);
     let r = e.create(json!({"durable_name": "N", "deliver_policy": "new"}));
     assert_eq!(r["num_pending"], 0);
-    let r = e.create(json!({"durable_name": "B", "deliver_policy": "by_start_sequence", "opt_start_seq": 3}));
+    let r = e.create(
+        json!({"durable_name": "B", "deliver_policy": "by_start_sequence", "opt_start_seq": 3}),
+    );
     assert_eq!(r["num_pending"], 2);
     let r = e.create(json!({"durable_name": "P", "deliver_policy": "last_per_subject"}));
     assert_eq!(r["num_pending"], 2);
     let out = e.next("P", r#"{"batch": 10, "no_wait": true}"#);
-    let got: Vec<_> = out.iter().filter(|o| is_msg(o)).map(|o| o.payload.to_vec()).collect();
+    let got: Vec<_> = out
+        .iter()
+        .filter(|o| is_msg(o))
+        .map(|o| o.payload.to_vec())
+        .collect();
     assert_eq!(got, vec![b"3".to_vec(), b"4".to_vec()]);
 }
 
@@ -399,4 +441,24 @@ fn ephemeral_consumer_is_deleted_after_inactivity() {
     e.advance(SEC);
     e.timeout();
     assert_eq!(e.info(&name)["error"]["err_code"], 10014);
+}
+
+#[test]
+fn ack_all_and_max_ack_pending() {
+    let mut e = Env::new();
+    e.create(json!({"durable_name": "D", "ack_policy": "all", "max_ack_pending": 2}));
+    for i in 0..4 {
+        e.publish(&format!("s.{i}"), b"x");
+    }
+    let out = e.next("D", r#"{"batch": 4, "no_wait": true}"#);
+    let msgs: Vec<_> = out.iter().filter(|o| is_msg(o)).cloned().collect();
+    assert_eq!(msgs.len(), 2, "max_ack_pending caps outstanding messages");
+    assert!(status(out.last().unwrap()).starts_with("NATS/1.0 408 Request Timeout\r\n"));
+    // Acking the second acks the first too.
+    e.ack(&msgs[1], b"+ACK");
+    let i = e.info("D");
+    assert_eq!(i["num_ack_pending"], 0);
+    assert_eq!(i["ack_floor"]["stream_seq"], 2);
+    let out = e.next("D", r#"{"batch": 4, "no_wait": true}"#);
+    assert_eq!(out.iter().filter(|o| is_msg(o)).count(), 2);
 }

@@ -309,8 +309,14 @@ pub fn ack_kind(body: &[u8]) -> AckKind {
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end]
 }
 
@@ -783,14 +789,23 @@ impl Consumer {
     /// Panics if an internal invariant is broken (a programmer error).
     pub fn check_invariants(&self) {
         let st = self.store.state();
-        assert!(st.ack_floor.consumer <= st.delivered.consumer, "ack floor above delivered");
-        assert!(st.delivered.consumer <= self.dseq, "delivered above last dseq");
+        assert!(
+            st.ack_floor.consumer <= st.delivered.consumer,
+            "ack floor above delivered"
+        );
+        assert!(
+            st.delivered.consumer <= self.dseq,
+            "delivered above last dseq"
+        );
         assert!(
             self.waiting.len() as i64 <= self.cfg.max_waiting.max(0),
             "waiting requests within max_waiting"
         );
         for seq in self.deadlines.keys() {
-            assert!(st.pending.contains_key(seq), "deadline without pending entry");
+            assert!(
+                st.pending.contains_key(seq),
+                "deadline without pending entry"
+            );
         }
     }
 }
@@ -812,7 +827,10 @@ mod tests {
     #[test]
     fn ack_reply_parses_go_v1_format() {
         let a = parse_ack_reply("$JS.ACK.S.C.2.10.7.1700000000000000000.3").unwrap();
-        assert_eq!((a.stream, a.consumer, a.dc, a.sseq, a.dseq), ("S", "C", 2, 10, 7));
+        assert_eq!(
+            (a.stream, a.consumer, a.dc, a.sseq, a.dseq),
+            ("S", "C", 2, 10, 7)
+        );
         assert!(parse_ack_reply("$JS.ACK.S.C.1.2").is_none());
         assert!(parse_ack_reply("$JS.ACK.S.C.x.1.1.1.1").is_none());
     }

@@ -119,7 +119,9 @@ fn with_dynamic_metadata(mut info: ConsumerInfo) -> ConsumerInfo {
 /// length checks of `checkConsumerCfg`).
 fn check_name(name: &str) -> Result<(), ApiError> {
     if name.contains(['/', '\\']) {
-        return Err(ApiError::new(&JS_CONSUMER_NAME_CONTAINS_PATH_SEPARATORS_ERR));
+        return Err(ApiError::new(
+            &JS_CONSUMER_NAME_CONTAINS_PATH_SEPARATORS_ERR,
+        ));
     }
     if name.contains(['.', '*', '>', ' ', '\t', '\r', '\n']) {
         return Err(ApiError::new(&JS_CONSUMER_BAD_DURABLE_NAME_ERR));
@@ -175,10 +177,15 @@ fn check_consumer_cfg(cfg: &ConsumerConfig, stream: &StreamConfig) -> Result<(),
         return Err(not_supported("backoff"));
     }
     if cfg.rate_limit != 0 || !cfg.sample_frequency.is_empty() || cfg.headers_only {
-        return Err(not_supported("rate_limit_bps, sample_freq and headers_only"));
+        return Err(not_supported(
+            "rate_limit_bps, sample_freq and headers_only",
+        ));
     }
     if !cfg.priority_groups.is_empty()
-        || cfg.priority_policy.as_deref().is_some_and(|p| !p.is_empty() && p != "none")
+        || cfg
+            .priority_policy
+            .as_deref()
+            .is_some_and(|p| !p.is_empty() && p != "none")
         || cfg.pause_until.is_some()
         || cfg.direct
     {
@@ -374,7 +381,9 @@ impl JetStream {
             return Err(ApiError::new(&JS_CONSUMER_CONFIG_REQUIRED_ERR));
         };
         if cfg.flow_control && cfg.heartbeat == 0 {
-            return Err(ApiError::new(&JS_CONSUMER_WITH_FLOW_CONTROL_NEEDS_HEARTBEATS));
+            return Err(ApiError::new(
+                &JS_CONSUMER_WITH_FLOW_CONTROL_NEEDS_HEARTBEATS,
+            ));
         }
         cfg.set_defaults();
         if cs.stream != req.stream_name {
@@ -389,12 +398,16 @@ impl JetStream {
                 return Err(ApiError::new(&JS_CONSUMER_DURABLE_NAME_NOT_SET_ERR));
             }
             if name != cfg.durable {
-                return Err(ApiError::new(&JS_CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT_ERR));
+                return Err(ApiError::new(
+                    &JS_CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT_ERR,
+                ));
             }
         } else if let Some(name) = cs.name {
             if !cfg.name.is_empty() && cfg.name != name {
-                return Err(ApiError::new(&JS_CONSUMER_CREATE_ERR_F)
-                    .with("err", "consumer name in subject does not match name in request"));
+                return Err(ApiError::new(&JS_CONSUMER_CREATE_ERR_F).with(
+                    "err",
+                    "consumer name in subject does not match name in request",
+                ));
             }
             if !cfg.durable.is_empty() && cfg.durable != name {
                 return Err(ApiError::new(&JS_CONSUMER_CREATE_DURABLE_AND_NAME_MISMATCH));
@@ -405,7 +418,9 @@ impl JetStream {
                     return Err(ApiError::new(&JS_CONSUMER_MULTIPLE_FILTERS_NOT_ALLOWED));
                 }
                 if !cfg.filter_subject.is_empty() && &cfg.filter_subject != f {
-                    return Err(ApiError::new(&JS_CONSUMER_CREATE_FILTER_SUBJECT_MISMATCH_ERR));
+                    return Err(ApiError::new(
+                        &JS_CONSUMER_CREATE_FILTER_SUBJECT_MISMATCH_ERR,
+                    ));
                 }
             }
         } else if !cfg.durable.is_empty() && cfg.name.is_empty() {
@@ -480,10 +495,18 @@ impl JetStream {
     ) -> Vec<Outgoing> {
         const T: &str = JS_API_CONSUMER_INFO_RESPONSE_TYPE;
         if !super::api::is_empty_request(msg) {
-            return self.consumer_err::<InfoBody>(reply, T, ApiError::new(&JS_NOT_EMPTY_REQUEST_ERR));
+            return self.consumer_err::<InfoBody>(
+                reply,
+                T,
+                ApiError::new(&JS_NOT_EMPTY_REQUEST_ERR),
+            );
         }
         let Some(s) = self.streams.get(stream) else {
-            return self.consumer_err::<InfoBody>(reply, T, ApiError::new(&JS_STREAM_NOT_FOUND_ERR));
+            return self.consumer_err::<InfoBody>(
+                reply,
+                T,
+                ApiError::new(&JS_STREAM_NOT_FOUND_ERR),
+            );
         };
         let Some(c) = self.consumers.get(stream).and_then(|m| m.get(name)) else {
             let e = ApiError::new(&JS_CONSUMER_NOT_FOUND_ERR);
@@ -554,7 +577,11 @@ impl JetStream {
                 offset,
                 limit: JS_API_NAMES_LIMIT,
             },
-            consumers: names.into_iter().skip(offset).take(JS_API_NAMES_LIMIT).collect(),
+            consumers: names
+                .into_iter()
+                .skip(offset)
+                .take(JS_API_NAMES_LIMIT)
+                .collect(),
         };
         self.consumer_respond(reply, T, None, body)
     }
@@ -628,7 +655,10 @@ impl JetStream {
         let batch = req.batch.max(1);
         let cfg = &c.cfg;
         if cfg.max_request_batch > 0 && batch > cfg.max_request_batch {
-            return status(&format!("409 Exceeded MaxRequestBatch of {}", cfg.max_request_batch));
+            return status(&format!(
+                "409 Exceeded MaxRequestBatch of {}",
+                cfg.max_request_batch
+            ));
         }
         if cfg.max_request_expires > 0 && req.expires > cfg.max_request_expires {
             let d = format_go_duration(cfg.max_request_expires);
@@ -683,7 +713,9 @@ impl JetStream {
         };
         let (Some(s), Some(c)) = (
             self.streams.get_mut(a.stream),
-            self.consumers.get_mut(a.stream).and_then(|m| m.get_mut(a.consumer)),
+            self.consumers
+                .get_mut(a.stream)
+                .and_then(|m| m.get_mut(a.consumer)),
         ) else {
             return Vec::new();
         };

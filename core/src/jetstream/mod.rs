@@ -227,7 +227,7 @@ impl JetStream {
             meta,
             streams: BTreeMap::new(),
             consumers: BTreeMap::new(),
-            prng: Prng::from_seed(realtime as u64 ^ now.as_nanos() as u64),
+            prng: Prng::from_seed(realtime as u64 ^ now.as_nanos()),
             interest_changed: true,
             api_total: 0,
             api_errors: 0,
