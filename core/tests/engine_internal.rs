@@ -32,7 +32,7 @@ impl InternalService for Toy {
         let Some(reply) = m.reply else { return vec![] };
         let mut body = b"ok:".to_vec();
         body.extend_from_slice(&m.payload);
-        let o = Outgoing { subject: reply, headers: None, payload: Bytes::from(body) };
+        let o = Outgoing { subject: reply, reply: None, deliver_as: None, headers: None, payload: Bytes::from(body) };
         if &m.subject[..] == b"svc.durable" {
             self.held.push(o);
             vec![]

@@ -209,3 +209,64 @@ async fn async_nats_key_value_put_get_update_delete() {
     let got = tokio::time::timeout(t, kv.get("size")).await.unwrap().unwrap();
     assert_eq!(got.as_deref(), Some(&b"L"[..]));
 }
+
+#[tokio::test]
+async fn async_nats_pull_consumer_fetch_ack_and_info() {
+    use async_nats::jetstream::consumer::{self, pull};
+    use futures::StreamExt;
+
+    let dir = StoreDir::new();
+    let s = start_js(&dir).await;
+    let client = async_nats::connect(common::url(&s)).await.unwrap();
+    let js = jetstream::new(client);
+    let t = Duration::from_secs(5);
+
+    let stream = tokio::time::timeout(
+        t,
+        js.create_stream(stream::Config {
+            name: "EVENTS".into(),
+            subjects: vec!["events.>".into()],
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    for i in 0..5 {
+        let ack = js.publish(format!("events.{i}"), format!("e{i}").into()).await.unwrap();
+        tokio::time::timeout(t, ack).await.unwrap().unwrap();
+    }
+    let mut consumer: consumer::PullConsumer = tokio::time::timeout(
+        t,
+        stream.create_consumer(pull::Config {
+            durable_name: Some("worker".into()),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let info = tokio::time::timeout(t, consumer.info()).await.unwrap().unwrap();
+    assert_eq!(info.num_pending, 5);
+    assert_eq!(info.config.ack_wait, Duration::from_secs(30));
+
+    let mut messages = tokio::time::timeout(t, consumer.fetch().max_messages(10).messages())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut got = Vec::new();
+    while let Some(m) = tokio::time::timeout(t, messages.next()).await.unwrap() {
+        let m = m.unwrap();
+        assert_eq!(m.subject.as_str(), format!("events.{}", got.len()));
+        got.push(String::from_utf8(m.payload.to_vec()).unwrap());
+        m.ack().await.unwrap();
+    }
+    assert_eq!(got, ["e0", "e1", "e2", "e3", "e4"]);
+
+    let info = tokio::time::timeout(t, consumer.info()).await.unwrap().unwrap();
+    assert_eq!(info.ack_floor.stream_sequence, 5);
+    assert_eq!(info.ack_floor.consumer_sequence, 5);
+    assert_eq!(info.num_ack_pending, 0);
+    assert_eq!(info.num_pending, 0);
+    s.shutdown(Duration::from_secs(1)).await;
+}

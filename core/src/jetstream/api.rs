@@ -14,7 +14,7 @@ use super::types::*;
 use super::{JetStream, Outgoing};
 use crate::store::{self, StoreError};
 use crate::subject::{subject_has_wildcard, subjects_collide};
-use crate::time::UnixNanos;
+use crate::time::{Instant, UnixNanos};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -84,7 +84,7 @@ struct MsgGetBody {
 }
 
 /// Go's `isEmptyRequest`: no payload, or a JSON object with no fields.
-fn is_empty_request(msg: &[u8]) -> bool {
+pub(super) fn is_empty_request(msg: &[u8]) -> bool {
     if msg.is_empty() {
         return true;
     }
@@ -184,6 +184,7 @@ impl JetStream {
     /// An API request on `subject` (already mapped to `$JS.API.…`).
     pub(crate) fn handle_api(
         &mut self,
+        now: Instant,
         realtime: UnixNanos,
         subject: &str,
         reply: Option<&[u8]>,
@@ -191,6 +192,9 @@ impl JetStream {
         msg: &[u8],
     ) -> Vec<Outgoing> {
         let tokens: Vec<&str> = subject.split('.').skip(2).collect();
+        if let Some(out) = self.handle_consumer_api(now, realtime, &tokens, reply, msg) {
+            return out;
+        }
         match tokens.as_slice() {
             ["INFO"] => self.account_info_request(reply),
             ["STREAM", "CREATE", name] => self.stream_create_request(realtime, name, reply, msg),
@@ -217,7 +221,7 @@ impl JetStream {
             reserved_memory: self.reserved(StorageType::Memory, None),
             reserved_storage: self.reserved(StorageType::File, None),
             streams: self.streams.len(),
-            consumers: 0,
+            consumers: self.consumers.values().map(|m| m.len()).sum(),
             api_total: self.api_total,
             api_errors: self.api_errors,
         }
@@ -237,10 +241,12 @@ impl JetStream {
 
     /// Go's `StreamInfo` of a stream.
     pub fn stream_info(&self, s: &Stream, realtime: UnixNanos, details: bool) -> StreamInfo {
+        let mut state = state_json(&s.store.state(), details);
+        state.consumer_count = self.consumer_count(s.name());
         StreamInfo {
             config: with_dynamic_stream_metadata(&s.cfg),
             created: format_rfc3339(Some(s.created)),
-            state: state_json(&s.store.state(), details),
+            state,
             domain: self.cfg.domain.clone().unwrap_or_default(),
             cluster: (!self.server_name.is_empty()).then(|| ClusterInfo {
                 name: String::new(),
@@ -468,6 +474,7 @@ impl JetStream {
         let Some(mut s) = self.streams.remove(name) else {
             return self.err::<SuccessBody>(reply, T, ApiError::new(&JS_STREAM_NOT_FOUND_ERR));
         };
+        self.consumers.remove(name);
         self.interest_changed = true;
         // Acks held for this stream are answered: what they acknowledged was
         // stored (and is now being deleted).

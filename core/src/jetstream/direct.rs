@@ -57,6 +57,8 @@ pub fn direct_subjects(stream: &str) -> [String; 2] {
 fn status(reply: &[u8], line: &str) -> Outgoing {
     Outgoing {
         subject: Bytes::copy_from_slice(reply),
+        reply: None,
+        deliver_as: None,
         headers: Some(Bytes::copy_from_slice(line.as_bytes())),
         payload: Bytes::new(),
     }
@@ -118,6 +120,8 @@ fn direct_headers(name: &str, sm: &StoreMsg, batch: Option<(u64, u64)>) -> Vec<u
 fn msg_out(reply: &[u8], hdr: Option<Vec<u8>>, sm: &StoreMsg) -> Outgoing {
     Outgoing {
         subject: Bytes::copy_from_slice(reply),
+        reply: None,
+        deliver_as: None,
         headers: hdr.map(Bytes::from),
         payload: Bytes::copy_from_slice(&sm.msg),
     }

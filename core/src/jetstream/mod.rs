@@ -30,6 +30,8 @@
 pub mod account_info;
 pub mod api;
 pub mod config;
+pub mod consumer;
+pub mod consumer_api;
 pub mod direct;
 pub mod errors;
 pub mod headers;
@@ -37,8 +39,10 @@ pub mod meta;
 pub mod stream;
 pub mod types;
 
+use self::consumer::Consumer;
 use self::stream::{store_config, Stream};
 use self::types::{StorageType, StreamConfig};
+use crate::prng::Prng;
 use crate::server::{InternalMsg, InternalService};
 use crate::storage::{FileId, Storage, StorageError};
 use crate::store::filestore::{FileStore, FileStoreConfig, SyncPolicy};
@@ -102,6 +106,8 @@ impl Outgoing {
     pub fn new(subject: &[u8], payload: Vec<u8>) -> Outgoing {
         Outgoing {
             subject: Bytes::copy_from_slice(subject),
+            reply: None,
+            deliver_as: None,
             headers: None,
             payload: Bytes::from(payload),
         }
@@ -170,6 +176,10 @@ pub struct JetStream {
     /// JetStream's own storage (meta files, listing, deletion).
     meta: Box<dyn Storage + Send>,
     streams: BTreeMap<String, Stream>,
+    /// Consumers by stream, then by name.
+    consumers: BTreeMap<String, BTreeMap<String, Consumer>>,
+    /// Names ephemeral consumers (seeded from the start time).
+    prng: Prng,
     interest_changed: bool,
     api_total: u64,
     api_errors: u64,
@@ -216,6 +226,8 @@ impl JetStream {
             factory: storage,
             meta,
             streams: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+            prng: Prng::from_seed(realtime as u64 ^ now.as_nanos()),
             interest_changed: true,
             api_total: 0,
             api_errors: 0,
@@ -327,7 +339,7 @@ impl JetStream {
     /// `subscribeToDirect`; the engine delivers a message to its internal
     /// client once even when several of these match).
     pub fn interest(&self) -> Vec<String> {
-        let mut out = vec![JS_ALL_API.to_string()];
+        let mut out = vec![JS_ALL_API.to_string(), format!("{}.>", consumer::JS_ACK_PRE)];
         if let Some(p) = self.domain_api_prefix() {
             out.push(format!("{p}.>"));
         }
@@ -368,8 +380,11 @@ impl JetStream {
             Some(api) if api.starts_with(direct::JS_DIRECT_MSG_GET_PREFIX) => {
                 self.handle_direct_get(&api, reply, hdr, payload)
             }
-            Some(api) => self.handle_api(realtime, &api, reply, hdr, payload),
-            None => self.handle_publish(realtime, subject, reply, hdr, payload),
+            Some(api) => self.handle_api(now, realtime, &api, reply, hdr, payload),
+            None if subject.starts_with("$JS.ACK.") => {
+                self.handle_ack(now, realtime, subject, payload)
+            }
+            None => self.handle_publish(now, realtime, subject, reply, hdr, payload),
         };
         #[cfg(debug_assertions)]
         self.check_invariants();
@@ -388,6 +403,7 @@ impl JetStream {
 
     fn handle_publish(
         &mut self,
+        now: Instant,
         realtime: UnixNanos,
         subject: &str,
         reply: Option<&[u8]>,
@@ -406,9 +422,12 @@ impl JetStream {
         };
         let exceeded = self.limits_exceeded(self.streams[&name].cfg.storage);
         let s = self.streams.get_mut(&name).expect("stream found above");
-        s.process_msg(realtime, subject, reply, hdr, payload, exceeded)
+        let mut out: Vec<Outgoing> = s
+            .process_msg(realtime, subject, reply, hdr, payload, exceeded)
             .into_iter()
-            .collect()
+            .collect();
+        out.extend(self.signal_consumers(now, realtime, &name));
+        out
     }
 
     /// Go's `js.limitsExceeded`: the server is already over its limit for
@@ -459,8 +478,9 @@ impl JetStream {
 
     /// Expires messages past max age or TTL, forgets old message ids, and
     /// (without `sync_always`) flushes every sync interval.
-    pub fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) {
+    pub fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
         self.clock = (now, realtime);
+        let out = self.consumers_timeout(now, realtime);
         for s in self.streams.values_mut() {
             if let Ok(n) = s.store.expire_msgs(realtime) {
                 if n > 0 {
@@ -478,6 +498,7 @@ impl JetStream {
         }
         #[cfg(debug_assertions)]
         self.check_invariants();
+        out
     }
 
     /// When [`JetStream::handle_timeout`] next has work.
@@ -494,6 +515,9 @@ impl JetStream {
             let at = self.last_interval_flush + DEFAULT_SYNC_INTERVAL;
             next = Some(next.map_or(at, |n| n.min(at)));
         }
+        if let Some(at) = self.consumers_poll_timeout() {
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
         next
     }
 
@@ -507,6 +531,13 @@ impl JetStream {
                 "file streams have a directory"
             );
             s.check_invariants();
+        }
+        for (stream, cs) in &self.consumers {
+            assert!(self.streams.contains_key(stream), "consumers belong to a stream");
+            for (name, c) in cs {
+                assert_eq!(name, c.name(), "consumers are keyed by name");
+                c.check_invariants();
+            }
         }
     }
 }
@@ -537,8 +568,7 @@ impl InternalService for JetStream {
         JetStream::take_interest_changed(self)
     }
     fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
-        JetStream::handle_timeout(self, now, realtime);
-        Vec::new()
+        JetStream::handle_timeout(self, now, realtime)
     }
     fn poll_timeout(&self) -> Option<Instant> {
         JetStream::poll_timeout(self)

@@ -224,6 +224,8 @@ impl Stream {
         }
         Some(Outgoing {
             subject: Bytes::copy_from_slice(reply),
+            reply: None,
+            deliver_as: None,
             headers: None,
             payload,
         })
@@ -410,6 +412,8 @@ impl Stream {
                 self.pending = wait;
                 out.extend(done.into_iter().map(|p| Outgoing {
                     subject: p.reply,
+                    reply: None,
+                    deliver_as: None,
                     headers: None,
                     payload: p.payload,
                 }));

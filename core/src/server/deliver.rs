@@ -24,7 +24,23 @@ impl Server {
         header_len: Option<usize>,
         message: &Bytes,
     ) {
-        let result = self.sublist.match_subject(subject);
+        self.deliver_shown(from, echo, subject, subject, reply, header_len, message)
+    }
+
+    /// Routes on `routed` but shows subscribers `subject` (Go's
+    /// `pa.deliver`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn deliver_shown(
+        &mut self,
+        from: ConnId,
+        echo: bool,
+        routed: &Bytes,
+        subject: &Bytes,
+        reply: Option<&Bytes>,
+        header_len: Option<usize>,
+        message: &Bytes,
+    ) {
+        let result = self.sublist.match_subject(routed);
         let mut delivered = 0usize;
         let last_psub = result.psubs.len().saturating_sub(1);
         // The internal client takes a message once even when several of its

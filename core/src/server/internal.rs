@@ -30,7 +30,13 @@ const INTERNAL_ROUNDS_MAX: usize = 64;
 /// A message the service publishes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outgoing {
+    /// The subject routed on.
     pub subject: Bytes,
+    pub reply: Option<Bytes>,
+    /// The subject subscribers see in place of `subject` (Go's
+    /// `pa.deliver`: a consumer's message goes to the pull request's inbox
+    /// under its original subject).
+    pub deliver_as: Option<Bytes>,
     /// A full `NATS/1.0` header block, or none.
     pub headers: Option<Bytes>,
     pub payload: Bytes,
@@ -164,7 +170,8 @@ impl Server {
             }
             None => (None, o.payload.clone()),
         };
-        self.deliver(INTERNAL_CONN, false, &o.subject, None, header_len, &message);
+        let shown = o.deliver_as.as_ref().unwrap_or(&o.subject);
+        self.deliver_shown(INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
     }
 
     /// Makes the internal subscriptions equal the service's interest.

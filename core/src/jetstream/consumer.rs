@@ -1,0 +1,868 @@
+//! One pull consumer (Go's `consumer` in server/consumer.go): its config
+//! with Go's JSON and defaults, the next stream sequence to deliver, the
+//! waiting pull requests, ack tracking (through [`ConsumerStore`]) and
+//! redelivery after `ack_wait`, `-NAK` or `+WPI`.
+//!
+//! The consumer does not own the stream's store: every operation that reads
+//! messages takes it as an argument, so [`super::JetStream`] keeps streams
+//! and consumers side by side.
+
+use super::types::format_rfc3339;
+use super::Outgoing;
+use crate::store::consumer_store::{self, ConsumerStore};
+use crate::store::{StoreError, StoreMsg, StreamStore};
+use crate::time::{Instant, UnixNanos};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+/// Go's `JsAckWaitDefault` (30s), in nanoseconds.
+pub const JS_ACK_WAIT_DEFAULT: i64 = 30 * 1_000_000_000;
+/// Go's `JsDefaultMaxAckPending`.
+pub const JS_DEFAULT_MAX_ACK_PENDING: i64 = 1000;
+/// Go's `JSWaitQueueDefaultMax`.
+pub const JS_WAIT_QUEUE_DEFAULT_MAX: i64 = 512;
+/// Go's `JsDeleteWaitTimeDefault` (5s): ephemeral inactivity threshold.
+pub const JS_DELETE_WAIT_TIME_DEFAULT: i64 = 5 * 1_000_000_000;
+/// Go's `jsAckPre`.
+pub const JS_ACK_PRE: &str = "$JS.ACK";
+/// Go's `JSPullRequestPendingMsgs` / `JSPullRequestPendingBytes`.
+pub const JS_PULL_REQUEST_PENDING_MSGS: &str = "Nats-Pending-Messages";
+pub const JS_PULL_REQUEST_PENDING_BYTES: &str = "Nats-Pending-Bytes";
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+fn is_zero_i64(v: &i64) -> bool {
+    *v == 0
+}
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
+}
+
+/// Go's `DeliverPolicy`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliverPolicy {
+    #[default]
+    #[serde(rename = "all", alias = "undefined")]
+    All,
+    #[serde(rename = "last")]
+    Last,
+    #[serde(rename = "new")]
+    New,
+    #[serde(rename = "by_start_sequence")]
+    ByStartSequence,
+    #[serde(rename = "by_start_time")]
+    ByStartTime,
+    #[serde(rename = "last_per_subject")]
+    LastPerSubject,
+}
+
+/// Go's `AckPolicy`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AckPolicy {
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "all")]
+    All,
+    #[default]
+    #[serde(rename = "explicit")]
+    Explicit,
+}
+
+/// Go's `ReplayPolicy`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReplayPolicy {
+    #[default]
+    #[serde(rename = "instant")]
+    Instant,
+    #[serde(rename = "original")]
+    Original,
+}
+
+/// Go's `ConsumerConfig` (durations in nanoseconds, times as RFC 3339).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConsumerConfig {
+    #[serde(rename = "durable_name", skip_serializing_if = "String::is_empty")]
+    pub durable: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    pub deliver_policy: DeliverPolicy,
+    #[serde(skip_serializing_if = "is_zero_u64")]
+    pub opt_start_seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opt_start_time: Option<String>,
+    pub ack_policy: AckPolicy,
+    #[serde(skip_serializing_if = "is_zero_i64")]
+    pub ack_wait: i64,
+    #[serde(skip_serializing_if = "is_zero_i64")]
+    pub max_deliver: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backoff: Vec<i64>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub filter_subject: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filter_subjects: Vec<String>,
+    pub replay_policy: ReplayPolicy,
+    #[serde(rename = "rate_limit_bps", skip_serializing_if = "is_zero_u64")]
+    pub rate_limit: u64,
+    #[serde(rename = "sample_freq", skip_serializing_if = "String::is_empty")]
+    pub sample_frequency: String,
+    #[serde(skip_serializing_if = "is_zero_i64")]
+    pub max_waiting: i64,
+    #[serde(skip_serializing_if = "is_zero_i64")]
+    pub max_ack_pending: i64,
+    #[serde(skip_serializing_if = "is_false")]
+    pub flow_control: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub headers_only: bool,
+    #[serde(rename = "max_batch", skip_serializing_if = "is_zero_i64")]
+    pub max_request_batch: i64,
+    #[serde(rename = "max_expires", skip_serializing_if = "is_zero_i64")]
+    pub max_request_expires: i64,
+    #[serde(rename = "max_bytes", skip_serializing_if = "is_zero_i64")]
+    pub max_request_max_bytes: i64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub deliver_subject: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub deliver_group: String,
+    #[serde(rename = "idle_heartbeat", skip_serializing_if = "is_zero_i64")]
+    pub heartbeat: i64,
+    #[serde(skip_serializing_if = "is_zero_i64")]
+    pub inactive_threshold: i64,
+    #[serde(rename = "num_replicas")]
+    pub replicas: i64,
+    #[serde(rename = "mem_storage", skip_serializing_if = "is_false")]
+    pub memory_storage: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub direct: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause_until: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub priority_groups: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority_policy: Option<String>,
+    #[serde(rename = "priority_timeout", skip_serializing_if = "is_zero_i64")]
+    pub pinned_ttl: i64,
+}
+
+impl ConsumerConfig {
+    /// The filters this consumer selects by (empty: all subjects).
+    pub fn filters(&self) -> Vec<String> {
+        if !self.filter_subject.is_empty() {
+            return vec![self.filter_subject.clone()];
+        }
+        self.filter_subjects.clone()
+    }
+
+    /// Go's `setConsumerConfigDefaults` (the part for pull consumers).
+    pub fn set_defaults(&mut self) {
+        if self.max_deliver == 0 {
+            self.max_deliver = -1;
+        }
+        if self.ack_wait == 0 {
+            self.ack_wait = self.backoff.first().copied().unwrap_or(JS_ACK_WAIT_DEFAULT);
+        }
+        if self.max_ack_pending == 0 && self.ack_policy != AckPolicy::None {
+            self.max_ack_pending = JS_DEFAULT_MAX_ACK_PENDING;
+        }
+        if self.deliver_subject.is_empty() && self.max_waiting == 0 {
+            self.max_waiting = JS_WAIT_QUEUE_DEFAULT_MAX;
+        }
+        if self.filter_subjects.len() == 1 && self.filter_subject.is_empty() {
+            self.filter_subject = self.filter_subjects.remove(0);
+        }
+        if self.durable.is_empty() && self.inactive_threshold == 0 {
+            self.inactive_threshold = JS_DELETE_WAIT_TIME_DEFAULT;
+        }
+    }
+}
+
+/// Go's `SequenceInfo`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceInfo {
+    pub consumer_seq: u64,
+    pub stream_seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active: Option<String>,
+}
+
+/// Go's `ConsumerInfo`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerInfo {
+    pub stream_name: String,
+    pub name: String,
+    pub created: String,
+    pub config: ConsumerConfig,
+    pub delivered: SequenceInfo,
+    pub ack_floor: SequenceInfo,
+    pub num_ack_pending: usize,
+    pub num_redelivered: usize,
+    pub num_waiting: usize,
+    pub num_pending: u64,
+    pub ts: String,
+}
+
+/// A pull request waiting for messages (Go's `waitingRequest`).
+#[derive(Clone, Debug)]
+pub struct WaitingRequest {
+    pub reply: Bytes,
+    /// Messages still wanted.
+    pub n: i64,
+    /// Bytes still allowed (0: no limit).
+    pub b: i64,
+    /// Messages delivered so far.
+    pub d: i64,
+    pub expires: Option<Instant>,
+    pub no_wait: bool,
+}
+
+/// Go's `JSApiConsumerGetNextRequest`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct NextRequest {
+    pub batch: i64,
+    pub expires: i64,
+    pub no_wait: bool,
+    pub max_bytes: i64,
+    #[serde(rename = "idle_heartbeat")]
+    pub heartbeat: i64,
+}
+
+/// A header-only status reply (`NATS/1.0 <code> <text>`).
+pub fn status_msg(reply: &[u8], line: String) -> Outgoing {
+    Outgoing {
+        subject: Bytes::copy_from_slice(reply),
+        reply: None,
+        deliver_as: None,
+        headers: Some(Bytes::from(line)),
+        payload: Bytes::new(),
+    }
+}
+
+/// An ack reply parsed (Go's `ackReplyInfo`):
+/// `$JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AckReply<'a> {
+    pub stream: &'a str,
+    pub consumer: &'a str,
+    pub dc: u64,
+    pub sseq: u64,
+    pub dseq: u64,
+}
+
+/// Parses an ack subject; `None` if it is not one.
+pub fn parse_ack_reply(subject: &str) -> Option<AckReply<'_>> {
+    let rest = subject.strip_prefix(JS_ACK_PRE)?.strip_prefix('.')?;
+    let t: Vec<&str> = rest.split('.').collect();
+    if t.len() != 7 {
+        return None;
+    }
+    let num = |s: &str| s.parse::<u64>().ok();
+    Some(AckReply {
+        stream: t[0],
+        consumer: t[1],
+        dc: num(t[2])?,
+        sseq: num(t[3])?,
+        dseq: num(t[4])?,
+    })
+}
+
+/// What an ack message asks for (Go's `processAck` cases).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AckKind {
+    Ack,
+    Nak(Option<Duration>),
+    Progress,
+    Term,
+    /// Unknown bodies are ignored, as in Go.
+    Other,
+}
+
+/// Classifies an ack body.
+pub fn ack_kind(body: &[u8]) -> AckKind {
+    let b = trim(body);
+    if b.is_empty() || b == b"+ACK" || b.starts_with(b"+ACK ") {
+        return AckKind::Ack;
+    }
+    if let Some(rest) = b.strip_prefix(b"-NAK") {
+        let delay = parse_nak_delay(trim(rest));
+        return AckKind::Nak(delay);
+    }
+    if b == b"+WPI" {
+        return AckKind::Progress;
+    }
+    if b.starts_with(b"+TERM") {
+        return AckKind::Term;
+    }
+    // Go also takes `+NXT` as an ack.
+    if b.starts_with(b"+NXT") {
+        return AckKind::Ack;
+    }
+    AckKind::Other
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+/// `-NAK {"delay": <ns>}` or `-NAK <go duration>`.
+fn parse_nak_delay(b: &[u8]) -> Option<Duration> {
+    if b.is_empty() {
+        return None;
+    }
+    #[derive(Deserialize)]
+    struct Delay {
+        #[serde(default)]
+        delay: i64,
+    }
+    let ns = if b.first() == Some(&b'{') {
+        serde_json::from_slice::<Delay>(b).ok()?.delay
+    } else {
+        super::headers::parse_go_duration(std::str::from_utf8(b).ok()?)?
+    };
+    (ns > 0).then(|| Duration::from_nanos(ns as u64))
+}
+
+/// A pull consumer.
+pub struct Consumer {
+    pub(crate) stream: String,
+    pub(crate) name: String,
+    pub(crate) cfg: ConsumerConfig,
+    pub(crate) created: UnixNanos,
+    store: ConsumerStore,
+    /// Next stream sequence to look at.
+    sseq: u64,
+    /// Last consumer (delivery) sequence used.
+    dseq: u64,
+    /// Sequences to send again, in order (Go's `rdq`).
+    rdq: VecDeque<u64>,
+    /// Sequences still to send for `last_per_subject` before `sseq`.
+    lss: VecDeque<u64>,
+    /// Delivery count per pending stream sequence (Go's `rdc`, counting
+    /// the first delivery as 1).
+    dc: BTreeMap<u64, u64>,
+    /// When each pending message is due for redelivery.
+    deadlines: BTreeMap<u64, Instant>,
+    pub(crate) waiting: VecDeque<WaitingRequest>,
+    /// Last time a pull request arrived or was served (for ephemerals).
+    pub(crate) last_active: Instant,
+    last_delivered: Option<UnixNanos>,
+    last_acked: Option<UnixNanos>,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("stream", &self.stream)
+            .field("name", &self.name)
+            .field("sseq", &self.sseq)
+            .finish()
+    }
+}
+
+fn store_policy(p: AckPolicy) -> consumer_store::AckPolicy {
+    match p {
+        AckPolicy::None => consumer_store::AckPolicy::None,
+        AckPolicy::All => consumer_store::AckPolicy::All,
+        AckPolicy::Explicit => consumer_store::AckPolicy::Explicit,
+    }
+}
+
+impl Consumer {
+    /// A consumer starting where its deliver policy says (Go's
+    /// `selectStartingSeqNo`). `cfg` has its defaults set and was checked.
+    pub fn new(
+        stream: &str,
+        name: &str,
+        cfg: ConsumerConfig,
+        store: &mut dyn StreamStore,
+        now: Instant,
+        realtime: UnixNanos,
+    ) -> Consumer {
+        let state = store.state();
+        let filters = cfg.filters();
+        let mut lss = VecDeque::new();
+        let sseq = match cfg.deliver_policy {
+            DeliverPolicy::All | DeliverPolicy::ByStartTime => state.first_seq.max(1),
+            DeliverPolicy::New => state.last_seq + 1,
+            DeliverPolicy::ByStartSequence => cfg.opt_start_seq.max(1),
+            DeliverPolicy::Last => {
+                let last = if filters.is_empty() {
+                    Some(state.last_seq)
+                } else {
+                    filters
+                        .iter()
+                        .filter_map(|f| store.load_last_msg(f).ok().map(|m| m.seq))
+                        .max()
+                };
+                last.filter(|s| *s > 0).unwrap_or(state.last_seq + 1)
+            }
+            DeliverPolicy::LastPerSubject => {
+                let mut seqs = BTreeSet::new();
+                let fs = if filters.is_empty() {
+                    vec![">".to_string()]
+                } else {
+                    filters.clone()
+                };
+                for f in &fs {
+                    seqs.extend(store.subjects_state(f).values().map(|s| s.last));
+                }
+                lss.extend(seqs);
+                state.last_seq + 1
+            }
+        };
+        let max_deliver = cfg.max_deliver;
+        let ack = store_policy(cfg.ack_policy);
+        Consumer {
+            stream: stream.to_string(),
+            name: name.to_string(),
+            created: realtime,
+            store: ConsumerStore::new(ack, max_deliver),
+            sseq,
+            dseq: 0,
+            rdq: VecDeque::new(),
+            lss,
+            dc: BTreeMap::new(),
+            deadlines: BTreeMap::new(),
+            waiting: VecDeque::new(),
+            last_active: now,
+            last_delivered: None,
+            last_acked: None,
+            cfg,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn config(&self) -> &ConsumerConfig {
+        &self.cfg
+    }
+
+    /// Messages not yet delivered (Go's `numPending`).
+    pub fn num_pending(&self, store: &dyn StreamStore) -> u64 {
+        let filters = self.cfg.filters();
+        let from_store: u64 = if filters.is_empty() {
+            store.num_pending(self.sseq, ">", false).0
+        } else {
+            filters
+                .iter()
+                .map(|f| store.num_pending(self.sseq, f, false).0)
+                .sum()
+        };
+        from_store + self.lss.len() as u64
+    }
+
+    /// Go's `ConsumerInfo` of this consumer.
+    pub fn info(&self, store: &dyn StreamStore, realtime: UnixNanos) -> ConsumerInfo {
+        let st = self.store.state();
+        ConsumerInfo {
+            stream_name: self.stream.clone(),
+            name: self.name.clone(),
+            created: format_rfc3339(Some(self.created)),
+            config: self.cfg.clone(),
+            delivered: SequenceInfo {
+                consumer_seq: st.delivered.consumer,
+                stream_seq: st.delivered.stream,
+                last_active: self.last_delivered.map(|t| format_rfc3339(Some(t))),
+            },
+            ack_floor: SequenceInfo {
+                consumer_seq: st.ack_floor.consumer,
+                stream_seq: st.ack_floor.stream,
+                last_active: self.last_acked.map(|t| format_rfc3339(Some(t))),
+            },
+            num_ack_pending: st.pending.len(),
+            num_redelivered: st.redelivered.len(),
+            num_waiting: self.waiting.len(),
+            num_pending: self.num_pending(store),
+            ts: format_rfc3339(Some(realtime)),
+        }
+    }
+
+    /// The next message to deliver and its delivery count, or `None`
+    /// (Go's `getNextMsg`). Acked or removed messages waiting for
+    /// redelivery are skipped.
+    fn next_msg(&mut self, store: &mut dyn StreamStore) -> Option<(StoreMsg, u64)> {
+        while let Some(seq) = self.rdq.pop_front() {
+            if !self.store.state().pending.contains_key(&seq) {
+                continue;
+            }
+            match store.load_msg(seq) {
+                Ok(sm) => {
+                    let dc = self.dc.get(&seq).copied().unwrap_or(1) + 1;
+                    return Some((sm, dc));
+                }
+                Err(_) => self.forget(seq),
+            }
+        }
+        while let Some(seq) = self.lss.pop_front() {
+            if let Ok(sm) = store.load_msg(seq) {
+                return Some((sm, 1));
+            }
+        }
+        let filters = self.cfg.filters();
+        let res = match filters.len() {
+            0 => store.load_next_msg(">", true, self.sseq),
+            1 => store.load_next_msg(&filters[0], true, self.sseq),
+            _ => {
+                let fs: Vec<&str> = filters.iter().map(String::as_str).collect();
+                store.load_next_msg_multi(&fs, self.sseq)
+            }
+        };
+        match res {
+            Ok((sm, seq)) => {
+                self.sseq = seq + 1;
+                Some((sm, 1))
+            }
+            Err(StoreError::Eof | StoreError::MsgNotFound) => None,
+            Err(e) => {
+                tracing::warn!(consumer = %self.name, error = %e, "consumer load failed");
+                None
+            }
+        }
+    }
+
+    /// Drops the ack state of a message that is gone or terminated.
+    fn forget(&mut self, seq: u64) {
+        self.dc.remove(&seq);
+        self.deadlines.remove(&seq);
+        if let Some(p) = self.store.state().pending.get(&seq).copied() {
+            // A pending entry always exists for a consumer sequence we sent.
+            let _ = self.store.update_acks(p.sequence, seq);
+        }
+    }
+
+    fn ack_pending_full(&self) -> bool {
+        self.cfg.ack_policy != AckPolicy::None
+            && self.cfg.max_ack_pending > 0
+            && self.store.state().pending.len() as i64 >= self.cfg.max_ack_pending
+            && self.rdq.is_empty()
+    }
+
+    /// Serves waiting requests with available messages (Go's
+    /// `loopAndGatherMsgs` for pull mode); requests that are done or, with
+    /// `no_wait`, found the stream exhausted, are answered and removed.
+    pub fn process_waiting(
+        &mut self,
+        store: &mut dyn StreamStore,
+        now: Instant,
+        realtime: UnixNanos,
+    ) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        // Bounded: every round either removes a request or delivers one
+        // message, and there are finitely many of each.
+        while let Some(mut wr) = self.waiting.pop_front() {
+            if wr.expires.is_some_and(|e| now >= e) {
+                out.push(timeout_status(&wr));
+                continue;
+            }
+            let mut exhausted = false;
+            while wr.n > 0 {
+                if self.ack_pending_full() {
+                    exhausted = true;
+                    break;
+                }
+                let Some((sm, dc)) = self.next_msg(store) else {
+                    exhausted = true;
+                    break;
+                };
+                let size = (sm.subj.len() + sm.hdr.len() + sm.msg.len()) as i64;
+                if wr.b > 0 && size > wr.b {
+                    // Go answers 409 and puts the message back.
+                    self.put_back(sm.seq, dc);
+                    let line = "NATS/1.0 409 Message Size Exceeds MaxBytes\r\n\r\n".to_string();
+                    out.push(status_msg(&wr.reply, line));
+                    wr.n = 0;
+                    break;
+                }
+                out.push(self.deliver(&wr.reply, sm, dc, store, now, realtime));
+                wr.n -= 1;
+                wr.d += 1;
+                if wr.b > 0 {
+                    wr.b -= size;
+                }
+                self.last_active = now;
+            }
+            if wr.n <= 0 {
+                continue;
+            }
+            if exhausted && wr.no_wait {
+                if wr.d == 0 {
+                    let line = "NATS/1.0 404 No Messages\r\n\r\n".to_string();
+                    out.push(status_msg(&wr.reply, line));
+                } else {
+                    out.push(timeout_status(&wr));
+                }
+                continue;
+            }
+            // Nothing more to send now: this and later requests wait.
+            self.waiting.push_front(wr);
+            break;
+        }
+        out
+    }
+
+    /// A message taken by `next_msg` that could not be sent.
+    fn put_back(&mut self, seq: u64, dc: u64) {
+        if dc > 1 {
+            self.rdq.push_front(seq);
+        } else if self.sseq == seq + 1 {
+            self.sseq = seq;
+        } else {
+            self.lss.push_front(seq);
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        reply: &Bytes,
+        sm: StoreMsg,
+        dc: u64,
+        store: &dyn StreamStore,
+        now: Instant,
+        realtime: UnixNanos,
+    ) -> Outgoing {
+        self.dseq += 1;
+        let dseq = self.dseq;
+        let seq = sm.seq;
+        if self.cfg.ack_policy == AckPolicy::None {
+            let _ = self.store.update_delivered(dseq, seq, 1, realtime);
+        } else {
+            // dc > max_deliver never reaches here; an error is a bug in the
+            // bookkeeping, logged rather than fatal.
+            if let Err(e) = self.store.update_delivered(dseq, seq, dc, realtime) {
+                tracing::warn!(consumer = %self.name, error = %e, "update delivered");
+            }
+            self.dc.insert(seq, dc);
+            let wait = Duration::from_nanos(self.cfg.ack_wait.max(0) as u64);
+            self.deadlines.insert(seq, now + wait);
+        }
+        self.last_delivered = Some(realtime);
+        let pending = self.num_pending(store);
+        let ack = format!(
+            "{JS_ACK_PRE}.{}.{}.{dc}.{seq}.{dseq}.{}.{pending}",
+            self.stream, self.name, sm.ts
+        );
+        Outgoing {
+            subject: reply.clone(),
+            reply: Some(Bytes::from(ack)),
+            deliver_as: Some(Bytes::from(sm.subj)),
+            headers: (!sm.hdr.is_empty()).then(|| Bytes::from(sm.hdr)),
+            payload: Bytes::from(sm.msg),
+        }
+    }
+
+    /// An ack for delivery `dseq` of stream sequence `sseq` (Go's
+    /// `processAck`). Returns true when waiting requests may now be served.
+    pub fn process_ack(
+        &mut self,
+        kind: AckKind,
+        sseq: u64,
+        dseq: u64,
+        now: Instant,
+        realtime: UnixNanos,
+    ) -> bool {
+        if self.cfg.ack_policy == AckPolicy::None {
+            return false;
+        }
+        let pending = self.store.state().pending.contains_key(&sseq);
+        match kind {
+            AckKind::Ack => {
+                if self.store.update_acks(dseq, sseq).is_ok() {
+                    self.last_acked = Some(realtime);
+                }
+                let floor = self.store.state().ack_floor.stream;
+                self.dc.retain(|s, _| *s > floor && *s != sseq);
+                self.deadlines.retain(|s, _| *s > floor && *s != sseq);
+                true
+            }
+            AckKind::Nak(delay) if pending => {
+                match delay {
+                    Some(d) => {
+                        self.deadlines.insert(sseq, now + d);
+                    }
+                    None => {
+                        self.deadlines.remove(&sseq);
+                        self.queue_redelivery(sseq);
+                    }
+                }
+                true
+            }
+            AckKind::Progress if pending => {
+                let wait = Duration::from_nanos(self.cfg.ack_wait.max(0) as u64);
+                self.deadlines.insert(sseq, now + wait);
+                false
+            }
+            AckKind::Term if pending => {
+                self.forget(sseq);
+                self.last_acked = Some(realtime);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Puts a pending message on the redelivery queue unless it has been
+    /// delivered `max_deliver` times (then it stays pending, as in Go, and
+    /// is not sent again).
+    fn queue_redelivery(&mut self, seq: u64) {
+        let dc = self.dc.get(&seq).copied().unwrap_or(1);
+        if self.cfg.max_deliver > 0 && dc >= self.cfg.max_deliver as u64 {
+            return;
+        }
+        if !self.rdq.contains(&seq) {
+            self.rdq.push_back(seq);
+        }
+    }
+
+    /// Moves messages whose ack wait expired to the redelivery queue and
+    /// expires waiting requests (Go's `checkPending` and the pull-request
+    /// expiry). Returns status replies for expired requests.
+    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Outgoing> {
+        let due: Vec<u64> = self
+            .deadlines
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(s, _)| *s)
+            .collect();
+        for seq in due {
+            self.deadlines.remove(&seq);
+            self.queue_redelivery(seq);
+        }
+        let mut out = Vec::new();
+        self.waiting.retain(|wr| {
+            let expired = wr.expires.is_some_and(|e| now >= e);
+            if expired {
+                out.push(timeout_status(wr));
+            }
+            !expired
+        });
+        out
+    }
+
+    /// When [`Consumer::handle_timeout`] next has work.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let a = self.deadlines.values().min().copied();
+        let b = self.waiting.iter().filter_map(|w| w.expires).min();
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// True when an ephemeral consumer has been idle past its threshold.
+    pub fn inactive(&self, now: Instant) -> bool {
+        if !self.cfg.durable.is_empty() || self.cfg.inactive_threshold <= 0 {
+            return false;
+        }
+        let t = Duration::from_nanos(self.cfg.inactive_threshold as u64);
+        self.waiting.is_empty() && now >= self.last_active + t
+    }
+
+    /// When an ephemeral consumer would become inactive.
+    pub fn inactive_at(&self) -> Option<Instant> {
+        if !self.cfg.durable.is_empty() || self.cfg.inactive_threshold <= 0 {
+            return None;
+        }
+        if !self.waiting.is_empty() {
+            return None;
+        }
+        Some(self.last_active + Duration::from_nanos(self.cfg.inactive_threshold as u64))
+    }
+
+    /// Panics if an internal invariant is broken (a programmer error).
+    pub fn check_invariants(&self) {
+        let st = self.store.state();
+        assert!(
+            st.ack_floor.consumer <= st.delivered.consumer,
+            "ack floor above delivered"
+        );
+        assert!(
+            st.delivered.consumer <= self.dseq,
+            "delivered above last dseq"
+        );
+        assert!(
+            self.waiting.len() as i64 <= self.cfg.max_waiting.max(0),
+            "waiting requests within max_waiting"
+        );
+        for seq in self.deadlines.keys() {
+            assert!(
+                st.pending.contains_key(seq),
+                "deadline without pending entry"
+            );
+        }
+    }
+}
+
+/// Go's 408 for an expired (or exhausted no-wait) request, with what the
+/// request still wanted.
+fn timeout_status(wr: &WaitingRequest) -> Outgoing {
+    let line = format!(
+        "NATS/1.0 408 Request Timeout\r\n{JS_PULL_REQUEST_PENDING_MSGS}: {}\r\n{JS_PULL_REQUEST_PENDING_BYTES}: {}\r\n\r\n",
+        wr.n, wr.b
+    );
+    status_msg(&wr.reply, line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ack_reply_parses_go_v1_format() {
+        let a = parse_ack_reply("$JS.ACK.S.C.2.10.7.1700000000000000000.3").unwrap();
+        assert_eq!(
+            (a.stream, a.consumer, a.dc, a.sseq, a.dseq),
+            ("S", "C", 2, 10, 7)
+        );
+        assert!(parse_ack_reply("$JS.ACK.S.C.1.2").is_none());
+        assert!(parse_ack_reply("$JS.ACK.S.C.x.1.1.1.1").is_none());
+    }
+
+    #[test]
+    fn ack_kinds_like_go() {
+        assert_eq!(ack_kind(b""), AckKind::Ack);
+        assert_eq!(ack_kind(b"+ACK"), AckKind::Ack);
+        assert_eq!(ack_kind(b"-NAK"), AckKind::Nak(None));
+        assert_eq!(
+            ack_kind(br#"-NAK {"delay": 2000000000}"#),
+            AckKind::Nak(Some(Duration::from_secs(2)))
+        );
+        assert_eq!(ack_kind(b"+WPI"), AckKind::Progress);
+        assert_eq!(ack_kind(b"+TERM reason"), AckKind::Term);
+        assert_eq!(ack_kind(b"bogus"), AckKind::Other);
+    }
+
+    #[test]
+    fn config_defaults_like_go() {
+        let mut c: ConsumerConfig = serde_json::from_str(r#"{"durable_name":"d"}"#).unwrap();
+        c.set_defaults();
+        assert_eq!(c.ack_wait, JS_ACK_WAIT_DEFAULT);
+        assert_eq!(c.max_deliver, -1);
+        assert_eq!(c.max_ack_pending, 1000);
+        assert_eq!(c.max_waiting, 512);
+        assert_eq!(c.inactive_threshold, 0);
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["deliver_policy"], "all");
+        assert_eq!(v["ack_policy"], "explicit");
+        assert_eq!(v["replay_policy"], "instant");
+        assert_eq!(v["num_replicas"], 0);
+        assert!(v.get("filter_subject").is_none());
+    }
+}
