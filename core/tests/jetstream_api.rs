@@ -2,76 +2,25 @@
 //! path with group-commit acks, and recovery over a crashed simulated disk.
 //! Ported Go tests from server/jetstream_test.go keep their names,
 //! snake_cased; they run on memory and file streams where Go does.
-// The harness shares one simulated disk among the storages JetStream asks
-// its factory for, and the factory must be Send: an uncontended Mutex in
-// test code, not in a core state machine.
-#![allow(clippy::disallowed_types)]
+// The storages JetStream asks its factory for all land on one simulated
+// disk, through io-sim's `SharedDisk`.
 
 use rnatsd_core::jetstream::{JetStream, JsConfig, Outgoing, StorageFactory};
-use rnatsd_core::storage::{FileId, Storage, StorageError};
+use rnatsd_core::storage::Storage;
 use rnatsd_core::time::{Instant, UnixNanos};
 use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
 use rnatsd_io_sim::faults::FaultAtlas;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 
 const NOW: UnixNanos = 1_700_000_000_000_000_000;
 const SEC: i64 = 1_000_000_000;
 const INBOX: &[u8] = b"_INBOX.reply";
 
-/// One simulated disk shared by every storage the factory hands out.
-#[derive(Clone)]
-struct Shared(Arc<Mutex<SimDisk>>);
-
-impl Shared {
-    fn disk(&self) -> std::sync::MutexGuard<'_, SimDisk> {
-        // A poisoned lock means another test thread panicked; fail too.
-        self.0.lock().expect("disk lock")
-    }
-}
-
-impl Storage for Shared {
-    fn open(&mut self, p: &str, c: bool) -> Result<FileId, StorageError> {
-        self.disk().open(p, c)
-    }
-    fn close(&mut self, f: FileId) {
-        self.disk().close(f)
-    }
-    fn read_at(&mut self, f: FileId, o: u64, b: &mut [u8]) -> Result<usize, StorageError> {
-        self.disk().read_at(f, o, b)
-    }
-    fn write_at(&mut self, f: FileId, o: u64, d: &[u8]) -> Result<(), StorageError> {
-        self.disk().write_at(f, o, d)
-    }
-    fn append(&mut self, f: FileId, d: &[u8]) -> Result<u64, StorageError> {
-        self.disk().append(f, d)
-    }
-    fn len(&mut self, f: FileId) -> Result<u64, StorageError> {
-        self.disk().len(f)
-    }
-    fn truncate(&mut self, f: FileId, l: u64) -> Result<(), StorageError> {
-        self.disk().truncate(f, l)
-    }
-    fn sync(&mut self, f: FileId) -> Result<(), StorageError> {
-        self.disk().sync(f)
-    }
-    fn rename(&mut self, a: &str, b: &str) -> Result<(), StorageError> {
-        self.disk().rename(a, b)
-    }
-    fn remove(&mut self, p: &str) -> Result<(), StorageError> {
-        self.disk().remove(p)
-    }
-    fn sync_dir(&mut self, d: &str) -> Result<(), StorageError> {
-        self.disk().sync_dir(d)
-    }
-    fn list(&mut self, d: &str) -> Result<Vec<String>, StorageError> {
-        self.disk().list(d)
-    }
-}
+type Shared = rnatsd_io_sim::shared::SharedDisk;
 
 fn new_disk(seed: u64) -> Shared {
     let disk = SimDisk::new(seed, DiskConfig::perfect(), FaultAtlas::pristine());
-    Shared(Arc::new(Mutex::new(disk)))
+    Shared::new(disk)
 }
 
 struct Env {

@@ -2,68 +2,19 @@
 //! pull requests, acks and redelivery under simulated time.
 // The factory must be Send and share one simulated disk: an uncontended
 // Mutex in test code, not in a core state machine.
-#![allow(clippy::disallowed_types)]
 
 use rnatsd_core::jetstream::{JetStream, JsConfig, Outgoing, StorageFactory};
-use rnatsd_core::storage::{FileId, Storage, StorageError};
+use rnatsd_core::storage::Storage;
 use rnatsd_core::time::{Instant, UnixNanos};
 use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
 use rnatsd_io_sim::faults::FaultAtlas;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 
 const NOW: UnixNanos = 1_700_000_000_000_000_000;
 const SEC: i64 = 1_000_000_000;
 const INBOX: &[u8] = b"_INBOX.reply";
 
-#[derive(Clone)]
-struct Shared(Arc<Mutex<SimDisk>>);
-
-impl Shared {
-    fn d(&self) -> std::sync::MutexGuard<'_, SimDisk> {
-        // A poisoned lock means another test thread panicked; fail too.
-        self.0.lock().expect("disk lock")
-    }
-}
-
-impl Storage for Shared {
-    fn open(&mut self, p: &str, c: bool) -> Result<FileId, StorageError> {
-        self.d().open(p, c)
-    }
-    fn close(&mut self, f: FileId) {
-        self.d().close(f)
-    }
-    fn read_at(&mut self, f: FileId, o: u64, b: &mut [u8]) -> Result<usize, StorageError> {
-        self.d().read_at(f, o, b)
-    }
-    fn write_at(&mut self, f: FileId, o: u64, d: &[u8]) -> Result<(), StorageError> {
-        self.d().write_at(f, o, d)
-    }
-    fn append(&mut self, f: FileId, d: &[u8]) -> Result<u64, StorageError> {
-        self.d().append(f, d)
-    }
-    fn len(&mut self, f: FileId) -> Result<u64, StorageError> {
-        self.d().len(f)
-    }
-    fn truncate(&mut self, f: FileId, l: u64) -> Result<(), StorageError> {
-        self.d().truncate(f, l)
-    }
-    fn sync(&mut self, f: FileId) -> Result<(), StorageError> {
-        self.d().sync(f)
-    }
-    fn rename(&mut self, a: &str, b: &str) -> Result<(), StorageError> {
-        self.d().rename(a, b)
-    }
-    fn remove(&mut self, p: &str) -> Result<(), StorageError> {
-        self.d().remove(p)
-    }
-    fn sync_dir(&mut self, d: &str) -> Result<(), StorageError> {
-        self.d().sync_dir(d)
-    }
-    fn list(&mut self, d: &str) -> Result<Vec<String>, StorageError> {
-        self.d().list(d)
-    }
-}
+type Shared = rnatsd_io_sim::shared::SharedDisk;
 
 struct Env {
     js: JetStream,
@@ -73,11 +24,11 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        let disk = Shared(Arc::new(Mutex::new(SimDisk::new(
+        let disk = Shared::new(SimDisk::new(
             7,
             DiskConfig::perfect(),
             FaultAtlas::pristine(),
-        ))));
+        ));
         let factory: StorageFactory =
             Box::new(move |_d: &str| Box::new(disk.clone()) as Box<dyn Storage + Send>);
         let js = JetStream::new(JsConfig::default(), factory, Instant::from_nanos(0), NOW)

@@ -22,5 +22,6 @@ pub mod net;
 pub mod prng;
 pub mod process;
 pub mod queue;
+pub mod shared;
 pub mod swarm;
 pub mod trace;

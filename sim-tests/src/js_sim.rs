@@ -13,69 +13,20 @@
 //! damage): a single node must then lose nothing it acknowledged.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
 use rnatsd_core::jetstream::{JetStream, JsConfig, StorageFactory};
 use rnatsd_core::options::ServerOptions;
 use rnatsd_core::prng::Prng;
 use rnatsd_core::server::{ConnId, Event, RemoteAddr, Server};
-use rnatsd_core::storage::{FileId, Storage, StorageError};
+use rnatsd_core::storage::Storage;
 use rnatsd_core::time::{Instant, UnixNanos};
 use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
 use rnatsd_io_sim::faults::{FaultAtlas, FaultCounters};
 use rnatsd_io_sim::prng::Ratio;
+use rnatsd_io_sim::shared::SharedDisk;
 
 use crate::wire::{self, ServerOp};
-
-/// One disk shared by every storage JetStream's factory hands out.
-#[derive(Clone)]
-struct SharedDisk(Arc<Mutex<SimDisk>>);
-
-impl SharedDisk {
-    fn disk(&self) -> std::sync::MutexGuard<'_, SimDisk> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Storage for SharedDisk {
-    fn open(&mut self, p: &str, c: bool) -> Result<FileId, StorageError> {
-        self.disk().open(p, c)
-    }
-    fn close(&mut self, f: FileId) {
-        self.disk().close(f)
-    }
-    fn read_at(&mut self, f: FileId, o: u64, b: &mut [u8]) -> Result<usize, StorageError> {
-        self.disk().read_at(f, o, b)
-    }
-    fn write_at(&mut self, f: FileId, o: u64, d: &[u8]) -> Result<(), StorageError> {
-        self.disk().write_at(f, o, d)
-    }
-    fn append(&mut self, f: FileId, d: &[u8]) -> Result<u64, StorageError> {
-        self.disk().append(f, d)
-    }
-    fn len(&mut self, f: FileId) -> Result<u64, StorageError> {
-        self.disk().len(f)
-    }
-    fn truncate(&mut self, f: FileId, l: u64) -> Result<(), StorageError> {
-        self.disk().truncate(f, l)
-    }
-    fn sync(&mut self, f: FileId) -> Result<(), StorageError> {
-        self.disk().sync(f)
-    }
-    fn rename(&mut self, a: &str, b: &str) -> Result<(), StorageError> {
-        self.disk().rename(a, b)
-    }
-    fn remove(&mut self, p: &str) -> Result<(), StorageError> {
-        self.disk().remove(p)
-    }
-    fn sync_dir(&mut self, d: &str) -> Result<(), StorageError> {
-        self.disk().sync_dir(d)
-    }
-    fn list(&mut self, d: &str) -> Result<Vec<String>, StorageError> {
-        self.disk().list(d)
-    }
-}
 
 /// What one seed did and found.
 #[derive(Clone, Debug)]
@@ -203,7 +154,7 @@ pub fn run_js_seed_with(seed: u64, lazy: bool) -> JsSimReport {
     cfg.enospc = Ratio::new(1, 300 + prng.below(900));
     let rounds = 40 + prng.below(40) as usize;
     let params = format!("rounds={rounds} disk: {cfg}");
-    let disk = SharedDisk(Arc::new(Mutex::new(SimDisk::new(prng.next_u64(), cfg, FaultAtlas::pristine()))));
+    let disk = SharedDisk::new(SimDisk::new(prng.next_u64(), cfg, FaultAtlas::pristine()));
     let mut r = JsSimReport {
         seed,
         params,
