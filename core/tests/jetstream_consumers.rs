@@ -1,7 +1,7 @@
 //! JetStream pull consumers driven directly (no engine): the consumer API,
 //! pull requests, acks and redelivery under simulated time.
-// The factory must be Send and share one simulated disk: an uncontended
-// Mutex in test code, not in a core state machine.
+// The storages the factory hands out all land on one simulated disk,
+// through io-sim's `SharedDisk`.
 
 use rnatsd_core::jetstream::{JetStream, JsConfig, Outgoing, StorageFactory};
 use rnatsd_core::storage::Storage;
