@@ -154,7 +154,7 @@ pub fn state_json(st: &store::StreamState, details: bool) -> StreamState {
 }
 
 impl JetStream {
-    fn respond<T: Serialize>(
+    pub(super) fn respond<T: Serialize>(
         &mut self,
         reply: Option<&[u8]>,
         kind: &'static str,
@@ -172,7 +172,7 @@ impl JetStream {
         vec![Outgoing::new(reply, payload)]
     }
 
-    fn err<T: Serialize + Default>(
+    pub(super) fn err<T: Serialize + Default>(
         &mut self,
         reply: Option<&[u8]>,
         kind: &'static str,

@@ -43,15 +43,6 @@ struct CreateConsumerRequest {
     pedantic: bool,
 }
 
-#[derive(Serialize)]
-struct Resp<T: Serialize> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ApiError>,
-    #[serde(flatten)]
-    body: T,
-}
 
 #[derive(Serialize, Default)]
 struct InfoBody {
@@ -261,33 +252,6 @@ struct CreateSubject<'a> {
 }
 
 impl JetStream {
-    fn consumer_respond<T: Serialize>(
-        &mut self,
-        reply: Option<&[u8]>,
-        kind: &'static str,
-        error: Option<ApiError>,
-        body: T,
-    ) -> Vec<Outgoing> {
-        self.api_total += 1;
-        if error.is_some() {
-            self.api_errors += 1;
-        }
-        let Some(reply) = reply.filter(|r| !r.is_empty()) else {
-            return Vec::new();
-        };
-        let payload = serde_json::to_vec(&Resp { kind, error, body }).unwrap_or_default();
-        vec![Outgoing::new(reply, payload)]
-    }
-
-    fn consumer_err<T: Serialize + Default>(
-        &mut self,
-        reply: Option<&[u8]>,
-        kind: &'static str,
-        e: ApiError,
-    ) -> Vec<Outgoing> {
-        self.consumer_respond(reply, kind, Some(e), T::default())
-    }
-
     /// Routes a `$JS.API.CONSUMER.…` request; `None` if the subject is not
     /// one of the consumer requests handled here.
     pub(crate) fn handle_consumer_api(
@@ -353,7 +317,7 @@ impl JetStream {
             Ok(r) => r,
             Err(e) => {
                 let e = ApiError::new(&JS_INVALID_JSON_ERR).with("err", e);
-                return self.consumer_err::<InfoBody>(reply, T, e);
+                return self.err::<InfoBody>(reply, T, e);
             }
         };
         match self.prepare_create(&cs, &req) {
@@ -362,11 +326,11 @@ impl JetStream {
                     let body = InfoBody {
                         info: Some(with_dynamic_metadata(info)),
                     };
-                    self.consumer_respond(reply, T, None, body)
+                    self.respond(reply, T, None, body)
                 }
-                Err(e) => self.consumer_err::<InfoBody>(reply, T, e),
+                Err(e) => self.err::<InfoBody>(reply, T, e),
             },
-            Err(e) => self.consumer_err::<InfoBody>(reply, T, e),
+            Err(e) => self.err::<InfoBody>(reply, T, e),
         }
     }
 
@@ -495,14 +459,14 @@ impl JetStream {
     ) -> Vec<Outgoing> {
         const T: &str = JS_API_CONSUMER_INFO_RESPONSE_TYPE;
         if !super::api::is_empty_request(msg) {
-            return self.consumer_err::<InfoBody>(
+            return self.err::<InfoBody>(
                 reply,
                 T,
                 ApiError::new(&JS_NOT_EMPTY_REQUEST_ERR),
             );
         }
         let Some(s) = self.streams.get(stream) else {
-            return self.consumer_err::<InfoBody>(
+            return self.err::<InfoBody>(
                 reply,
                 T,
                 ApiError::new(&JS_STREAM_NOT_FOUND_ERR),
@@ -510,10 +474,10 @@ impl JetStream {
         };
         let Some(c) = self.consumers.get(stream).and_then(|m| m.get(name)) else {
             let e = ApiError::new(&JS_CONSUMER_NOT_FOUND_ERR);
-            return self.consumer_err::<InfoBody>(reply, T, e);
+            return self.err::<InfoBody>(reply, T, e);
         };
         let info = with_dynamic_metadata(c.info(s.store.as_ref(), realtime));
-        self.consumer_respond(reply, T, None, InfoBody { info: Some(info) })
+        self.respond(reply, T, None, InfoBody { info: Some(info) })
     }
 
     fn consumer_delete_request(
@@ -526,18 +490,18 @@ impl JetStream {
         const T: &str = JS_API_CONSUMER_DELETE_RESPONSE_TYPE;
         if !super::api::is_empty_request(msg) {
             let e = ApiError::new(&JS_NOT_EMPTY_REQUEST_ERR);
-            return self.consumer_err::<SuccessBody>(reply, T, e);
+            return self.err::<SuccessBody>(reply, T, e);
         }
         if !self.streams.contains_key(stream) {
             let e = ApiError::new(&JS_STREAM_NOT_FOUND_ERR);
-            return self.consumer_err::<SuccessBody>(reply, T, e);
+            return self.err::<SuccessBody>(reply, T, e);
         }
         let removed = self.consumers.get_mut(stream).and_then(|m| m.remove(name));
         if removed.is_none() {
             let e = ApiError::new(&JS_CONSUMER_NOT_FOUND_ERR);
-            return self.consumer_err::<SuccessBody>(reply, T, e);
+            return self.err::<SuccessBody>(reply, T, e);
         }
-        self.consumer_respond(reply, T, None, SuccessBody { success: true })
+        self.respond(reply, T, None, SuccessBody { success: true })
     }
 
     fn consumer_offset(msg: &[u8]) -> Result<i64, ApiError> {
@@ -558,11 +522,11 @@ impl JetStream {
         const T: &str = JS_API_CONSUMER_NAMES_RESPONSE_TYPE;
         let offset = match Self::consumer_offset(msg) {
             Ok(o) => o,
-            Err(e) => return self.consumer_err::<NamesBody>(reply, T, e),
+            Err(e) => return self.err::<NamesBody>(reply, T, e),
         };
         if !self.streams.contains_key(stream) {
             let e = ApiError::new(&JS_STREAM_NOT_FOUND_ERR);
-            return self.consumer_err::<NamesBody>(reply, T, e);
+            return self.err::<NamesBody>(reply, T, e);
         }
         let names: Vec<String> = self
             .consumers
@@ -583,7 +547,7 @@ impl JetStream {
                 .take(JS_API_NAMES_LIMIT)
                 .collect(),
         };
-        self.consumer_respond(reply, T, None, body)
+        self.respond(reply, T, None, body)
     }
 
     fn consumer_list_request(
@@ -596,11 +560,11 @@ impl JetStream {
         const T: &str = JS_API_CONSUMER_LIST_RESPONSE_TYPE;
         let offset = match Self::consumer_offset(msg) {
             Ok(o) => o,
-            Err(e) => return self.consumer_err::<ListBody>(reply, T, e),
+            Err(e) => return self.err::<ListBody>(reply, T, e),
         };
         let Some(s) = self.streams.get(stream) else {
             let e = ApiError::new(&JS_STREAM_NOT_FOUND_ERR);
-            return self.consumer_err::<ListBody>(reply, T, e);
+            return self.err::<ListBody>(reply, T, e);
         };
         let all: Vec<&Consumer> = self
             .consumers
@@ -623,7 +587,7 @@ impl JetStream {
             },
             consumers,
         };
-        self.consumer_respond(reply, T, None, body)
+        self.respond(reply, T, None, body)
     }
 
     /// Go's `processNextMsgRequest`: a pull request. Errors are header-only
