@@ -35,6 +35,7 @@ pub mod consumer_api;
 pub mod direct;
 pub mod errors;
 pub mod headers;
+mod jsz;
 pub mod meta;
 pub mod stream;
 pub mod types;
@@ -575,6 +576,13 @@ impl InternalService for JetStream {
     }
     fn check_invariants(&self) {
         JetStream::check_invariants(self)
+    }
+    fn jetstream_report(
+        &self,
+        realtime: UnixNanos,
+        o: &crate::server::JszOptions,
+    ) -> Option<crate::server::JetStreamReport> {
+        Some(self.jsz_report(realtime, o))
     }
 }
 

@@ -390,6 +390,8 @@ fn render(s: &ConnSnap, o: &ConnzOptions, now: Instant, realtime: UnixNanos) -> 
         lang: s.lang.clone(),
         version: s.version.clone(),
         authorized_user: if o.auth { s.user.clone() } else { String::new() },
+        // Go names the account with `auth`, except the global one (the
+        // only one so far).
         account: String::new(),
         subscriptions_list: list,
         subscriptions_list_detail: detail,

@@ -69,6 +69,10 @@ pub trait InternalService: Send {
     fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing>;
     fn poll_timeout(&self) -> Option<Instant>;
     fn check_invariants(&self);
+    /// JetStream's figures for `/jsz` and `/varz` (`None`: not JetStream).
+    fn jetstream_report(&self, _realtime: UnixNanos, _o: &super::JszOptions) -> Option<super::JetStreamReport> {
+        None
+    }
 }
 
 /// The engine's side of the internal client.

@@ -32,6 +32,7 @@ mod httpz;
 mod idmap;
 mod info;
 mod internal;
+mod jsz;
 mod ldm;
 mod metrics;
 pub mod nkey;
@@ -69,7 +70,8 @@ pub use httpz::{MonitorResponse, MONITOR_PATHS};
 pub use subsz::{Subsz, SubszOptions};
 pub use varz::{ProcessStats, Varz};
 pub use zfmt::{civil_from_days, go_duration, my_uptime, rfc3339};
-pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Jsz, Leafz, Routez};
+pub use jsz::{AccountDetail, JetStreamConfig, JetStreamReport, JetStreamStats, JetStreamVarz, Jsz, JszOptions, StreamDetail};
+pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Leafz, Routez};
 pub use tls::{PeerCert, TlsInfo, TlsPolicy, TLS_HANDSHAKE_RECORD};
 
 use auth::AuthConfig;
