@@ -235,9 +235,8 @@ async fn https_get(addr: std::net::SocketAddr, ca_der: &[u8], target: &str) -> (
     (head.lines().next().unwrap_or("").to_string(), body.to_string())
 }
 
-/// Go's TestMonitorHTTPS (HTTPS monitoring with the server's TLS
-/// certificate, under `http_base_path`), TestMonitorNoTLSConfig and
-/// TestMonitorBothPortsConfigured.
+/// HTTPS monitoring with the server's TLS certificate (Go's
+/// `startMonitoring(secure)`), under `http_base_path`.
 #[tokio::test]
 async fn test_monitor_https() {
     let dir = TempDir::new("https");
@@ -249,7 +248,7 @@ async fn test_monitor_https() {
     o.tls = true;
     o.tls_cert = Some(cert);
     o.tls_key = Some(key);
-    let s = start(o.clone()).await;
+    let s = start(o).await;
     let addr = s.http_addr.expect("https monitor bound");
     let (status, body) = https_get(addr, &der, "/nats/varz").await;
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
@@ -266,15 +265,35 @@ async fn test_monitor_https() {
     let _ = tokio::time::timeout(Duration::from_secs(5), plain.read_to_end(&mut buf)).await;
     assert!(!String::from_utf8_lossy(&buf).contains("server_id"));
 
-    // TestMonitorNoTLSConfig: HTTPS needs the certificate.
+}
+
+/// Go's TestMonitorNoTLSConfig: HTTPS monitoring needs the certificate.
+#[tokio::test]
+async fn test_monitor_no_tls_config() {
     let mut no_tls = opts();
     no_tls.https_port = -1;
     let e = rnatsd_io_tokio::start(no_tls, 1).await.err().expect("refused");
     assert_eq!(e, "TLS cert and key required for HTTPS");
-    // TestMonitorBothPortsConfigured.
-    let mut both = o;
+}
+
+/// Go's TestMonitorBothPortsConfigured: HTTP and HTTPS are exclusive.
+#[tokio::test]
+async fn test_monitor_both_ports_configured() {
+    let mut both = opts();
     both.http_port = 8222;
     both.https_port = 8223;
     let e = rnatsd_io_tokio::start(both, 1).await.err().expect("refused");
-    assert!(e.contains("can't specify both HTTP (8222) and HTTPs (8223) ports"), "{e}");
+    assert_eq!(e, "can't specify both HTTP (8222) and HTTPs (8223) ports");
+}
+
+/// Go's TestMonitorVarzJSApiLevel: `/varz` reports the JetStream API
+/// level the server implements.
+#[tokio::test]
+async fn test_monitor_varz_js_api_level() {
+    let dir = TempDir::new("apilevel");
+    let s = start(js_opts(&dir)).await;
+    let v = json(&s, "/varz");
+    let level = v["jetstream"]["stats"]["api"]["level"].as_i64().expect("api level");
+    assert_eq!(level, rnatsd_core::jetstream::config::JS_API_LEVEL);
+    assert_eq!(json(&s, "/jsz")["api"]["level"], level);
 }

@@ -336,3 +336,27 @@ fn test_signal_reopen_log_file_gets_new_lines() {
     let old = std::fs::read_to_string(&rotated).unwrap();
     assert!(old.contains("Server is ready") && !old.contains("cid:2 -"), "{old}");
 }
+
+/// Go's TestConfigReloadDisableUsersAuthentication, live: dropping the
+/// users keeps the authenticated connections open and lets clients in
+/// without credentials.
+#[tokio::test]
+async fn test_config_reload_disable_users_authentication() {
+    let p = Proc::start("nousers", &users_conf(&["alice"]));
+    let log = p.dir.join("s.log");
+    wait_log(&log, "Server is ready");
+    assert_eq!(Raw::connect(p.port, "", "").1, "-ERR 'Authorization Violation'");
+    let alice = async_nats::ConnectOptions::with_user_and_password("alice".into(), "pw".into())
+        .connect(p.url())
+        .await
+        .unwrap();
+    let mut sub = alice.subscribe("echo").await.unwrap();
+    alice.flush().await.unwrap();
+    p.reload("listen: 127.0.0.1:{port}\nlog_file: \"{dir}/s.log\"\n", &log, "Reloaded server configuration");
+    let (mut anon, pong) = Raw::connect(p.port, "", "");
+    assert_eq!(pong, "PONG");
+    anon.send("PUB echo 3\r\nhey\r\n");
+    assert_eq!(anon.ping(), vec!["PONG".to_string()]);
+    let msg = tokio::time::timeout(Duration::from_secs(5), futures::StreamExt::next(&mut sub)).await.unwrap().unwrap();
+    assert_eq!(&msg.payload[..], b"hey");
+}
