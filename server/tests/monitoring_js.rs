@@ -297,3 +297,27 @@ async fn test_monitor_varz_js_api_level() {
     assert_eq!(level, rnatsd_core::jetstream::config::JS_API_LEVEL);
     assert_eq!(json(&s, "/jsz")["api"]["level"], level);
 }
+
+/// Go's standalone `/healthz` check that every stream on disk was
+/// recovered: a stream directory whose metadata is unreadable makes the
+/// server unavailable (503) with Go's text, unless only JetStream itself
+/// is asked about (`js-enabled-only`, `js-server-only`).
+#[tokio::test]
+async fn test_monitor_healthz_unrecovered_stream() {
+    let dir = TempDir::new("unrecovered");
+    let broken = dir.0.join("jetstream").join("$G").join("streams").join("BROKEN");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("meta.inf"), b"not json").unwrap();
+    std::fs::write(broken.join("meta.sum"), b"0000").unwrap();
+    let s = start(js_opts(&dir)).await;
+    let (status, h) = get(&s, "/healthz");
+    assert_eq!(status, 503, "{h}");
+    assert_eq!(h["status"], "unavailable");
+    assert_eq!(h["error"], "JetStream stream '$G > BROKEN' could not be recovered");
+    let (status, h) = get(&s, "/healthz?details=1");
+    assert_eq!(status, 503);
+    assert_eq!(h["errors"][0]["type"], "JETSTREAM");
+    for ok in ["/healthz?js-enabled-only=1", "/healthz?js-server-only=1"] {
+        assert_eq!(get(&s, ok), (200, serde_json::json!({"status": "ok"})), "{ok}");
+    }
+}
