@@ -17,6 +17,7 @@ use bytes::Bytes;
 
 use crate::time::{Instant, UnixNanos};
 
+use super::accounts::GLOBAL;
 use super::subs::{SubRef, Subscription};
 use super::{ConnId, Server};
 
@@ -171,7 +172,7 @@ impl Server {
             None => (None, o.payload.clone()),
         };
         let shown = o.deliver_as.as_ref().unwrap_or(&o.subject);
-        self.deliver_shown(INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
+        self.deliver_shown(GLOBAL, INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
     }
 
     /// Makes the internal subscriptions equal the service's interest.
@@ -184,7 +185,7 @@ impl Server {
         for subject in stale {
             if let Some(r) = self.internal.subs.remove(&subject) {
                 if let Some(s) = self.subs.remove(r) {
-                    let _ = self.sublist.remove(&s.subject, s.queue.as_deref(), r);
+                    let _ = self.accounts.get_mut(s.acc).sublist.remove(&s.subject, s.queue.as_deref(), r);
                 }
             }
         }
@@ -194,13 +195,14 @@ impl Server {
             }
             let r = self.subs.insert(Subscription {
                 conn: INTERNAL_CONN,
+                acc: GLOBAL,
                 subject: subject.clone(),
                 queue: None,
                 sid: subject.clone(),
                 max: None,
                 delivered: 0,
             });
-            if self.sublist.insert(&subject, None, r).is_err() {
+            if self.accounts.get_mut(GLOBAL).sublist.insert(&subject, None, r).is_err() {
                 tracing::error!("internal subscription on invalid subject {:?}", String::from_utf8_lossy(&subject));
                 self.subs.remove(r);
                 continue;

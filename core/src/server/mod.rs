@@ -23,6 +23,7 @@
 //! with [`Server::check_invariants`] in debug builds, and the simulator calls
 //! it after every step in all builds.
 
+pub mod accounts;
 mod auth;
 mod client;
 mod connect;
@@ -56,7 +57,6 @@ use bytes::BytesMut;
 use crate::options::ServerOptions;
 use crate::prng::Prng;
 use crate::protocol::{encode, ParserLimits};
-use crate::sublist::Sublist;
 use crate::time::{Instant, UnixNanos};
 
 pub use client::{CloseReason, ConnState};
@@ -72,6 +72,7 @@ pub use zfmt::{civil_from_days, go_duration, my_uptime, rfc3339};
 pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Jsz, Leafz, Routez};
 pub use tls::{PeerCert, TlsInfo, TlsPolicy, TLS_HANDSHAKE_RECORD};
 
+use accounts::Accounts;
 use auth::AuthConfig;
 use idmap::IdMap;
 use internal::Internal;
@@ -127,7 +128,12 @@ pub struct Server {
     prng: Prng,
     conns: IdMap<ConnId, ClientConn>,
     subs: SubTable,
-    sublist: Sublist<SubRef>,
+    /// Every account with its sublist; `$G` first (see [`accounts`]).
+    accounts: Accounts,
+    /// The `now` of the current `handle_*` call.
+    now: Instant,
+    /// When the response-threshold timer next fires, if armed.
+    response_timer: Option<Instant>,
     events: VecDeque<Event>,
     timers: Timers,
     next_cid: u64,
@@ -159,6 +165,8 @@ impl Server {
         let server_id = generate_server_id(&mut prng);
         let server_name = if opts.server_name.is_empty() { server_id.clone() } else { opts.server_name.clone() };
         let auth = AuthConfig::from_options(&opts);
+        auth.validate_no_auth_user()?;
+        let accounts = Accounts::from_options(&opts, &mut prng)?;
         let info = Info {
             server_id,
             server_name,
@@ -191,7 +199,9 @@ impl Server {
             prng,
             conns: IdMap::default(),
             subs: SubTable::default(),
-            sublist: Sublist::new(),
+            accounts,
+            now,
+            response_timer: None,
             events: VecDeque::new(),
             timers: Timers::default(),
             next_cid: 1,
@@ -241,6 +251,7 @@ impl Server {
     /// [`Server::tls_policy`]); enforces `max_connections` after INFO, as
     /// Go does.
     pub fn handle_accept(&mut self, now: Instant, remote: RemoteAddr) -> ConnId {
+        self.now = now;
         let id = ConnId(self.next_cid);
         self.next_cid += 1;
         self.stats.total_connections += 1;
@@ -318,6 +329,7 @@ impl Server {
             self.bytes_before_tls(id);
             return;
         }
+        self.now = now;
         conn.last_in = now;
         conn.last_activity = now;
         conn.read_buf.extend_from_slice(data);
@@ -345,6 +357,7 @@ impl Server {
             self.bytes_before_tls(id);
             return;
         }
+        self.now = now;
         conn.last_in = now;
         conn.last_activity = now;
         if conn.read_buf.is_empty() {
@@ -385,9 +398,14 @@ impl Server {
 
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
         while let Some((id, kind)) = self.timers.pop_due(now) {
             if kind == TimerKind::LameDuck {
                 self.on_lame_duck_timer(now);
+                continue;
+            }
+            if kind == TimerKind::Responses {
+                self.on_response_timer(now);
                 continue;
             }
             let Some(c) = self.conns.get(&id) else { continue };
@@ -397,7 +415,7 @@ impl Server {
             let current = match kind {
                 TimerKind::Ping => c.ping_deadline,
                 TimerKind::Auth => c.auth_deadline,
-                TimerKind::LameDuck => None,
+                TimerKind::LameDuck | TimerKind::Responses => None,
                 TimerKind::Tls => c.tls_deadline,
             };
             // Timers are invalidated lazily: only the conn's current deadline counts.
@@ -408,7 +426,7 @@ impl Server {
             match kind {
                 TimerKind::Ping => self.on_ping_timer(now, id),
                 TimerKind::Auth => self.on_auth_timer(id),
-                TimerKind::LameDuck => {}
+                TimerKind::LameDuck | TimerKind::Responses => {}
                 TimerKind::Tls => self.on_tls_timer(id),
             }
         }
@@ -498,13 +516,16 @@ impl Server {
     /// Asserts the engine's internal consistency. Panics on violation: a
     /// failure here is a bug in rnatsd, never the outside world's doing.
     pub fn check_invariants(&self) {
-        assert_eq!(self.sublist.count(), self.subs.len(), "sublist and sub table disagree");
+        let in_sublists: usize = self.accounts.all().map(|a| a.sublist.count()).sum();
+        assert_eq!(in_sublists, self.subs.len(), "sublists and sub table disagree");
+        self.accounts.check_invariants();
         let mut sids = 0;
         for (id, c) in &self.conns {
             assert_eq!(*id, c.id);
             for (sid, r) in &c.subs {
                 let s = self.subs.get(*r).expect("conn's sid maps to a live sub");
                 assert_eq!(s.conn, *id, "sub belongs to its conn");
+                assert_eq!(s.acc, c.acc, "sub lives in its conn's account");
                 assert_eq!(&s.sid, sid);
                 if let Some(max) = s.max {
                     assert!(s.delivered < max, "a sub that reached its max was not removed");
@@ -602,7 +623,7 @@ impl Server {
         subs.sort_unstable();
         for r in subs {
             if let Some(s) = self.subs.remove(r) {
-                let _ = self.sublist.remove(&s.subject, s.queue.as_deref(), r);
+                let _ = self.accounts.get_mut(s.acc).sublist.remove(&s.subject, s.queue.as_deref(), r);
             }
         }
         self.events.push_back(Event::Close(id));
@@ -613,7 +634,7 @@ impl Server {
         match kind {
             TimerKind::Ping => c.ping_deadline = Some(at),
             TimerKind::Auth => c.auth_deadline = Some(at),
-            TimerKind::LameDuck => {}
+            TimerKind::LameDuck | TimerKind::Responses => {}
             TimerKind::Tls => c.tls_deadline = Some(at),
         }
         self.timers.schedule(at, id, kind);

@@ -29,15 +29,18 @@ impl Compiled {
             }
             let mut sl = Sublist::new();
             for (i, s) in list.iter().enumerate() {
-                // An invalid subject in a permission list can never match;
-                // config loading reports it.
-                let _ = sl.insert(s.as_bytes(), None, i as u32);
+                // `subject queue` is a queue permission (Go inserts it as a
+                // queue subscription). An invalid subject in a permission
+                // list can never match; config loading reports it.
+                let (subject, queue) = split_queue(s);
+                let _ = sl.insert(subject.as_bytes(), queue.map(str::as_bytes), i as u32);
             }
             Some(sl)
         };
+        let allow_list = p.allow.iter().map(|s| split_queue(s).0.to_string()).collect();
         // Go: an allow list given but empty is different from none; an empty
         // `allow: []` with deny only behaves as allow-all.
-        Compiled { allow: build(&p.allow), deny: build(&p.deny), allow_list: p.allow.clone() }
+        Compiled { allow: build(&p.allow), deny: build(&p.deny), allow_list }
     }
 
     fn is_empty(&self) -> bool {
@@ -95,9 +98,20 @@ impl ClientPermissions {
     /// an allow of `foo.*` (the `*` node matches the literal `>` token),
     /// which would deliver `foo.a.b`. We also require a wildcard
     /// subscription to be a subset of one allow entry.
-    pub fn can_subscribe(&mut self, subject: &[u8]) -> bool {
+    ///
+    /// With a queue group, Go's queue permissions apply: an allow entry
+    /// `subject queue` admits only that queue (wildcards in the queue name
+    /// match), a deny entry `subject queue` refuses only that queue.
+    pub fn can_subscribe(&mut self, subject: &[u8], queue: Option<&[u8]>) -> bool {
+        let queue = queue.filter(|q| !q.is_empty());
         let mut allowed = match &mut self.subscribe.allow {
-            Some(sl) => !sl.match_subject(subject).psubs.is_empty(),
+            Some(sl) => {
+                let r = sl.match_subject(subject);
+                match queue {
+                    Some(q) if !r.qsubs.is_empty() => queue_matches(q, &r.qsubs),
+                    _ => !r.psubs.is_empty(),
+                }
+            }
             None => true,
         };
         if allowed && self.subscribe.allow.is_some() && subject::subject_has_wildcard(subject) {
@@ -109,7 +123,13 @@ impl ClientPermissions {
         }
         if allowed {
             if let Some(sl) = &mut self.subscribe.deny {
-                allowed = sl.match_subject(subject).psubs.is_empty();
+                let r = sl.match_subject(subject);
+                allowed = r.psubs.is_empty();
+                if let Some(q) = queue {
+                    if !r.qsubs.is_empty() && queue_matches(q, &r.qsubs) {
+                        allowed = false;
+                    }
+                }
             }
         }
         allowed
@@ -128,4 +148,20 @@ impl ClientPermissions {
     pub fn has_subscribe_deny(&self) -> bool {
         self.subscribe.deny.is_some()
     }
+}
+
+/// Splits a permission entry `subject [queue]`.
+fn split_queue(entry: &str) -> (&str, Option<&str>) {
+    let mut it = entry.split_whitespace();
+    let subject = it.next().unwrap_or("");
+    (subject, it.next())
+}
+
+/// Go's `queueMatches`: the queue name matches one of the permission's
+/// queue entries (which may hold wildcards).
+fn queue_matches(queue: &[u8], groups: &[crate::sublist::QueueGroup<u32>]) -> bool {
+    groups.iter().any(|g| {
+        let pattern: &[u8] = &g.name;
+        subject::match_literal(queue, pattern)
+    })
 }
