@@ -267,6 +267,7 @@ impl Sim {
             trace = trace.with_history();
         }
         let run_until = Instant::ZERO + work.run_for;
+        let imports = work_accounts_imports(&work);
         let mut sim = Sim {
             _cfg: cfg,
             work,
@@ -279,9 +280,7 @@ impl Sim {
             timer_at: None,
             clients: Vec::new(),
             conn_owner: Default::default(),
-            model: Model::with_accounts(
-                (work_accounts_imports(&work)).into_iter().collect(),
-            ),
+            model: Model::with_accounts(imports),
             trace,
             run_until,
             out: BytesMut::new(),

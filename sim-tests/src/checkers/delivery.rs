@@ -102,6 +102,8 @@ struct ClientModel {
 #[derive(Clone, Debug)]
 struct QueueExpect {
     msg: usize,
+    /// Queue groups are per account.
+    account: usize,
     group: String,
     members: Vec<(usize, u64)>,
 }
@@ -264,12 +266,13 @@ impl Model {
             }
         }
         reached += groups.len();
-        for ((_, group), members) in groups {
+        for ((account, group), members) in groups {
             self.queue_expects
                 .entry(msg)
                 .or_default()
                 .push(QueueExpect {
                     msg,
+                    account,
                     group,
                     members,
                 });
@@ -467,7 +470,7 @@ impl Model {
     }
 
     fn finish_queues(&mut self) {
-        let mut got: BTreeMap<(usize, String), Vec<(usize, u64)>> = BTreeMap::new();
+        let mut got: BTreeMap<(usize, usize, String), Vec<(usize, u64)>> = BTreeMap::new();
         let mut order_errors = Vec::new();
         for (k, c) in self.clients.iter().enumerate() {
             let mut last: BTreeMap<u64, u64> = BTreeMap::new();
@@ -484,7 +487,7 @@ impl Model {
                     .get(msg)
                     .map_or(&[][..], |v| v.as_slice());
                 for q in qs.iter().filter(|q| q.members.contains(&(k, *sid))) {
-                    got.entry((*msg, q.group.clone()))
+                    got.entry((*msg, q.account, q.group.clone()))
                         .or_default()
                         .push((k, *sid));
                 }
@@ -495,7 +498,7 @@ impl Model {
         }
         let expects: Vec<QueueExpect> = self.queue_expects.values().flatten().cloned().collect();
         for q in expects {
-            let n = got.get(&(q.msg, q.group.clone())).map_or(0, |v| v.len());
+            let n = got.get(&(q.msg, q.account, q.group.clone())).map_or(0, |v| v.len());
             let all_clean = q.members.iter().all(|(k, _)| self.clients[*k].clean);
             if n > 1 || (all_clean && n == 0) {
                 self.violate(format!(
