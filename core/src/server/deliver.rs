@@ -127,7 +127,8 @@ impl Server {
         }
         if to == INTERNAL_CONN {
             sub.delivered += 1;
-            self.deliver_internal(subject, reply, header_len, message);
+            let acc = sub.acc;
+            self.deliver_internal(acc, subject, reply, header_len, message);
             return true;
         }
         let Some(c) = self.conns.get_mut(&to) else { return false };

@@ -62,6 +62,7 @@ use crate::time::{Instant, UnixNanos};
 pub use client::{CloseReason, ConnState};
 pub use connect::ConnectOptions;
 pub use internal::{InternalMsg, InternalService, Outgoing, INTERNAL_CONN};
+pub use accounts::AccountId;
 pub use info::{Info, NATS_COMPAT_VERSION, PROTO_VERSION, RNATSD_VERSION};
 pub use subs::SubRef;
 pub use connz::{ConnInfo, Connz, ConnzOptions, ConnzState, SortOpt, SubDetail, SubsOpt, CLOSED_CONNS_MAX};
@@ -544,7 +545,12 @@ impl Server {
                 assert!(c.ping_deadline.is_none() && c.auth_deadline.is_none(), "only the TLS timer runs before TLS");
             }
         }
-        assert_eq!(sids + self.internal.subs.len(), self.subs.len(), "every sub is owned by exactly one conn");
+        let internal = self.internal.subs.len() + self.internal.account_subs.len();
+        assert_eq!(sids + internal, self.subs.len(), "every sub is owned by exactly one conn");
+        for ((acc, subject), r) in &self.internal.account_subs {
+            let s = self.subs.get(*r).expect("internal account sub is live");
+            assert_eq!((s.conn, s.acc, &s.subject), (INTERNAL_CONN, *acc, subject));
+        }
         let open = self.conns.values().filter(|c| !c.is_closing()).count();
         assert_eq!(open, self.open_conns, "open connection count");
         assert!(!self.conns.contains_key(&INTERNAL_CONN), "cid 0 is the internal client");

@@ -248,7 +248,11 @@ impl Server {
             c.user = who.user;
             c.acc = acc;
             c.perms = who.permissions.as_ref().map(ClientPermissions::new);
+            if !self.apply_account_limits(id) {
+                return;
+            }
         }
+        let Some(c) = self.conns.get_mut(&id) else { return };
         if c.opts.account.is_some() || c.opts.new_account {
             self.auth_violation(id, "account designation in CONNECT");
             return;
@@ -266,6 +270,28 @@ impl Server {
             return;
         }
         self.send_ok_if_verbose(id);
+    }
+
+    /// The limits of the account `id` was just bound to: its connection
+    /// count (Go cuts the newcomer with `maximum account active connections
+    /// exceeded`) and its payload limit. False when the connection was cut.
+    fn apply_account_limits(&mut self, id: ConnId) -> bool {
+        let Some(c) = self.conns.get(&id) else { return false };
+        let acc = c.acc;
+        let limits = self.accounts.get(acc).limits;
+        if limits.max_connections >= 0 && self.account_conns(acc) as i64 > limits.max_connections {
+            self.send_err(id, "maximum account active connections exceeded");
+            self.close_conn(id, CloseReason::MaxAccountConnectionsExceeded, true);
+            return false;
+        }
+        if limits.max_payload >= 0 && limits.max_payload < i64::from(self.opts.max_payload) {
+            let mut l = self.limits;
+            l.max_payload = usize::try_from(limits.max_payload).unwrap_or(0);
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.parser.set_limits(l);
+            }
+        }
+        true
     }
 
     /// Removes every subscription of `id` (sorted, for replayable order).
@@ -341,7 +367,9 @@ impl Server {
             self.send_err(id, "Invalid Subject");
             return;
         }
-        if self.opts.max_subs > 0 && c.subs.len() >= self.opts.max_subs as usize {
+        let acc_max = self.accounts.get(c.acc).limits.max_subscriptions;
+        let over_acc = acc_max >= 0 && c.subs.len() as i64 >= acc_max;
+        if over_acc || (self.opts.max_subs > 0 && c.subs.len() >= self.opts.max_subs as usize) {
             tracing::error!("{} - maximum subscriptions exceeded", c.log_prefix());
             self.send_err(id, "maximum subscriptions exceeded");
             return;

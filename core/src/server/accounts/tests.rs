@@ -614,3 +614,91 @@ impl Server {
         true
     }
 }
+
+/// Go's TestAccountLimitsServerConfig: `limits {}` of an account cap its
+/// connections and each connection's subscriptions.
+#[test]
+fn test_account_limits_server_config() {
+    let mut n = Net::new(
+        r#"accounts { A { users = [ {user: a, password: a} ], limits { max_connections: 2, max_subscriptions: 1 } } }"#,
+    );
+    let (a1, a2) = (n.user("a", "a"), n.user("a", "a"));
+    let a3 = n.user("a", "a");
+    assert!(!n.is_closed(a1) && !n.is_closed(a2));
+    assert!(n.is_closed(a3), "third connection of A is over the limit");
+    n.send(a1, "SUB foo 1\r\nSUB bar 2\r\n");
+    assert!(n.take(a1).contains("maximum subscriptions exceeded"));
+}
+
+/// Records what the internal client receives.
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<super::super::InternalMsg>>>);
+
+impl super::super::InternalService for Recorder {
+    fn interest(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn handle_msg(
+        &mut self,
+        _: Instant,
+        _: crate::time::UnixNanos,
+        msg: super::super::InternalMsg,
+    ) -> Vec<super::super::Outgoing> {
+        self.0.lock().unwrap().push(msg);
+        Vec::new()
+    }
+    fn wants_flush(&self) -> bool {
+        false
+    }
+    fn flush(&mut self, _: Instant) -> Vec<super::super::Outgoing> {
+        Vec::new()
+    }
+    fn take_interest_changed(&mut self) -> bool {
+        false
+    }
+    fn handle_timeout(&mut self, _: Instant, _: crate::time::UnixNanos) -> Vec<super::super::Outgoing> {
+        Vec::new()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn check_invariants(&self) {}
+}
+
+/// The internal client in a given account: it sees only that account's
+/// traffic and publishes into it.
+#[test]
+fn test_internal_client_in_account() {
+    let mut n = Net::new(TWO_ACCOUNTS);
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    n.s.set_internal_service(n.now, Box::new(Recorder(got.clone())));
+    let (a, b) = (n.user("a", "a"), n.user("b", "b"));
+    let acc_a = n.s.account_id("A").unwrap();
+    n.s.subscribe_internal_in(acc_a, "sys.>").unwrap();
+    n.publish(b, "sys.x", None, "from b");
+    assert!(got.lock().unwrap().is_empty(), "B's traffic does not reach A's internal sub");
+    n.publish(a, "sys.x", None, "from a");
+    {
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].account, acc_a);
+        assert_eq!(&got[0].payload[..], b"from a");
+    }
+    assert_eq!(n.s.account_name(acc_a), "A");
+    n.sub(a, "out", "1");
+    n.sub(b, "out", "1");
+    let o = super::super::Outgoing {
+        subject: "out".into(),
+        reply: None,
+        deliver_as: None,
+        headers: None,
+        payload: "hi".into(),
+    };
+    n.s.publish_internal_in(acc_a, o);
+    n.drain();
+    assert_eq!(n.take(a), "MSG out 1 2\r\nhi\r\n");
+    assert_eq!(n.take(b), "");
+    n.s.unsubscribe_internal_in(acc_a, "sys.>");
+    n.publish(a, "sys.x", None, "again");
+    assert_eq!(got.lock().unwrap().len(), 1, "unsubscribed");
+    n.s.check_invariants();
+}
