@@ -141,6 +141,9 @@ impl Server {
             if p.has_subscribe_deny() && p.deliver_denied(subject) {
                 return false;
             }
+            if let Some(r) = reply.filter(|_| p.has_response_permission()) {
+                p.note_reply(r, self.now);
+            }
         }
         sub.delivered += 1;
         let reached_max = sub.max.is_some_and(|m| sub.delivered >= m);

@@ -235,7 +235,7 @@ impl Server {
         let mut list: Vec<_> = self.accounts.iter().collect();
         list.sort_by(|a, b| a.1.name.cmp(&b.1.name));
         for (id, acc) in list {
-            let named = accounts.is_empty() || accounts.iter().any(|a| *a == acc.name);
+            let named = accounts.is_empty() || accounts.contains(&acc.name);
             let conns = self.account_conns(id);
             if !(named && (include_unused || conns > 0)) {
                 continue;
