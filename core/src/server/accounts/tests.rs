@@ -701,11 +701,11 @@ fn test_internal_client_in_account() {
     n.s.check_invariants();
 }
 
-/// Go's TestUserClonePermsAndReplies / allow_responses: a client without
+/// Go's TestResponsePermissions (`allow_responses`): a client without
 /// publish permission may answer requests delivered to it, `max` times,
 /// until they expire, and nothing else.
 #[test]
-fn test_allow_responses() {
+fn test_response_permissions() {
     let mut n = Net::new(
         r#"accounts { A { users = [
             {user: svc, password: s, permissions: { subscribe: "req", allow_responses: {max: 2, expires: "1s"} }}
