@@ -104,6 +104,12 @@ pub struct ServerOptions {
     pub nkeys: Vec<NkeyUser>,
     pub auth_timeout: Duration,
     pub no_auth_user: Option<String>,
+    /// The `accounts {}` block (Go: Accounts), in config order.
+    pub accounts: Vec<crate::server::accounts::AccountOptions>,
+    /// `system_account` (Go: SystemAccount); `$SYS` when unset.
+    pub system_account: Option<String>,
+    /// `no_system_account` (Go: NoSystemAccount).
+    pub no_system_account: bool,
 
     // Limits.
     pub max_conn: i32,
@@ -203,6 +209,9 @@ impl Default for ServerOptions {
             nkeys: Vec::new(),
             auth_timeout: AUTH_TIMEOUT,
             no_auth_user: None,
+            accounts: Vec::new(),
+            system_account: None,
+            no_system_account: false,
             max_conn: DEFAULT_MAX_CONNECTIONS,
             max_subs: 0,
             max_payload: MAX_PAYLOAD_SIZE,

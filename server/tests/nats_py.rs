@@ -34,3 +34,88 @@ async fn nats_py_core_messaging() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
 }
+
+/// True when python3 with nats-py is available (or fails the test when CI
+/// requires it).
+fn have_nats_py() -> bool {
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import nats"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !have {
+        assert!(std::env::var("RNATSD_REQUIRE_PY").is_err(), "nats-py is required (pip install nats-py)");
+        eprintln!("skipped: python3 with nats-py not available");
+    }
+    have
+}
+
+/// Runs `py/auth_client.py MODE URL ARGS...` and checks it passed.
+async fn run_auth_script(mode: &str, s: &rnatsd_io_tokio::RunningServer, args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/auth_client.py");
+    let out = tokio::process::Command::new("python3")
+        .arg(script)
+        .arg(mode)
+        .arg(url(s))
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "nats-py {mode} checks failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("all checks passed") || stdout.contains("skipped:"), "{stdout}");
+}
+
+#[tokio::test]
+async fn nats_py_user_password() {
+    if !have_nats_py() {
+        return;
+    }
+    let mut o = opts();
+    o.username = Some("derek".into());
+    o.password = Some("s3cr3t".into());
+    let s = start(o).await;
+    run_auth_script("userpass", &s, &["derek", "s3cr3t"]).await;
+}
+
+#[tokio::test]
+async fn nats_py_token() {
+    if !have_nats_py() {
+        return;
+    }
+    let mut o = opts();
+    o.authorization = Some("tok3n".into());
+    let s = start(o).await;
+    run_auth_script("token", &s, &["tok3n"]).await;
+}
+
+#[tokio::test]
+async fn nats_py_nkey() {
+    if !have_nats_py() {
+        return;
+    }
+    let kp = nkeys::KeyPair::new_user();
+    let mut o = opts();
+    o.nkeys = vec![rnatsd_core::options::NkeyUser { nkey: kp.public_key(), permissions: None }];
+    let s = start(o).await;
+    run_auth_script("nkey", &s, &[&kp.seed().unwrap()]).await;
+}
+
+#[tokio::test]
+async fn nats_py_accounts() {
+    if !have_nats_py() {
+        return;
+    }
+    let mut o = opts();
+    let mut a = rnatsd_core::server::accounts::AccountOptions::new("A");
+    a.users.push(rnatsd_core::options::User { username: "a".into(), password: "a".into(), permissions: None });
+    let mut c = rnatsd_core::server::accounts::AccountOptions::new("C");
+    c.users.push(rnatsd_core::options::User { username: "c".into(), password: "c".into(), permissions: None });
+    o.accounts = vec![a, c];
+    let s = start(o).await;
+    run_auth_script("accounts", &s, &[]).await;
+}

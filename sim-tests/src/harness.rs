@@ -10,7 +10,8 @@
 use crate::checkers::{ClientOp, Model, MsgRecord};
 use crate::wire::{self, ServerOp};
 use bytes::{Bytes, BytesMut};
-use rnatsd_core::options::ServerOptions;
+use rnatsd_core::options::{ServerOptions, User};
+use rnatsd_core::server::accounts::{AccountOptions, ExportKind, ExportOptions, ImportOptions};
 use rnatsd_core::server::{ConnId, Event, RemoteAddr, Server};
 use rnatsd_core::time::Instant;
 use rnatsd_io_sim::clock::NodeClock;
@@ -28,6 +29,8 @@ const FILTERS: [&str; 11] = [
     "a", "a.b", "a.c", "b.x", "b.y", "c.d.e", "a.*", "*.x", "a.>", "b.>", "*.d.>",
 ];
 const QUEUES: [&str; 2] = ["q1", "q2"];
+/// The stream account 0 exports (and account 1 may import).
+const IMPORTED: &str = "b.>";
 /// Bytes the harness lets sit unread toward one client before it stops
 /// draining the server's output for it (the server then buffers).
 const CLIENT_WINDOW: usize = 64 * 1024;
@@ -66,6 +69,10 @@ pub struct Workload {
     pub think_max: Duration,
     pub ping_interval: Duration,
     pub garbage: Ratio,
+    /// Accounts the clients are spread over (0: none, all in `$G`).
+    pub accounts: u64,
+    /// With accounts: account 1 imports account 0's `b.>` stream.
+    pub stream_import: bool,
 }
 
 impl Workload {
@@ -83,7 +90,49 @@ impl Workload {
             think_max: Duration::from_millis(range_inclusive(prng, 100, 2_000)),
             ping_interval: Duration::from_millis(range_inclusive(prng, 300, 5_000)),
             garbage: [Ratio::NEVER, Ratio::new(1, 500), Ratio::new(1, 50)][prng.below(3) as usize],
+            accounts: 0,
+            stream_import: false,
         }
+    }
+
+    /// Chooses the accounts from their own stream of the seed, so runs
+    /// without accounts keep the workload they had before accounts existed.
+    fn choose_accounts(&mut self, seed: u64) {
+        let mut p = Prng::from_seed(seed ^ 0xACC0_u64.rotate_left(40));
+        if p.below(2) == 0 {
+            self.accounts = range_inclusive(&mut p, 2, 3);
+            self.stream_import = p.below(2) == 0;
+        }
+    }
+
+    /// The `accounts {}` options: account `i` is `ACC<i>` with user `u<i>`;
+    /// account 0 exports `b.>`, which account 1 imports when chosen.
+    fn account_options(&self) -> Vec<AccountOptions> {
+        (0..self.accounts)
+            .map(|i| {
+                let mut a = AccountOptions::new(&format!("ACC{i}"));
+                a.users.push(User { username: format!("u{i}"), password: "p".into(), permissions: None });
+                if i == 0 {
+                    a.exports.push(ExportOptions {
+                        kind: ExportKind::Stream,
+                        subject: IMPORTED.into(),
+                        accounts: Vec::new(),
+                        response_type: Default::default(),
+                        response_threshold: None,
+                    });
+                }
+                if i == 1 && self.stream_import {
+                    a.imports.push(ImportOptions {
+                        kind: ExportKind::Stream,
+                        account: "ACC0".into(),
+                        subject: IMPORTED.into(),
+                        prefix: None,
+                        to: None,
+                    });
+                }
+                a
+            })
+            .collect()
     }
 }
 
@@ -100,6 +149,7 @@ impl std::fmt::Display for Workload {
             self.ping_interval,
             self.garbage
         )?;
+        writeln!(f, "accounts: {} stream_import={}", self.accounts, self.stream_import)?;
         write!(
             f,
             "stream:  {}\nclock:   drift_ppm_max={}",
@@ -184,7 +234,8 @@ pub struct Sim {
 impl Sim {
     pub fn new(cfg: SimConfig) -> Result<Sim, String> {
         let mut prng = Prng::from_seed(cfg.seed);
-        let work = Workload::from_prng(&mut prng);
+        let mut work = Workload::from_prng(&mut prng);
+        work.choose_accounts(cfg.seed);
         let net = StreamNet::new(fork_seed(&mut prng), work.swarm.stream.clone());
         let drift = if work.swarm.drift_ppm_max == 0 {
             0
@@ -196,6 +247,7 @@ impl Sim {
         let opts = ServerOptions {
             ping_interval: work.ping_interval,
             max_pings_out: 2,
+            accounts: work.account_options(),
             ..ServerOptions::default()
         };
         let mut server = Server::new(
@@ -215,6 +267,7 @@ impl Sim {
             trace = trace.with_history();
         }
         let run_until = Instant::ZERO + work.run_for;
+        let imports = work_accounts_imports(&work);
         let mut sim = Sim {
             _cfg: cfg,
             work,
@@ -227,7 +280,7 @@ impl Sim {
             timer_at: None,
             clients: Vec::new(),
             conn_owner: Default::default(),
-            model: Model::new(),
+            model: Model::with_accounts(imports),
             trace,
             run_until,
             out: BytesMut::new(),
@@ -324,6 +377,16 @@ impl Sim {
                 self.drain_events();
             }
         }
+    }
+}
+
+/// The stream imports of a workload as the model sees them:
+/// (exporting account, importing account, subject filter).
+fn work_accounts_imports(work: &Workload) -> Vec<(usize, usize, String)> {
+    if work.accounts >= 2 && work.stream_import {
+        vec![(0, 1, IMPORTED.to_string())]
+    } else {
+        Vec::new()
     }
 }
 

@@ -7,7 +7,8 @@ impl Sim {
     pub(super) fn connect(&mut self) {
         let now = self.now();
         let stream = self.net.connect();
-        let k = self.model.add_client();
+        let account = if self.work.accounts > 0 { Some(self.clients.len() % self.work.accounts as usize) } else { None };
+        let k = self.model.add_client_in(account.unwrap_or(0));
         let port = 40_000 + k as u16;
         let conn = self.server.handle_accept(
             self.server_now(),
@@ -39,9 +40,10 @@ impl Sim {
         });
         self.conn_owner.insert(conn, k);
         self.drain_events();
+        let creds = account.map(|a| (format!("u{a}"), "p".to_string()));
         self.send(
             k,
-            wire::connect(headers, no_responders),
+            wire::connect_as(headers, no_responders, creds.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))),
             ClientOp::Connect {
                 headers,
                 no_responders,

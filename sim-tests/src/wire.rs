@@ -108,6 +108,17 @@ pub fn connect(headers: bool, no_responders: bool) -> Vec<u8> {
     .into_bytes()
 }
 
+/// CONNECT with a user and password (accounts workloads).
+pub fn connect_as(headers: bool, no_responders: bool, creds: Option<(&str, &str)>) -> Vec<u8> {
+    let Some((user, pass)) = creds else { return connect(headers, no_responders) };
+    format!(
+        "CONNECT {{\"verbose\":false,\"pedantic\":false,\"lang\":\"sim\",\"version\":\"0\",\
+         \"protocol\":1,\"headers\":{headers},\"no_responders\":{no_responders},\
+         \"user\":\"{user}\",\"pass\":\"{pass}\"}}\r\n"
+    )
+    .into_bytes()
+}
+
 pub fn sub(subject: &str, queue: Option<&str>, sid: u64) -> Vec<u8> {
     match queue {
         Some(q) => format!("SUB {subject} {q} {sid}\r\n").into_bytes(),

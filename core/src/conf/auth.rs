@@ -156,7 +156,7 @@ impl Applier {
     }
 
     /// Go's `parseUsers`: the plain users and the NKEY users.
-    fn parse_users(&mut self, mv: &Value) -> Result<(Vec<User>, Vec<NkeyUser>), ConfError> {
+    pub(super) fn parse_users(&mut self, mv: &Value) -> Result<(Vec<User>, Vec<NkeyUser>), ConfError> {
         let Some(uv) = mv.as_array() else {
             let msg = format!(
                 "Expected users field to be an array, got {}",

@@ -3,6 +3,7 @@
 //!
 //! Pure: files and environment variables come in through callbacks.
 
+mod accounts;
 pub mod apply;
 mod auth;
 pub mod duration;

@@ -1,7 +1,8 @@
 //! Authentication of a CONNECT against the server's `authorization` options
 //! (single user/password, token, a users list, NKEY users, and users mapped
-//! from a TLS client certificate), as Go's `processClientOrLeafAuthentication`
-//! does without JWTs and accounts.
+//! from a TLS client certificate, users of the `accounts {}` block, and the
+//! `no_auth_user`), as Go's `processClientOrLeafAuthentication` does
+//! without JWTs.
 
 use crate::options::{Permissions, ServerOptions};
 
@@ -14,11 +15,23 @@ use super::tls::TlsInfo;
 pub struct AuthConfig {
     single: Option<(String, String)>,
     token: Option<String>,
-    users: Vec<(String, String, Option<Permissions>)>,
-    /// NKEY users: public key and permissions.
-    nkeys: Vec<(String, Option<Permissions>)>,
+    users: Vec<UserEntry>,
+    /// NKEY users: public key, permissions and account.
+    nkeys: Vec<(String, Option<Permissions>, Option<String>)>,
     /// `verify_and_map`: users come from the client certificate.
     tls_map: bool,
+    /// `no_auth_user`: who a client without credentials is.
+    no_auth_user: Option<String>,
+}
+
+/// A user with a password: name, password (plain or bcrypt), permissions,
+/// and the account it is bound to (None: `$G`).
+#[derive(Clone, Debug)]
+struct UserEntry {
+    name: String,
+    pass: String,
+    perms: Option<Permissions>,
+    account: Option<String>,
 }
 
 /// The outcome of a successful authentication.
@@ -26,6 +39,8 @@ pub struct AuthConfig {
 pub struct Authenticated {
     pub user: Option<String>,
     pub permissions: Option<Permissions>,
+    /// The account the user belongs to; None is the global account.
+    pub account: Option<String>,
 }
 
 impl AuthConfig {
@@ -35,13 +50,47 @@ impl AuthConfig {
             _ => None,
         };
         let token = opts.authorization.clone().filter(|t| !t.is_empty());
-        let users = opts
+        let mut users: Vec<UserEntry> = opts
             .users
             .iter()
-            .map(|u| (u.username.clone(), u.password.clone(), u.permissions.clone()))
+            .map(|u| UserEntry {
+                name: u.username.clone(),
+                pass: u.password.clone(),
+                perms: u.permissions.clone(),
+                account: None,
+            })
             .collect();
-        let nkeys = opts.nkeys.iter().map(|u| (u.nkey.clone(), u.permissions.clone())).collect();
-        AuthConfig { single, token, users, nkeys, tls_map: opts.tls && opts.tls_map }
+        let mut nkeys: Vec<_> = opts.nkeys.iter().map(|u| (u.nkey.clone(), u.permissions.clone(), None)).collect();
+        for a in &opts.accounts {
+            for u in &a.users {
+                users.push(UserEntry {
+                    name: u.username.clone(),
+                    pass: u.password.clone(),
+                    perms: u.permissions.clone(),
+                    account: Some(a.name.clone()),
+                });
+            }
+            for u in &a.nkeys {
+                nkeys.push((u.nkey.clone(), u.permissions.clone(), Some(a.name.clone())));
+            }
+        }
+        let no_auth_user = opts.no_auth_user.clone().filter(|u| !u.is_empty());
+        AuthConfig { single, token, users, nkeys, tls_map: opts.tls && opts.tls_map, no_auth_user }
+    }
+
+    /// Go's `validateNoAuthUser`: the `no_auth_user` must be a configured
+    /// user or NKEY.
+    pub fn validate_no_auth_user(&self) -> Result<(), String> {
+        let Some(n) = &self.no_auth_user else { return Ok(()) };
+        if self.users.is_empty() && self.nkeys.is_empty() {
+            return Err(format!("no_auth_user: \"{n}\" present, but users/nkeys are not defined"));
+        }
+        if self.users.iter().any(|u| &u.name == n) || self.nkeys.iter().any(|k| &k.0 == n) {
+            return Ok(());
+        }
+        Err(format!(
+            "no_auth_user: \"{n}\" not present as user or nkey in authorization block or account configuration"
+        ))
     }
 
     /// True when a client must authenticate (INFO `auth_required`).
@@ -62,12 +111,15 @@ impl AuthConfig {
         if !self.required() {
             return Ok(Authenticated::default());
         }
+        if let Some(who) = self.check_no_auth_user(c) {
+            return Ok(who);
+        }
         if let Some(key) = c.nkey.as_deref().filter(|k| !k.is_empty() && !self.nkeys.is_empty()) {
-            let Some((nkey, perms)) = self.nkeys.iter().find(|(k, _)| k == key) else {
+            let Some((nkey, perms, account)) = self.nkeys.iter().find(|(k, _, _)| k == key) else {
                 return Err("no such nkey user");
             };
             verify_nonce_signature(nkey, nonce, c.sig.as_deref())?;
-            return Ok(Authenticated { user: Some(nkey.clone()), permissions: perms.clone() });
+            return Ok(Authenticated { user: Some(nkey.clone()), permissions: perms.clone(), account: account.clone() });
         }
         if !self.users.is_empty() && self.tls_map {
             return self.check_tls_mapped(c, tls);
@@ -75,10 +127,8 @@ impl AuthConfig {
         if !self.users.is_empty() {
             let user = c.user.as_deref().unwrap_or("");
             let pass = c.pass.as_deref().unwrap_or("");
-            return match self.users.iter().find(|(u, _, _)| u == user) {
-                Some((u, p, perms)) if password_matches(p, pass) => {
-                    Ok(Authenticated { user: Some(u.clone()), permissions: perms.clone() })
-                }
+            return match self.users.iter().find(|u| u.name == user) {
+                Some(u) if password_matches(&u.pass, pass) => Ok(u.authenticated()),
                 Some(_) => Err("password mismatch"),
                 None => Err("no such user"),
             };
@@ -99,9 +149,23 @@ impl AuthConfig {
             if !password_matches(p, pass) {
                 return Err("password mismatch");
             }
-            return Ok(Authenticated { user: Some(u.clone()), permissions: None });
+            return Ok(Authenticated { user: Some(u.clone()), permissions: None, account: None });
         }
         Err("no credentials")
+    }
+
+    /// Go: a client that sent no user, password, token or NKEY is the
+    /// `no_auth_user`, without a password check.
+    fn check_no_auth_user(&self, c: &ConnectOptions) -> Option<Authenticated> {
+        let n = self.no_auth_user.as_deref()?;
+        let empty = |s: &Option<String>| s.as_deref().is_none_or(str::is_empty);
+        if !(empty(&c.user) && empty(&c.pass) && empty(&c.auth_token) && empty(&c.nkey)) {
+            return None;
+        }
+        if let Some((k, perms, account)) = self.nkeys.iter().find(|(k, _, _)| k == n) {
+            return Some(Authenticated { user: Some(k.clone()), permissions: perms.clone(), account: account.clone() });
+        }
+        self.users.iter().find(|u| u.name == n).map(UserEntry::authenticated)
     }
 
     /// Go's `checkClientTLSCertSubject` with the users-map lookup: the
@@ -113,32 +177,45 @@ impl AuthConfig {
             return Err("User required in cert, no peer certificates found");
         };
         let candidates = cert.map_candidates();
-        let found = candidates.iter().find_map(|name| self.users.iter().find(|(u, _, _)| u == name));
-        let Some((u, p, perms)) = found else {
+        let found = candidates.iter().find_map(|name| self.users.iter().find(|u| &u.name == name));
+        let Some(u) = found else {
             return Err("User required in cert, none found");
         };
         if c.user.as_deref().is_some_and(|x| !x.is_empty()) {
             tracing::warn!("User {:?} found in connect proto, but user required from cert", c.user.as_deref().unwrap_or(""));
         }
-        if !password_matches(p, c.pass.as_deref().unwrap_or("")) {
+        if !password_matches(&u.pass, c.pass.as_deref().unwrap_or("")) {
             return Err("password mismatch");
         }
-        Ok(Authenticated { user: Some(u.clone()), permissions: perms.clone() })
+        Ok(u.authenticated())
     }
 }
 
-/// Compares a configured password with the one a client sent. Bcrypt hashes
-/// (`$2a$`...) are not supported yet: such a password never matches, and the
-/// server warns about it at startup.
+impl UserEntry {
+    fn authenticated(&self) -> Authenticated {
+        Authenticated { user: Some(self.name.clone()), permissions: self.perms.clone(), account: self.account.clone() }
+    }
+}
+
+/// Go's `comparePasswords`: a configured bcrypt hash (`$2a$`, `$2b$`,
+/// ...) is checked with bcrypt, anything else compared in constant time.
 fn password_matches(configured: &str, given: &str) -> bool {
     if is_bcrypt(configured) {
-        return false;
+        return bcrypt::verify(given, configured).unwrap_or(false);
     }
     constant_time_eq(configured.as_bytes(), given.as_bytes())
 }
 
+/// Go's `isBcrypt`: `$2` then a version letter, `$`, and two cost digits.
 pub fn is_bcrypt(p: &str) -> bool {
-    p.starts_with("$2a$") || p.starts_with("$2b$") || p.starts_with("$2y$")
+    let b = p.as_bytes();
+    b.len() > 7
+        && b.starts_with(b"$2")
+        && matches!(b[2], b'a' | b'b' | b'x' | b'y')
+        && b[3] == b'$'
+        && b[4].is_ascii_digit()
+        && b[5].is_ascii_digit()
+        && b[6] == b'$'
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -11,6 +11,7 @@ use bytes::{Bytes, BytesMut};
 use crate::protocol::{Parser, ParserLimits};
 use crate::time::Instant;
 
+use super::accounts::{AccountId, GLOBAL};
 use super::connect::ConnectOptions;
 use super::perms::ClientPermissions;
 use super::subs::SubRef;
@@ -42,6 +43,7 @@ pub enum CloseReason {
     MaxPayloadExceeded,
     MaxControlLineExceeded,
     MaxConnectionsExceeded,
+    MaxAccountConnectionsExceeded,
     StaleConnection,
     ServerShutdown,
     BadClientProtocolVersion,
@@ -63,6 +65,7 @@ impl CloseReason {
             CloseReason::MaxPayloadExceeded => "Maximum Message Payload Exceeded",
             CloseReason::MaxControlLineExceeded => "Maximum Control Line Exceeded",
             CloseReason::MaxConnectionsExceeded => "Maximum Connections Exceeded",
+            CloseReason::MaxAccountConnectionsExceeded => "Maximum Account Connections Exceeded",
             CloseReason::StaleConnection => "Stale Connection",
             CloseReason::ServerShutdown => "Server Shutdown",
             CloseReason::BadClientProtocolVersion => "Bad Client Protocol Version",
@@ -82,6 +85,8 @@ pub struct ClientConn {
     pub opts: ConnectOptions,
     pub connect_received: bool,
     pub user: Option<String>,
+    /// The account this connection is bound to (`$G` until authenticated).
+    pub acc: AccountId,
     pub perms: Option<ClientPermissions>,
     pub parser: Parser,
     pub read_buf: BytesMut,
@@ -135,6 +140,7 @@ impl ClientConn {
             opts: ConnectOptions::default(),
             connect_received: false,
             user: None,
+            acc: GLOBAL,
             perms: None,
             parser: Parser::for_client_conn(limits),
             read_buf: BytesMut::new(),

@@ -22,7 +22,7 @@ pub const DEFAULT_CONN_LIST_SIZE: i64 = 1024;
 /// remembers.
 pub const CLOSED_CONNS_MAX: usize = 10_000;
 /// The name Go gives the global account.
-pub const GLOBAL_ACCOUNT: &str = "$G";
+pub use super::accounts::GLOBAL_ACCOUNT;
 
 /// Go's `SortOpt`. Only `cid`, `start`, `uptime` and `reason` sort
 /// ascending; every other key sorts descending.
@@ -193,6 +193,8 @@ pub(super) struct ConnSnap {
     lang: String,
     version: String,
     user: String,
+    /// The account's name (`$G` for the global account).
+    account: String,
     subs: Vec<SubDetail>,
 }
 
@@ -215,10 +217,6 @@ impl ClosedRing {
             self.buf.pop_front();
         }
         self.buf.push_back(snap);
-    }
-
-    pub(super) fn len(&self) -> usize {
-        self.buf.len()
     }
 }
 
@@ -244,6 +242,7 @@ impl Server {
             lang: c.opts.lang.clone(),
             version: c.opts.version.clone(),
             user: c.user.clone().unwrap_or_default(),
+            account: self.accounts.get(c.acc).name.clone(),
             subs: if subs { self.sub_details(c) } else { Vec::new() },
         }
     }
@@ -255,7 +254,7 @@ impl Server {
             .values()
             .filter_map(|r| self.subs.get(*r))
             .map(|s| SubDetail {
-                account: String::new(),
+                account: self.accounts.get(s.acc).name.clone(),
                 subject: String::from_utf8_lossy(&s.subject).into_owned(),
                 qgroup: s.queue.as_ref().map(|q| String::from_utf8_lossy(q).into_owned()).unwrap_or_default(),
                 sid: String::from_utf8_lossy(&s.sid).into_owned(),
@@ -302,14 +301,16 @@ impl Server {
             limit,
             connections: Vec::new(),
         };
-        // Only the global account exists: any other account filter is empty.
-        if !o.acc.is_empty() && o.acc != GLOBAL_ACCOUNT {
-            return Ok(connz);
-        }
         let open = matches!(o.state, ConnzState::Open | ConnzState::All);
         let closed = matches!(o.state, ConnzState::Closed | ConnzState::All);
-        let open_conns: Vec<&ClientConn> = self.conns.values().filter(|c| !c.is_closing()).collect();
-        connz.total = if open { open_conns.len() } else { 0 } + if closed { self.closed.len() } else { 0 };
+        let in_acc = |name: &str| o.acc.is_empty() || o.acc == name;
+        let open_conns: Vec<&ClientConn> = self
+            .conns
+            .values()
+            .filter(|c| !c.is_closing() && in_acc(&self.accounts.get(c.acc).name))
+            .collect();
+        let closed_in_acc = self.closed.buf.iter().filter(|s| in_acc(&s.account)).count();
+        connz.total = if open { open_conns.len() } else { 0 } + if closed { closed_in_acc } else { 0 };
         let want_subs = o.subs != SubsOpt::None;
         let mut snaps: Vec<ConnSnap> = Vec::new();
         if open {
@@ -322,7 +323,7 @@ impl Server {
         }
         if closed && (o.cid == 0 || snaps.is_empty()) {
             for s in &self.closed.buf {
-                if (o.cid > 0 && s.cid != o.cid) || (!o.user.is_empty() && s.user != o.user) {
+                if (o.cid > 0 && s.cid != o.cid) || (!o.user.is_empty() && s.user != o.user) || !in_acc(&s.account) {
                     continue;
                 }
                 snaps.push(s.clone());
@@ -390,9 +391,8 @@ fn render(s: &ConnSnap, o: &ConnzOptions, now: Instant, realtime: UnixNanos) -> 
         lang: s.lang.clone(),
         version: s.version.clone(),
         authorized_user: if o.auth { s.user.clone() } else { String::new() },
-        // Go names the account with `auth`, except the global one (the
-        // only one so far).
-        account: String::new(),
+        // Go names the account only with `auth`, and never `$G`.
+        account: if o.auth && s.account != GLOBAL_ACCOUNT { s.account.clone() } else { String::new() },
         subscriptions_list: list,
         subscriptions_list_detail: detail,
     }

@@ -9,14 +9,19 @@ use bytes::Bytes;
 
 use crate::protocol::encode;
 
+use super::accounts::AccountId;
 use super::client::CloseReason;
 use super::internal::INTERNAL_CONN;
 use super::subs::SubRef;
 use super::{ConnId, Server};
 
 impl Server {
+    /// Routes a message published by `from` in account `acc`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub(super) fn deliver(
         &mut self,
+        acc: AccountId,
         from: ConnId,
         echo: bool,
         subject: &Bytes,
@@ -24,14 +29,16 @@ impl Server {
         header_len: Option<usize>,
         message: &Bytes,
     ) {
-        self.deliver_shown(from, echo, subject, subject, reply, header_len, message)
+        self.deliver_shown(acc, from, echo, subject, subject, reply, header_len, message)
     }
 
     /// Routes on `routed` but shows subscribers `subject` (Go's
-    /// `pa.deliver`).
+    /// `pa.deliver`): first the publisher's own account, then, when the
+    /// account has any, its imports and exports (see [`super::accounts`]).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn deliver_shown(
         &mut self,
+        acc: AccountId,
         from: ConnId,
         echo: bool,
         routed: &Bytes,
@@ -40,7 +47,32 @@ impl Server {
         header_len: Option<usize>,
         message: &Bytes,
     ) {
-        let result = self.sublist.match_subject(routed);
+        let mut delivered = self.deliver_in(acc, from, echo, routed, subject, reply, header_len, message);
+        if self.accounts.get(acc).has_routes() {
+            delivered += self.route_across(acc, from, routed, reply, header_len, message);
+        }
+        if delivered == 0 {
+            if let Some(reply) = reply {
+                self.maybe_no_responders(acc, from, subject, reply);
+            }
+        }
+    }
+
+    /// Delivers to the matching subscriptions of one account; returns how
+    /// many got the message.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn deliver_in(
+        &mut self,
+        acc: AccountId,
+        from: ConnId,
+        echo: bool,
+        routed: &Bytes,
+        subject: &Bytes,
+        reply: Option<&Bytes>,
+        header_len: Option<usize>,
+        message: &Bytes,
+    ) -> usize {
+        let result = self.accounts.get_mut(acc).sublist.match_subject(routed);
         let mut delivered = 0usize;
         let last_psub = result.psubs.len().saturating_sub(1);
         // The internal client takes a message once even when several of its
@@ -73,11 +105,7 @@ impl Server {
                 }
             }
         }
-        if delivered == 0 {
-            if let Some(reply) = reply {
-                self.maybe_no_responders(from, subject, reply);
-            }
-        }
+        delivered
     }
 
     /// Delivers to one subscription; false when it was skipped.
@@ -99,7 +127,8 @@ impl Server {
         }
         if to == INTERNAL_CONN {
             sub.delivered += 1;
-            self.deliver_internal(subject, reply, header_len, message);
+            let acc = sub.acc;
+            self.deliver_internal(acc, subject, reply, header_len, message);
             return true;
         }
         let Some(c) = self.conns.get_mut(&to) else { return false };
@@ -111,6 +140,9 @@ impl Server {
         if let Some(p) = &mut c.perms {
             if p.has_subscribe_deny() && p.deliver_denied(subject) {
                 return false;
+            }
+            if let Some(r) = reply.filter(|_| p.has_response_permission()) {
+                p.note_reply(r, self.now);
             }
         }
         sub.delivered += 1;
@@ -154,12 +186,12 @@ impl Server {
     /// one, and the publisher asked for `no_responders` and holds a
     /// subscription on the reply subject, it gets
     /// `HMSG <reply> <sid> <n> <n>` with `NATS/1.0 503` and `Nats-Subject`.
-    fn maybe_no_responders(&mut self, from: ConnId, subject: &Bytes, reply: &Bytes) {
+    fn maybe_no_responders(&mut self, acc: AccountId, from: ConnId, subject: &Bytes, reply: &Bytes) {
         let Some(c) = self.conns.get(&from) else { return };
         if !c.opts.no_responders || c.is_closing() {
             return;
         }
-        let result = self.sublist.match_subject(reply);
+        let result = self.accounts.get_mut(acc).sublist.match_subject(reply);
         let sid = result
             .psubs
             .iter()

@@ -17,6 +17,7 @@ use bytes::Bytes;
 
 use crate::time::{Instant, UnixNanos};
 
+use super::accounts::{AccountId, GLOBAL};
 use super::subs::{SubRef, Subscription};
 use super::{ConnId, Server};
 
@@ -45,6 +46,9 @@ pub struct Outgoing {
 /// A message delivered to an internal subscription.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InternalMsg {
+    /// The account it was published in (`$G` for the service's own
+    /// subjects; see [`Server::subscribe_internal_in`]).
+    pub account: AccountId,
     pub subject: Bytes,
     pub reply: Option<Bytes>,
     pub headers: Option<Bytes>,
@@ -81,6 +85,8 @@ pub(super) struct Internal {
     pub service: Option<Box<dyn InternalService>>,
     /// Internal subscriptions by subject (the subject doubles as the sid).
     pub subs: BTreeMap<Bytes, SubRef>,
+    /// Internal subscriptions in a given account (system services).
+    pub account_subs: BTreeMap<(AccountId, Bytes), SubRef>,
     pub inbox: Vec<InternalMsg>,
 }
 
@@ -109,12 +115,79 @@ impl Server {
     }
 
     /// Records a delivery to an internal subscription.
-    pub(super) fn deliver_internal(&mut self, subject: &Bytes, reply: Option<&Bytes>, header_len: Option<usize>, message: &Bytes) {
+    pub(super) fn deliver_internal(
+        &mut self,
+        account: AccountId,
+        subject: &Bytes,
+        reply: Option<&Bytes>,
+        header_len: Option<usize>,
+        message: &Bytes,
+    ) {
         let (headers, payload) = match header_len {
             Some(h) if h > 0 && h <= message.len() => (Some(message.slice(..h)), message.slice(h..)),
             _ => (None, message.clone()),
         };
-        self.internal.inbox.push(InternalMsg { subject: subject.clone(), reply: reply.cloned(), headers, payload });
+        let msg = InternalMsg { account, subject: subject.clone(), reply: reply.cloned(), headers, payload };
+        self.internal.inbox.push(msg);
+    }
+
+    /// The id of a live account, for the internal client's account-scoped
+    /// calls.
+    pub fn account_id(&self, name: &str) -> Option<AccountId> {
+        self.accounts.lookup(name)
+    }
+
+    /// The name of an account (as in [`InternalMsg::account`]).
+    pub fn account_name(&self, id: AccountId) -> &str {
+        &self.accounts.get(id).name
+    }
+
+    /// The system account, unless `no_system_account`.
+    pub fn system_account(&self) -> Option<AccountId> {
+        self.accounts.system()
+    }
+
+    /// Subscribes the internal client to `subject` in `account`: what is
+    /// published there reaches the service as an [`InternalMsg`] naming the
+    /// account. Subscribing twice is a no-op.
+    pub fn subscribe_internal_in(&mut self, account: AccountId, subject: &str) -> Result<(), String> {
+        let key = (account, Bytes::copy_from_slice(subject.as_bytes()));
+        if self.internal.account_subs.contains_key(&key) {
+            return Ok(());
+        }
+        let r = self.subs.insert(Subscription {
+            conn: INTERNAL_CONN,
+            acc: account,
+            subject: key.1.clone(),
+            queue: None,
+            sid: key.1.clone(),
+            max: None,
+            delivered: 0,
+        });
+        if self.accounts.get_mut(account).sublist.insert(subject.as_bytes(), None, r).is_err() {
+            self.subs.remove(r);
+            return Err(format!("invalid subject {subject:?}"));
+        }
+        self.internal.account_subs.insert(key, r);
+        Ok(())
+    }
+
+    /// Drops an internal subscription made with [`Server::subscribe_internal_in`].
+    pub fn unsubscribe_internal_in(&mut self, account: AccountId, subject: &str) {
+        let key = (account, Bytes::copy_from_slice(subject.as_bytes()));
+        if let Some(r) = self.internal.account_subs.remove(&key) {
+            if let Some(s) = self.subs.remove(r) {
+                let _ = self.accounts.get_mut(s.acc).sublist.remove(&s.subject, None, r);
+            }
+        }
+    }
+
+    /// Publishes from the internal client in `account` (routed there like
+    /// a client's publish, imports included).
+    pub fn publish_internal_in(&mut self, account: AccountId, o: Outgoing) {
+        let (header_len, message) = internal_message(&o);
+        let shown = o.deliver_as.as_ref().unwrap_or(&o.subject);
+        self.deliver_shown(account, INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
     }
 
     /// Hands collected messages to the service, publishes its answers, and
@@ -165,17 +238,9 @@ impl Server {
 
     /// Publishes a message from the internal client.
     pub(super) fn publish_internal(&mut self, o: Outgoing) {
-        let (header_len, message) = match &o.headers {
-            Some(h) => {
-                let mut m = Vec::with_capacity(h.len() + o.payload.len());
-                m.extend_from_slice(h);
-                m.extend_from_slice(&o.payload);
-                (Some(h.len()), Bytes::from(m))
-            }
-            None => (None, o.payload.clone()),
-        };
+        let (header_len, message) = internal_message(&o);
         let shown = o.deliver_as.as_ref().unwrap_or(&o.subject);
-        self.deliver_shown(INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
+        self.deliver_shown(GLOBAL, INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
     }
 
     /// Makes the internal subscriptions equal the service's interest.
@@ -188,7 +253,7 @@ impl Server {
         for subject in stale {
             if let Some(r) = self.internal.subs.remove(&subject) {
                 if let Some(s) = self.subs.remove(r) {
-                    let _ = self.sublist.remove(&s.subject, s.queue.as_deref(), r);
+                    let _ = self.accounts.get_mut(s.acc).sublist.remove(&s.subject, s.queue.as_deref(), r);
                 }
             }
         }
@@ -198,18 +263,33 @@ impl Server {
             }
             let r = self.subs.insert(Subscription {
                 conn: INTERNAL_CONN,
+                acc: GLOBAL,
                 subject: subject.clone(),
                 queue: None,
                 sid: subject.clone(),
                 max: None,
                 delivered: 0,
             });
-            if self.sublist.insert(&subject, None, r).is_err() {
+            if self.accounts.get_mut(GLOBAL).sublist.insert(&subject, None, r).is_err() {
                 tracing::error!("internal subscription on invalid subject {:?}", String::from_utf8_lossy(&subject));
                 self.subs.remove(r);
                 continue;
             }
             self.internal.subs.insert(subject, r);
         }
+    }
+}
+
+/// An outgoing message as the engine routes it: headers and payload in one
+/// buffer, with the header length.
+fn internal_message(o: &Outgoing) -> (Option<usize>, Bytes) {
+    match &o.headers {
+        Some(h) => {
+            let mut m = Vec::with_capacity(h.len() + o.payload.len());
+            m.extend_from_slice(h);
+            m.extend_from_slice(&o.payload);
+            (Some(h.len()), Bytes::from(m))
+        }
+        None => (None, o.payload.clone()),
     }
 }

@@ -23,6 +23,7 @@
 //! with [`Server::check_invariants`] in debug builds, and the simulator calls
 //! it after every step in all builds.
 
+pub mod accounts;
 mod auth;
 mod client;
 mod connect;
@@ -57,12 +58,12 @@ use bytes::BytesMut;
 use crate::options::ServerOptions;
 use crate::prng::Prng;
 use crate::protocol::{encode, ParserLimits};
-use crate::sublist::Sublist;
 use crate::time::{Instant, UnixNanos};
 
 pub use client::{CloseReason, ConnState};
 pub use connect::ConnectOptions;
 pub use internal::{InternalMsg, InternalService, Outgoing, INTERNAL_CONN};
+pub use accounts::AccountId;
 pub use info::{Info, NATS_COMPAT_VERSION, PROTO_VERSION, RNATSD_VERSION};
 pub use subs::SubRef;
 pub use connz::{ConnInfo, Connz, ConnzOptions, ConnzState, SortOpt, SubDetail, SubsOpt, CLOSED_CONNS_MAX};
@@ -74,6 +75,7 @@ pub use jsz::{AccountDetail, JetStreamConfig, JetStreamReport, JetStreamStats, J
 pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Leafz, Routez};
 pub use tls::{PeerCert, TlsInfo, TlsPolicy, TLS_HANDSHAKE_RECORD};
 
+use accounts::Accounts;
 use auth::AuthConfig;
 use idmap::IdMap;
 use internal::Internal;
@@ -129,7 +131,12 @@ pub struct Server {
     prng: Prng,
     conns: IdMap<ConnId, ClientConn>,
     subs: SubTable,
-    sublist: Sublist<SubRef>,
+    /// Every account with its sublist; `$G` first (see [`accounts`]).
+    accounts: Accounts,
+    /// The `now` of the current `handle_*` call.
+    now: Instant,
+    /// When the response-threshold timer next fires, if armed.
+    response_timer: Option<Instant>,
     events: VecDeque<Event>,
     timers: Timers,
     next_cid: u64,
@@ -161,6 +168,8 @@ impl Server {
         let server_id = generate_server_id(&mut prng);
         let server_name = if opts.server_name.is_empty() { server_id.clone() } else { opts.server_name.clone() };
         let auth = AuthConfig::from_options(&opts);
+        auth.validate_no_auth_user()?;
+        let accounts = Accounts::from_options(&opts, &mut prng)?;
         let info = Info {
             server_id,
             server_name,
@@ -193,7 +202,9 @@ impl Server {
             prng,
             conns: IdMap::default(),
             subs: SubTable::default(),
-            sublist: Sublist::new(),
+            accounts,
+            now,
+            response_timer: None,
             events: VecDeque::new(),
             timers: Timers::default(),
             next_cid: 1,
@@ -243,6 +254,7 @@ impl Server {
     /// [`Server::tls_policy`]); enforces `max_connections` after INFO, as
     /// Go does.
     pub fn handle_accept(&mut self, now: Instant, remote: RemoteAddr) -> ConnId {
+        self.now = now;
         let id = ConnId(self.next_cid);
         self.next_cid += 1;
         self.stats.total_connections += 1;
@@ -320,6 +332,7 @@ impl Server {
             self.bytes_before_tls(id);
             return;
         }
+        self.now = now;
         conn.last_in = now;
         conn.last_activity = now;
         conn.read_buf.extend_from_slice(data);
@@ -347,6 +360,7 @@ impl Server {
             self.bytes_before_tls(id);
             return;
         }
+        self.now = now;
         conn.last_in = now;
         conn.last_activity = now;
         if conn.read_buf.is_empty() {
@@ -387,9 +401,14 @@ impl Server {
 
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
         while let Some((id, kind)) = self.timers.pop_due(now) {
             if kind == TimerKind::LameDuck {
                 self.on_lame_duck_timer(now);
+                continue;
+            }
+            if kind == TimerKind::Responses {
+                self.on_response_timer(now);
                 continue;
             }
             let Some(c) = self.conns.get(&id) else { continue };
@@ -399,7 +418,7 @@ impl Server {
             let current = match kind {
                 TimerKind::Ping => c.ping_deadline,
                 TimerKind::Auth => c.auth_deadline,
-                TimerKind::LameDuck => None,
+                TimerKind::LameDuck | TimerKind::Responses => None,
                 TimerKind::Tls => c.tls_deadline,
             };
             // Timers are invalidated lazily: only the conn's current deadline counts.
@@ -410,7 +429,7 @@ impl Server {
             match kind {
                 TimerKind::Ping => self.on_ping_timer(now, id),
                 TimerKind::Auth => self.on_auth_timer(id),
-                TimerKind::LameDuck => {}
+                TimerKind::LameDuck | TimerKind::Responses => {}
                 TimerKind::Tls => self.on_tls_timer(id),
             }
         }
@@ -500,13 +519,16 @@ impl Server {
     /// Asserts the engine's internal consistency. Panics on violation: a
     /// failure here is a bug in rnatsd, never the outside world's doing.
     pub fn check_invariants(&self) {
-        assert_eq!(self.sublist.count(), self.subs.len(), "sublist and sub table disagree");
+        let in_sublists: usize = self.accounts.all().map(|a| a.sublist.count()).sum();
+        assert_eq!(in_sublists, self.subs.len(), "sublists and sub table disagree");
+        self.accounts.check_invariants();
         let mut sids = 0;
         for (id, c) in &self.conns {
             assert_eq!(*id, c.id);
             for (sid, r) in &c.subs {
                 let s = self.subs.get(*r).expect("conn's sid maps to a live sub");
                 assert_eq!(s.conn, *id, "sub belongs to its conn");
+                assert_eq!(s.acc, c.acc, "sub lives in its conn's account");
                 assert_eq!(&s.sid, sid);
                 if let Some(max) = s.max {
                     assert!(s.delivered < max, "a sub that reached its max was not removed");
@@ -525,7 +547,12 @@ impl Server {
                 assert!(c.ping_deadline.is_none() && c.auth_deadline.is_none(), "only the TLS timer runs before TLS");
             }
         }
-        assert_eq!(sids + self.internal.subs.len(), self.subs.len(), "every sub is owned by exactly one conn");
+        let internal = self.internal.subs.len() + self.internal.account_subs.len();
+        assert_eq!(sids + internal, self.subs.len(), "every sub is owned by exactly one conn");
+        for ((acc, subject), r) in &self.internal.account_subs {
+            let s = self.subs.get(*r).expect("internal account sub is live");
+            assert_eq!((s.conn, s.acc, &s.subject), (INTERNAL_CONN, *acc, subject));
+        }
         let open = self.conns.values().filter(|c| !c.is_closing()).count();
         assert_eq!(open, self.open_conns, "open connection count");
         assert!(!self.conns.contains_key(&INTERNAL_CONN), "cid 0 is the internal client");
@@ -604,7 +631,7 @@ impl Server {
         subs.sort_unstable();
         for r in subs {
             if let Some(s) = self.subs.remove(r) {
-                let _ = self.sublist.remove(&s.subject, s.queue.as_deref(), r);
+                let _ = self.accounts.get_mut(s.acc).sublist.remove(&s.subject, s.queue.as_deref(), r);
             }
         }
         self.events.push_back(Event::Close(id));
@@ -615,7 +642,7 @@ impl Server {
         match kind {
             TimerKind::Ping => c.ping_deadline = Some(at),
             TimerKind::Auth => c.auth_deadline = Some(at),
-            TimerKind::LameDuck => {}
+            TimerKind::LameDuck | TimerKind::Responses => {}
             TimerKind::Tls => c.tls_deadline = Some(at),
         }
         self.timers.schedule(at, id, kind);

@@ -11,6 +11,7 @@ use crate::protocol::{encode, go_quote, Op, ParseError};
 use crate::subject;
 use crate::time::Instant;
 
+use super::accounts::GLOBAL;
 use super::client::{CloseReason, ConnState};
 use super::connect::{CLIENT_PROTO_INFO, CLIENT_PROTO_ZERO};
 use super::perms::ClientPermissions;
@@ -84,7 +85,7 @@ impl Server {
             // The hot path: a PUB from a client that needs no auth or
             // permission checks is routed with one connection lookup. It
             // behaves exactly as `process_pub` (same checks, same order).
-            let plain = !trace && c.perms.is_none() && !(auth_required && !c.connect_received);
+            let plain = (c.connect_received || !auth_required) && c.perms.is_none() && !trace;
             match op {
                 Op::Pub { subject, reply, payload } if plain && !is_restricted_publish(&subject, reply.as_deref()) => {
                     let len = payload.len() as u64;
@@ -92,14 +93,14 @@ impl Server {
                     c.in_bytes += len;
                     self.stats.in_msgs += 1;
                     self.stats.in_bytes += len;
-                    let (verbose, pedantic, echo) = (c.opts.verbose, c.opts.pedantic, c.opts.echo);
+                    let (verbose, pedantic, echo, acc) = (c.opts.verbose, c.opts.pedantic, c.opts.echo, c.acc);
                     if pedantic && !subject::is_valid_literal_subject(&subject) {
                         self.send_err(id, "Invalid Publish Subject");
                     }
                     if verbose {
                         self.send_ok_if_verbose(id);
                     }
-                    self.deliver(id, echo, &subject, reply.as_ref(), None, &payload);
+                    self.deliver(acc, id, echo, &subject, reply.as_ref(), None, &payload);
                 }
                 op => self.process_op(now, id, op),
             }
@@ -225,17 +226,33 @@ impl Server {
         }
         let Some(c) = self.conns.get_mut(&id) else { return };
         if self.auth.required() {
-            match self.auth.check(&c.opts, c.nonce.as_bytes(), c.tls.as_ref()) {
-                Ok(who) => {
-                    c.user = who.user;
-                    c.perms = who.permissions.as_ref().map(ClientPermissions::new);
-                }
+            let who = match self.auth.check(&c.opts, c.nonce.as_bytes(), c.tls.as_ref()) {
+                Ok(who) => who,
                 Err(why) => {
                     self.auth_violation(id, why);
                     return;
                 }
+            };
+            // Go's `registerWithAccount`: bind once, here; the publish
+            // path then uses the cached id.
+            let acc = match who.account.as_deref() {
+                None => GLOBAL,
+                Some(name) => match self.accounts.lookup(name) {
+                    Some(acc) => acc,
+                    None => {
+                        self.auth_violation(id, "account not found");
+                        return;
+                    }
+                },
+            };
+            c.user = who.user;
+            c.acc = acc;
+            c.perms = who.permissions.as_ref().map(ClientPermissions::new);
+            if !self.apply_account_limits(id) {
+                return;
             }
         }
+        let Some(c) = self.conns.get_mut(&id) else { return };
         if c.opts.account.is_some() || c.opts.new_account {
             self.auth_violation(id, "account designation in CONNECT");
             return;
@@ -253,6 +270,28 @@ impl Server {
             return;
         }
         self.send_ok_if_verbose(id);
+    }
+
+    /// The limits of the account `id` was just bound to: its connection
+    /// count (Go cuts the newcomer with `maximum account active connections
+    /// exceeded`) and its payload limit. False when the connection was cut.
+    fn apply_account_limits(&mut self, id: ConnId) -> bool {
+        let Some(c) = self.conns.get(&id) else { return false };
+        let acc = c.acc;
+        let limits = self.accounts.get(acc).limits;
+        if limits.max_connections >= 0 && self.account_conns(acc) as i64 > limits.max_connections {
+            self.send_err(id, "maximum account active connections exceeded");
+            self.close_conn(id, CloseReason::MaxAccountConnectionsExceeded, true);
+            return false;
+        }
+        if limits.max_payload >= 0 && limits.max_payload < i64::from(self.opts.max_payload) {
+            let mut l = self.limits;
+            l.max_payload = usize::try_from(limits.max_payload).unwrap_or(0);
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.parser.set_limits(l);
+            }
+        }
+        true
     }
 
     /// Removes every subscription of `id` (sorted, for replayable order).
@@ -287,7 +326,7 @@ impl Server {
         // Go's processInboundClientMsg order: gateway-routed prefix,
         // permissions, the Raft prefix, then reserved reply subjects.
         let allowed = !has_prefix_beyond(&subject, GW_REPLY_PREFIX)
-            && c.perms.as_mut().is_none_or(|p| p.can_publish(&subject))
+            && c.perms.as_mut().is_none_or(|p| p.can_publish(&subject) || p.can_respond(&subject, self.now))
             && !subject.starts_with(CLIENT_NRG_PREFIX);
         if !allowed {
             let text = format!("Permissions Violation for Publish to {}", go_quote(&subject));
@@ -303,15 +342,16 @@ impl Server {
             return;
         }
         self.send_ok_if_verbose(id);
-        let echo = self.conns.get(&id).is_some_and(|c| c.opts.echo);
-        self.deliver(id, echo, &subject, reply.as_ref(), header_len, &message);
+        let Some(c) = self.conns.get(&id) else { return };
+        let (echo, acc) = (c.opts.echo, c.acc);
+        self.deliver(acc, id, echo, &subject, reply.as_ref(), header_len, &message);
     }
 
     fn process_sub(&mut self, id: ConnId, subject: Bytes, queue: Option<Bytes>, sid: Bytes) {
         let Some(c) = self.conns.get_mut(&id) else { return };
         let sys_queue = queue.as_deref() == Some(SYS_GROUP);
         if sys_queue || c.perms.is_some() {
-            let allowed = !sys_queue && c.perms.as_mut().is_none_or(|p| p.can_subscribe(&subject));
+            let allowed = !sys_queue && c.perms.as_mut().is_none_or(|p| p.can_subscribe(&subject, queue.as_deref()));
             if !allowed {
                 let mut text = format!("Permissions Violation for Subscription to {}", go_quote(&subject));
                 if let Some(q) = &queue {
@@ -327,22 +367,26 @@ impl Server {
             self.send_err(id, "Invalid Subject");
             return;
         }
-        if self.opts.max_subs > 0 && c.subs.len() >= self.opts.max_subs as usize {
+        let acc_max = self.accounts.get(c.acc).limits.max_subscriptions;
+        let over_acc = acc_max >= 0 && c.subs.len() as i64 >= acc_max;
+        if over_acc || (self.opts.max_subs > 0 && c.subs.len() >= self.opts.max_subs as usize) {
             tracing::error!("{} - maximum subscriptions exceeded", c.log_prefix());
             self.send_err(id, "maximum subscriptions exceeded");
             return;
         }
         // Re-using a sid keeps the original subscription, as Go does.
         if !c.subs.contains_key(&sid) {
+            let acc = c.acc;
             let r = self.subs.insert(Subscription {
                 conn: id,
+                acc,
                 subject: subject.clone(),
                 queue: queue.clone(),
                 sid: sid.clone(),
                 max: None,
                 delivered: 0,
             });
-            if self.sublist.insert(&subject, queue.as_deref(), r).is_err() {
+            if self.accounts.get_mut(acc).sublist.insert(&subject, queue.as_deref(), r).is_err() {
                 self.subs.remove(r);
                 self.send_err(id, "Invalid Subject");
                 return;
@@ -374,7 +418,7 @@ impl Server {
         let Some(c) = self.conns.get_mut(&id) else { return };
         let Some(r) = c.subs.remove(sid) else { return };
         if let Some(s) = self.subs.remove(r) {
-            let _ = self.sublist.remove(&s.subject, s.queue.as_deref(), r);
+            let _ = self.accounts.get_mut(s.acc).sublist.remove(&s.subject, s.queue.as_deref(), r);
         }
     }
 

@@ -14,6 +14,9 @@ use std::time::Duration;
 use crate::options::{JetStreamOptions, ServerOptions, User};
 use crate::time::{Instant, UnixNanos};
 
+use crate::prng::Prng;
+
+use super::accounts::{Accounts, GLOBAL};
 use super::auth::AuthConfig;
 use super::client::CloseReason;
 use super::perms::ClientPermissions;
@@ -86,7 +89,7 @@ fn every_option_is_classified(o: &ServerOptions) {
         prof_port: _, cluster_advertise: _, cluster_no_advertise: _, cluster_connect_retries: _, tls: _,
         tls_verify: _, tls_cert: _, tls_key: _, tls_ca_cert: _, warnings: _, nkeys: _, tls_map: _,
         tls_timeout: _, tls_handshake_first: _, tls_handshake_first_fallback: _, tls_pinned_certs: _,
-        allow_non_tls: _,
+        allow_non_tls: _, accounts: _, system_account: _, no_system_account: _,
     } = o;
 }
 
@@ -130,6 +133,8 @@ pub(super) fn diff_options(old: &ServerOptions, new: &ServerOptions) -> Result<V
     fixed!(cluster_no_advertise, "Cluster");
     fixed!(cluster_connect_retries, "Cluster");
     fixed!(routes, "Routes");
+    fixed!(system_account, "SystemAccount");
+    fixed!(no_system_account, "NoSystemAccount");
     fixed!(lame_duck_duration, "LameDuckDuration");
     fixed!(lame_duck_grace_period, "LameDuckGracePeriod");
     fixed!(log_size_limit, "LogSizeLimit");
@@ -172,6 +177,7 @@ pub(super) fn diff_options(old: &ServerOptions, new: &ServerOptions) -> Result<V
     live!(password, "password");
     live!(authorization, "authorization");
     live!(users, "users");
+    live!(accounts, "accounts");
     live!(auth_timeout, "auth_timeout");
     live!(max_conn, "max_connections");
     live!(max_payload, "max_payload");
@@ -214,6 +220,11 @@ impl Server {
         }
         validate_options(&new)?;
         let changed = diff_options(&self.opts, &new)?;
+        // Check the new accounts and users before anything changes.
+        AuthConfig::from_options(&new).validate_no_auth_user()?;
+        if changed.contains(&"accounts") {
+            Accounts::from_options(&new, &mut Prng::from_seed(0))?;
+        }
         self.opts = new;
         self.config_time = realtime;
         for key in &changed {
@@ -221,7 +232,12 @@ impl Server {
         }
         let auth_changed = changed
             .iter()
-            .any(|k| matches!(*k, "username" | "password" | "authorization" | "users" | "no_auth_user"));
+            .any(|k| matches!(*k, "username" | "password" | "authorization" | "users" | "no_auth_user" | "accounts"));
+        if changed.contains(&"accounts") {
+            // Validated above; keeps ids and sublists of accounts that stay.
+            self.accounts.configure(&self.opts, &mut self.prng)?;
+            tracing::info!("Reloaded: accounts");
+        }
         if auth_changed {
             self.auth = AuthConfig::from_options(&self.opts);
             self.info.auth_required = self.auth.required();
@@ -300,20 +316,36 @@ impl Server {
     }
 
     /// Go's `reloadAuthorization` for plain (non-JWT) authorization.
+    /// A client whose user is gone, whose credentials no longer pass, or
+    /// whose user now belongs to another account (or to a removed one) is
+    /// cut; the others get their new permissions.
     fn reload_authorization(&mut self) {
-        if !self.auth.required() {
-            return;
-        }
         for id in self.open_conn_ids() {
             let Some(c) = self.conns.get_mut(&id) else { continue };
-            match self.auth.check(&c.opts, c.nonce.as_bytes(), c.tls.as_ref()) {
-                Err(why) => self.auth_violation(id, why),
-                Ok(who) => {
-                    c.user = who.user;
-                    c.perms = who.permissions.as_ref().map(ClientPermissions::new);
-                    self.remove_unauthorized_subs(id);
+            if !self.auth.required() {
+                if c.acc != GLOBAL {
+                    self.auth_violation(id, "account no longer configured");
                 }
+                continue;
             }
+            let who = match self.auth.check(&c.opts, c.nonce.as_bytes(), c.tls.as_ref()) {
+                Ok(who) => who,
+                Err(why) => {
+                    self.auth_violation(id, why);
+                    continue;
+                }
+            };
+            let acc = match who.account.as_deref() {
+                None => Some(GLOBAL),
+                Some(name) => self.accounts.lookup(name),
+            };
+            if acc != Some(c.acc) {
+                self.auth_violation(id, "account changed on reload");
+                continue;
+            }
+            c.user = who.user;
+            c.perms = who.permissions.as_ref().map(ClientPermissions::new);
+            self.remove_unauthorized_subs(id);
         }
     }
 
@@ -325,7 +357,7 @@ impl Server {
         let mut denied = Vec::new();
         for (sid, r) in &c.subs {
             if let Some(s) = self.subs.get(*r) {
-                if !perms.can_subscribe(&s.subject) {
+                if !perms.can_subscribe(&s.subject, s.queue.as_deref()) {
                     denied.push((sid.clone(), s.subject.clone(), s.queue.clone()));
                 }
             }

@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 
+use super::accounts::AccountId;
 use super::ConnId;
 
 /// A handle to one subscription: slot index plus generation.
@@ -16,6 +17,8 @@ pub struct SubRef {
 #[derive(Clone, Debug)]
 pub struct Subscription {
     pub conn: ConnId,
+    /// The account whose sublist holds it.
+    pub acc: AccountId,
     pub subject: Bytes,
     pub queue: Option<Bytes>,
     pub sid: Bytes,
@@ -89,6 +92,7 @@ mod tests {
     fn sub(sid: &'static str) -> Subscription {
         Subscription {
             conn: ConnId(1),
+            acc: crate::server::accounts::GLOBAL,
             subject: Bytes::from_static(b"foo"),
             queue: None,
             sid: Bytes::from_static(sid.as_bytes()),

@@ -8,7 +8,7 @@ use crate::subject;
 use crate::sublist::SublistStats;
 use crate::time::UnixNanos;
 
-use super::connz::{SubDetail, GLOBAL_ACCOUNT};
+use super::connz::SubDetail;
 use super::zfmt::rfc3339;
 use super::Server;
 
@@ -46,11 +46,23 @@ impl Server {
         if !o.test.is_empty() && !subject::is_valid_literal_subject(o.test.as_bytes()) {
             return Err(format!("invalid test subject, must be valid publish subject: {}", o.test));
         }
-        let in_account = o.account.is_empty() || o.account == GLOBAL_ACCOUNT;
+        // No account: every account (Go's default); otherwise just that one.
+        let filter = if o.account.is_empty() { None } else { Some(self.accounts.lookup(&o.account)) };
+        let stats = match filter {
+            None => {
+                let mut st = SublistStats::default();
+                for (_, a) in self.accounts.iter() {
+                    st.add(&a.sublist.stats());
+                }
+                st
+            }
+            Some(Some(id)) => self.accounts.get(id).sublist.stats(),
+            Some(None) => SublistStats::default(),
+        };
         let mut sz = Subsz {
             server_id: self.info.server_id.clone(),
             now: rfc3339(realtime),
-            stats: if in_account { self.sublist.stats() } else { SublistStats::default() },
+            stats,
             total: 0,
             offset,
             limit,
@@ -60,13 +72,16 @@ impl Server {
             return Ok(sz);
         }
         let mut details = Vec::new();
-        if in_account {
+        if filter != Some(None) {
             for (_, s) in self.subs.iter() {
+                if filter.is_some_and(|f| f != Some(s.acc)) {
+                    continue;
+                }
                 if !o.test.is_empty() && !subject::match_literal(o.test.as_bytes(), &s.subject) {
                     continue;
                 }
                 details.push(SubDetail {
-                    account: GLOBAL_ACCOUNT.to_string(),
+                    account: self.accounts.get(s.acc).name.clone(),
                     subject: String::from_utf8_lossy(&s.subject).into_owned(),
                     qgroup: s.queue.as_ref().map(|q| String::from_utf8_lossy(q).into_owned()).unwrap_or_default(),
                     sid: String::from_utf8_lossy(&s.sid).into_owned(),

@@ -19,6 +19,8 @@ pub enum TimerKind {
     LameDuck,
     /// The TLS handshake did not finish in time.
     Tls,
+    /// Service import responses past their threshold (a server-wide timer).
+    Responses,
 }
 
 #[derive(Debug, Default)]

@@ -109,6 +109,9 @@ pub struct Varz {
     pub stalled_clients: u64,
     pub subscriptions: usize,
     pub http_req_stats: BTreeMap<String, u64>,
+    /// Go's `system_account`: the system account's name, when there is one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub system_account: String,
     pub config_load_time: String,
     pub config_digest: String,
     pub slow_consumer_stats: KindStats,
@@ -181,6 +184,7 @@ pub(super) fn build(s: &Server, now: Instant, realtime: UnixNanos, p: ProcessSta
         stalled_clients: 0,
         subscriptions: s.subs.len(),
         http_req_stats: s.http_req_stats.clone(),
+        system_account: s.accounts.system().map(|id| s.accounts.get(id).name.clone()).unwrap_or_default(),
         config_load_time: rfc3339(s.config_time),
         config_digest: String::new(),
         slow_consumer_stats: KindStats { clients: st.slow_consumers, ..KindStats::default() },

@@ -12,7 +12,8 @@ use serde::Serialize;
 use crate::sublist::SublistStats;
 use crate::time::UnixNanos;
 
-use super::connz::GLOBAL_ACCOUNT;
+use super::accounts::{AccountId, GLOBAL};
+use super::Stats;
 use super::zfmt::rfc3339;
 use super::Server;
 
@@ -168,22 +169,25 @@ impl Server {
             account_detail: None,
         };
         if account.is_empty() {
-            a.accounts = Some(vec![GLOBAL_ACCOUNT.to_string()]);
+            let mut names: Vec<String> = self.accounts.iter().map(|(_, a)| a.name.clone()).collect();
+            names.sort();
+            a.accounts = Some(names);
             return Ok(a);
         }
-        if account != GLOBAL_ACCOUNT {
+        let Some(id) = self.accounts.lookup(account) else {
             return Err(format!("Account {account} does not exist"));
-        }
+        };
+        let acc = self.accounts.get(id);
         a.account_detail = Some(AccountInfo {
-            account_name: GLOBAL_ACCOUNT.to_string(),
+            account_name: acc.name.clone(),
             update_time: rfc3339(self.config_time),
             expired: false,
             complete: true,
             jetstream_enabled: self.has_internal_service(),
             leafnode_connections: 0,
-            client_connections: self.num_connections(),
-            subscriptions: self.subs.len(),
-            sublist_stats: self.sublist.stats(),
+            client_connections: self.account_conns(id),
+            subscriptions: acc.sublist.count(),
+            sublist_stats: acc.sublist.stats(),
         });
         Ok(a)
     }
@@ -193,23 +197,35 @@ impl Server {
     pub fn accstatz(&self, realtime: UnixNanos, accounts: &[String], include_unused: bool) -> AccountStatz {
         let mut z =
             AccountStatz { server_id: self.info.server_id.clone(), now: rfc3339(realtime), account_statz: Vec::new() };
-        let named = accounts.is_empty() || accounts.iter().any(|a| a == GLOBAL_ACCOUNT);
-        let conns = self.num_connections();
-        if named && (include_unused || conns > 0) {
-            let st = &self.stats;
+        let mut list: Vec<_> = self.accounts.iter().collect();
+        list.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        for (id, acc) in list {
+            let named = accounts.is_empty() || accounts.contains(&acc.name);
+            let conns = self.account_conns(id);
+            if !(named && (include_unused || conns > 0)) {
+                continue;
+            }
+            // Message counters are kept per server, not per account: the
+            // global account reports them, as it did alone before accounts.
+            let st = if id == GLOBAL { self.stats.clone() } else { Stats::default() };
             z.account_statz.push(AccountStat {
-                acc: GLOBAL_ACCOUNT.to_string(),
-                name: GLOBAL_ACCOUNT.to_string(),
+                acc: acc.name.clone(),
+                name: acc.name.clone(),
                 conns,
                 leafnodes: 0,
                 total_conns: conns,
-                num_subscriptions: self.subs.len(),
+                num_subscriptions: acc.sublist.count(),
                 sent: DataStats { msgs: st.out_msgs, bytes: st.out_bytes, ..DataStats::default() },
                 received: DataStats { msgs: st.in_msgs, bytes: st.in_bytes, ..DataStats::default() },
                 slow_consumers: st.slow_consumers,
             });
         }
         z
+    }
+
+    /// Open client connections bound to `id`.
+    pub(super) fn account_conns(&self, id: AccountId) -> usize {
+        self.conns.values().filter(|c| c.acc == id && !c.is_closing()).count()
     }
 
     /// Go's `Server.healthz` for a standalone server: the argument checks,

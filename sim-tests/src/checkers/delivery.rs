@@ -15,7 +15,10 @@
 //!   requester asked for it, and otherwise gets nothing but real replies;
 //! - every PING gets a PONG; a client that sends garbage gets `-ERR`; a
 //!   well-behaved client never gets `-ERR` and is never closed by the server;
-//! - every MSG carries the subject, reply, headers and payload published.
+//! - every MSG carries the subject, reply, headers and payload published;
+//! - accounts: a message reaches only clients of its publisher's account,
+//!   or of an account importing a stream export that covers its subject
+//!   (checked on every MSG, not only against the model's expectations).
 
 use crate::wire::subject_matches;
 use bytes::Bytes;
@@ -92,11 +95,15 @@ struct ClientModel {
     errs: Vec<String>,
     info_seen: bool,
     ops_received: u64,
+    /// The account the client is bound to (0 without accounts).
+    account: usize,
 }
 
 #[derive(Clone, Debug)]
 struct QueueExpect {
     msg: usize,
+    /// Queue groups are per account.
+    account: usize,
     group: String,
     members: Vec<(usize, u64)>,
 }
@@ -110,6 +117,8 @@ pub struct Model {
     queue_expects: BTreeMap<usize, Vec<QueueExpect>>,
     processed: u64,
     violations: Vec<String>,
+    /// Stream imports: (exporting account, importing account, filter).
+    imports: Vec<(usize, usize, String)>,
 }
 
 impl Model {
@@ -117,14 +126,32 @@ impl Model {
         Model::default()
     }
 
+    /// A model with stream imports between accounts: (exporting account,
+    /// importing account, subject filter).
+    pub fn with_accounts(imports: Vec<(usize, usize, String)>) -> Model {
+        Model { imports, ..Model::default() }
+    }
+
     /// A new connection was accepted; returns the client index.
     pub fn add_client(&mut self) -> usize {
+        self.add_client_in(0)
+    }
+
+    /// A new connection of a user bound to `account`.
+    pub fn add_client_in(&mut self, account: usize) -> usize {
         self.clients.push(ClientModel {
             live: true,
             clean: true,
+            account,
             ..ClientModel::default()
         });
         self.clients.len() - 1
+    }
+
+    /// May a message published in account `from` on `subject` be seen in
+    /// account `to`? Only in its own account, or through an import.
+    fn visible(&self, from: usize, to: usize, subject: &str) -> bool {
+        from == to || self.imports.iter().any(|(e, i, f)| *e == from && *i == to && subject_matches(f, subject))
     }
 
     /// Registers a message a client is about to publish; returns its id.
@@ -209,10 +236,13 @@ impl Model {
         self.processed += 1;
         self.msgs[msg].processed = Some(self.processed);
         let subject = self.msgs[msg].subject.clone();
+        let from = self.clients[self.msgs[msg].publisher].account;
         let mut reached = 0usize;
-        let mut groups: BTreeMap<String, Vec<(usize, u64)>> = BTreeMap::new();
+        // Queue groups are per account: (account, group name).
+        let mut groups: BTreeMap<(usize, String), Vec<(usize, u64)>> = BTreeMap::new();
+        let visible: Vec<bool> = self.clients.iter().map(|c| self.visible(from, c.account, &subject)).collect();
         for (k, c) in self.clients.iter_mut().enumerate() {
-            if !c.live {
+            if !c.live || !visible[k] {
                 continue;
             }
             let mut done = Vec::new();
@@ -221,7 +251,7 @@ impl Model {
                     continue;
                 }
                 if let Some(q) = &s.queue {
-                    groups.entry(q.clone()).or_default().push((k, *sid));
+                    groups.entry((c.account, q.clone())).or_default().push((k, *sid));
                     continue;
                 }
                 reached += 1;
@@ -236,12 +266,13 @@ impl Model {
             }
         }
         reached += groups.len();
-        for (group, members) in groups {
+        for ((account, group), members) in groups {
             self.queue_expects
                 .entry(msg)
                 .or_default()
                 .push(QueueExpect {
                     msg,
+                    account,
                     group,
                     members,
                 });
@@ -338,6 +369,15 @@ impl Model {
             return;
         };
         let m = &self.msgs[id];
+        let (from, to) = (self.clients[m.publisher].account, self.clients[client].account);
+        if !self.visible(from, to, &m.subject) {
+            let text = format!(
+                "client {client}: msg {id} crossed from account {from} to account {to} without an import"
+            );
+            self.violate(text);
+            return;
+        }
+        let m = &self.msgs[id];
         let want_headers = if self.clients[client].headers {
             m.headers.as_deref()
         } else {
@@ -430,7 +470,7 @@ impl Model {
     }
 
     fn finish_queues(&mut self) {
-        let mut got: BTreeMap<(usize, String), Vec<(usize, u64)>> = BTreeMap::new();
+        let mut got: BTreeMap<(usize, usize, String), Vec<(usize, u64)>> = BTreeMap::new();
         let mut order_errors = Vec::new();
         for (k, c) in self.clients.iter().enumerate() {
             let mut last: BTreeMap<u64, u64> = BTreeMap::new();
@@ -447,7 +487,7 @@ impl Model {
                     .get(msg)
                     .map_or(&[][..], |v| v.as_slice());
                 for q in qs.iter().filter(|q| q.members.contains(&(k, *sid))) {
-                    got.entry((*msg, q.group.clone()))
+                    got.entry((*msg, q.account, q.group.clone()))
                         .or_default()
                         .push((k, *sid));
                 }
@@ -458,7 +498,7 @@ impl Model {
         }
         let expects: Vec<QueueExpect> = self.queue_expects.values().flatten().cloned().collect();
         for q in expects {
-            let n = got.get(&(q.msg, q.group.clone())).map_or(0, |v| v.len());
+            let n = got.get(&(q.msg, q.account, q.group.clone())).map_or(0, |v| v.len());
             let all_clean = q.members.iter().all(|(k, _)| self.clients[*k].clean);
             if n > 1 || (all_clean && n == 0) {
                 self.violate(format!(
