@@ -7,7 +7,8 @@
 //! messages takes it as an argument, so [`super::JetStream`] keeps streams
 //! and consumers side by side.
 
-use super::types::format_rfc3339;
+use super::consumer_push::{PushState, ReplayState};
+use super::types::{format_rfc3339, parse_rfc3339};
 use super::Outgoing;
 use crate::store::consumer_store::{self, ConsumerStore};
 use crate::store::{StoreError, StoreMsg, StreamStore};
@@ -30,6 +31,12 @@ pub const JS_ACK_PRE: &str = "$JS.ACK";
 /// Go's `JSPullRequestPendingMsgs` / `JSPullRequestPendingBytes`.
 pub const JS_PULL_REQUEST_PENDING_MSGS: &str = "Nats-Pending-Messages";
 pub const JS_PULL_REQUEST_PENDING_BYTES: &str = "Nats-Pending-Bytes";
+/// Go's `JSLastConsumerSeq`, `JSLastStreamSeq`, `JSConsumerStalled` and
+/// `JSMsgSize` headers.
+pub const JS_LAST_CONSUMER_SEQ: &str = "Nats-Last-Consumer";
+pub const JS_LAST_STREAM_SEQ: &str = "Nats-Last-Stream";
+pub const JS_CONSUMER_STALLED: &str = "Nats-Consumer-Stalled";
+pub const JS_MSG_SIZE: &str = "Nats-Msg-Size";
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -163,11 +170,21 @@ impl ConsumerConfig {
 
     /// Go's `setConsumerConfigDefaults` (the part for pull consumers).
     pub fn set_defaults(&mut self) {
-        if self.max_deliver == 0 {
+        if self.max_deliver == 0 || self.max_deliver < -1 {
             self.max_deliver = -1;
         }
-        if self.ack_wait == 0 {
-            self.ack_wait = self.backoff.first().copied().unwrap_or(JS_ACK_WAIT_DEFAULT);
+        if self.heartbeat < 0 {
+            self.heartbeat = 0;
+        }
+        if self.inactive_threshold < 0 {
+            self.inactive_threshold = 0;
+        }
+        if self.ack_wait == 0 && self.ack_policy != AckPolicy::None {
+            self.ack_wait = JS_ACK_WAIT_DEFAULT;
+        }
+        if let Some(first) = self.backoff.first() {
+            // Backoff overrides ack_wait, as in Go.
+            self.ack_wait = *first;
         }
         if self.max_ack_pending == 0 && self.ack_policy != AckPolicy::None {
             self.max_ack_pending = JS_DEFAULT_MAX_ACK_PENDING;
@@ -206,6 +223,12 @@ pub struct ConsumerInfo {
     pub num_redelivered: usize,
     pub num_waiting: usize,
     pub num_pending: u64,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub push_bound: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub paused: bool,
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub pause_remaining: i64,
     pub ts: String,
 }
 
@@ -221,6 +244,10 @@ pub struct WaitingRequest {
     pub d: i64,
     pub expires: Option<Instant>,
     pub no_wait: bool,
+    /// Idle heartbeat interval in nanoseconds (0: none).
+    pub hb: i64,
+    /// When the next idle heartbeat is due.
+    pub hbt: Option<Instant>,
 }
 
 /// Go's `JSApiConsumerGetNextRequest`.
@@ -344,25 +371,37 @@ pub struct Consumer {
     pub(crate) name: String,
     pub(crate) cfg: ConsumerConfig,
     pub(crate) created: UnixNanos,
-    store: ConsumerStore,
+    pub(super) store: ConsumerStore,
     /// Next stream sequence to look at.
-    sseq: u64,
+    pub(super) sseq: u64,
     /// Last consumer (delivery) sequence used.
-    dseq: u64,
+    pub(super) dseq: u64,
     /// Sequences to send again, in order (Go's `rdq`).
-    rdq: VecDeque<u64>,
+    pub(super) rdq: VecDeque<u64>,
     /// Sequences still to send for `last_per_subject` before `sseq`.
-    lss: VecDeque<u64>,
+    pub(super) lss: VecDeque<u64>,
     /// Delivery count per pending stream sequence (Go's `rdc`, counting
     /// the first delivery as 1).
-    dc: BTreeMap<u64, u64>,
+    pub(super) dc: BTreeMap<u64, u64>,
     /// When each pending message is due for redelivery.
-    deadlines: BTreeMap<u64, Instant>,
+    pub(super) deadlines: BTreeMap<u64, Instant>,
     pub(crate) waiting: VecDeque<WaitingRequest>,
-    /// Last time a pull request arrived or was served (for ephemerals).
+    /// Last time a pull request arrived or was served (for ephemerals),
+    /// or, for push consumers, when delivery interest went away.
     pub(crate) last_active: Instant,
-    last_delivered: Option<UnixNanos>,
-    last_acked: Option<UnixNanos>,
+    pub(super) last_delivered: Option<UnixNanos>,
+    pub(super) last_acked: Option<UnixNanos>,
+    /// Push delivery state (`deliver_subject` set).
+    pub(super) push: Option<PushState>,
+    /// Delivery stops until then (`pause_until`, as a monotonic instant).
+    pub(super) pause_at: Option<Instant>,
+    /// `replay_policy: original` pacing.
+    pub(super) replay: Option<ReplayState>,
+    /// Advisories and other messages produced outside a delivery call,
+    /// sent with the next batch of output.
+    pub(super) outbox: Vec<Outgoing>,
+    /// Counts advisories (their ids).
+    pub(super) adv_seq: u64,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -398,7 +437,11 @@ impl Consumer {
         let filters = cfg.filters();
         let mut lss = VecDeque::new();
         let sseq = match cfg.deliver_policy {
-            DeliverPolicy::All | DeliverPolicy::ByStartTime => state.first_seq.max(1),
+            DeliverPolicy::All => state.first_seq.max(1),
+            DeliverPolicy::ByStartTime => {
+                let t = cfg.opt_start_time.as_deref().and_then(parse_rfc3339).flatten();
+                seq_from_time(store, t.unwrap_or(0))
+            }
             DeliverPolicy::New => state.last_seq + 1,
             DeliverPolicy::ByStartSequence => cfg.opt_start_seq.max(1),
             DeliverPolicy::Last => {
@@ -428,6 +471,9 @@ impl Consumer {
         };
         let max_deliver = cfg.max_deliver;
         let ack = store_policy(cfg.ack_policy);
+        let push = (!cfg.deliver_subject.is_empty()).then(|| PushState::new(&cfg));
+        let replay = (cfg.replay_policy == ReplayPolicy::Original)
+            .then(|| ReplayState::new(state.last_seq));
         Consumer {
             stream: stream.to_string(),
             name: name.to_string(),
@@ -443,6 +489,11 @@ impl Consumer {
             last_active: now,
             last_delivered: None,
             last_acked: None,
+            push,
+            pause_at: None,
+            replay,
+            outbox: Vec::new(),
+            adv_seq: 0,
             cfg,
         }
     }
@@ -491,6 +542,9 @@ impl Consumer {
             num_redelivered: st.redelivered.len(),
             num_waiting: self.waiting.len(),
             num_pending: self.num_pending(store),
+            push_bound: self.push.as_ref().is_some_and(|p| p.active),
+            paused: self.pause_remaining(realtime) > 0,
+            pause_remaining: self.pause_remaining(realtime),
             ts: format_rfc3339(Some(realtime)),
         }
     }
@@ -498,7 +552,7 @@ impl Consumer {
     /// The next message to deliver and its delivery count, or `None`
     /// (Go's `getNextMsg`). Acked or removed messages waiting for
     /// redelivery are skipped.
-    fn next_msg(&mut self, store: &mut dyn StreamStore) -> Option<(StoreMsg, u64)> {
+    pub(super) fn next_msg(&mut self, store: &mut dyn StreamStore) -> Option<(StoreMsg, u64)> {
         while let Some(seq) = self.rdq.pop_front() {
             if !self.store.state().pending.contains_key(&seq) {
                 continue;
@@ -548,7 +602,7 @@ impl Consumer {
         }
     }
 
-    fn ack_pending_full(&self) -> bool {
+    pub(super) fn ack_pending_full(&self) -> bool {
         self.cfg.ack_policy != AckPolicy::None
             && self.cfg.max_ack_pending > 0
             && self.store.state().pending.len() as i64 >= self.cfg.max_ack_pending
@@ -564,7 +618,10 @@ impl Consumer {
         now: Instant,
         realtime: UnixNanos,
     ) -> Vec<Outgoing> {
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.outbox);
+        if self.push.is_some() || self.paused(now) {
+            return out;
+        }
         // Bounded: every round either removes a request or delivers one
         // message, and there are finitely many of each.
         while let Some(mut wr) = self.waiting.pop_front() {
@@ -597,6 +654,9 @@ impl Consumer {
                 if wr.b > 0 {
                     wr.b -= size;
                 }
+                if wr.hb > 0 {
+                    wr.hbt = Some(now + Duration::from_nanos(wr.hb as u64));
+                }
                 self.last_active = now;
             }
             if wr.n <= 0 {
@@ -619,7 +679,7 @@ impl Consumer {
     }
 
     /// A message taken by `next_msg` that could not be sent.
-    fn put_back(&mut self, seq: u64, dc: u64) {
+    pub(super) fn put_back(&mut self, seq: u64, dc: u64) {
         if dc > 1 {
             self.rdq.push_front(seq);
         } else if self.sseq == seq + 1 {
@@ -629,7 +689,7 @@ impl Consumer {
         }
     }
 
-    fn deliver(
+    pub(super) fn deliver(
         &mut self,
         reply: &Bytes,
         sm: StoreMsg,
@@ -638,6 +698,10 @@ impl Consumer {
         now: Instant,
         realtime: UnixNanos,
     ) -> Outgoing {
+        let mut sm = sm;
+        if self.cfg.headers_only {
+            convert_to_headers_only(&mut sm);
+        }
         self.dseq += 1;
         let dseq = self.dseq;
         let seq = sm.seq;
@@ -650,8 +714,7 @@ impl Consumer {
                 tracing::warn!(consumer = %self.name, error = %e, "update delivered");
             }
             self.dc.insert(seq, dc);
-            let wait = Duration::from_nanos(self.cfg.ack_wait.max(0) as u64);
-            self.deadlines.insert(seq, now + wait);
+            self.deadlines.insert(seq, now + self.ack_wait_for(dc));
         }
         self.last_delivered = Some(realtime);
         let pending = self.num_pending(store);
@@ -699,14 +762,14 @@ impl Consumer {
                     }
                     None => {
                         self.deadlines.remove(&sseq);
-                        self.queue_redelivery(sseq);
+                        self.queue_redelivery(sseq, realtime);
                     }
                 }
                 true
             }
             AckKind::Progress if pending => {
-                let wait = Duration::from_nanos(self.cfg.ack_wait.max(0) as u64);
-                self.deadlines.insert(sseq, now + wait);
+                let dc = self.dc.get(&sseq).copied().unwrap_or(1);
+                self.deadlines.insert(sseq, now + self.ack_wait_for(dc));
                 false
             }
             AckKind::Term if pending => {
@@ -721,9 +784,14 @@ impl Consumer {
     /// Puts a pending message on the redelivery queue unless it has been
     /// delivered `max_deliver` times (then it stays pending, as in Go, and
     /// is not sent again).
-    fn queue_redelivery(&mut self, seq: u64) {
+    fn queue_redelivery(&mut self, seq: u64, realtime: UnixNanos) {
         let dc = self.dc.get(&seq).copied().unwrap_or(1);
         if self.cfg.max_deliver > 0 && dc >= self.cfg.max_deliver as u64 {
+            // Go's `hasMaxDeliveries`: one advisory, then the message
+            // leaves the pending set and the ack floor may move past it.
+            let adv = self.max_deliveries_advisory(seq, dc, realtime);
+            self.outbox.push(adv);
+            self.forget(seq);
             return;
         }
         if !self.rdq.contains(&seq) {
@@ -734,7 +802,7 @@ impl Consumer {
     /// Moves messages whose ack wait expired to the redelivery queue and
     /// expires waiting requests (Go's `checkPending` and the pull-request
     /// expiry). Returns status replies for expired requests.
-    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Outgoing> {
+    pub fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
         let due: Vec<u64> = self
             .deadlines
             .iter()
@@ -743,9 +811,9 @@ impl Consumer {
             .collect();
         for seq in due {
             self.deadlines.remove(&seq);
-            self.queue_redelivery(seq);
+            self.queue_redelivery(seq, realtime);
         }
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.outbox);
         self.waiting.retain(|wr| {
             let expired = wr.expires.is_some_and(|e| now >= e);
             if expired {
@@ -753,6 +821,14 @@ impl Consumer {
             }
             !expired
         });
+        let (lc, ls) = (self.dseq, self.sseq.saturating_sub(1));
+        for wr in self.waiting.iter_mut() {
+            if wr.hbt.is_some_and(|t| now >= t) {
+                out.push(idle_heartbeat(&wr.reply, lc, ls, None));
+                wr.hbt = Some(now + Duration::from_nanos(wr.hb.max(1) as u64));
+            }
+        }
+        out.extend(self.push_timeout(now));
         out
     }
 
@@ -760,10 +836,11 @@ impl Consumer {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let a = self.deadlines.values().min().copied();
         let b = self.waiting.iter().filter_map(|w| w.expires).min();
-        match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let c = self.waiting.iter().filter_map(|w| w.hbt).min();
+        [a, b, c, self.pause_at, self.push_poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// True when an ephemeral consumer has been idle past its threshold.
@@ -772,6 +849,9 @@ impl Consumer {
             return false;
         }
         let t = Duration::from_nanos(self.cfg.inactive_threshold as u64);
+        if let Some(p) = &self.push {
+            return !p.active && now >= self.last_active + t;
+        }
         self.waiting.is_empty() && now >= self.last_active + t
     }
 
@@ -780,7 +860,7 @@ impl Consumer {
         if !self.cfg.durable.is_empty() || self.cfg.inactive_threshold <= 0 {
             return None;
         }
-        if !self.waiting.is_empty() {
+        if !self.waiting.is_empty() || self.push.as_ref().is_some_and(|p| p.active) {
             return None;
         }
         Some(self.last_active + Duration::from_nanos(self.cfg.inactive_threshold as u64))
@@ -808,6 +888,52 @@ impl Consumer {
             );
         }
     }
+}
+
+/// Go's `convertToHeadersOnly`: the payload is dropped and its size goes
+/// into a `Nats-Msg-Size` header.
+pub(super) fn convert_to_headers_only(sm: &mut StoreMsg) {
+    let size = sm.msg.len();
+    let mut hdr = if sm.hdr.is_empty() {
+        b"NATS/1.0\r\n".to_vec()
+    } else {
+        let mut h = std::mem::take(&mut sm.hdr);
+        h.truncate(h.len().saturating_sub(2));
+        h
+    };
+    hdr.extend_from_slice(format!("{JS_MSG_SIZE}: {size}\r\n\r\n").as_bytes());
+    sm.hdr = hdr;
+    sm.msg = Vec::new();
+}
+
+/// Go's `sendIdleHeartbeat`: a `100 Idle Heartbeat` status with the last
+/// consumer and stream sequences, and the pending flow control reply when
+/// delivery is stalled on it.
+pub(super) fn idle_heartbeat(to: &[u8], last_dseq: u64, last_sseq: u64, stalled: Option<&str>) -> Outgoing {
+    let mut line = format!(
+        "NATS/1.0 100 Idle Heartbeat\r\n{JS_LAST_CONSUMER_SEQ}: {last_dseq}\r\n{JS_LAST_STREAM_SEQ}: {last_sseq}\r\n"
+    );
+    if let Some(fc) = stalled {
+        line.push_str(&format!("{JS_CONSUMER_STALLED}: {fc}\r\n"));
+    }
+    line.push_str("\r\n");
+    status_msg(to, line)
+}
+
+/// Go's `GetSeqFromTime` over a store: the first sequence stored at or
+/// after `t` (one past the last if none).
+fn seq_from_time(store: &mut dyn StreamStore, t: UnixNanos) -> u64 {
+    let state = store.state();
+    let mut seq = state.first_seq.max(1);
+    // Bounded by the stream's sequence range: every step moves forward.
+    while seq <= state.last_seq {
+        match store.load_next_msg(">", true, seq) {
+            Ok((sm, found)) if sm.ts >= t => return found,
+            Ok((_, found)) => seq = found + 1,
+            Err(_) => break,
+        }
+    }
+    state.last_seq + 1
 }
 
 /// Go's 408 for an expired (or exhausted no-wait) request, with what the

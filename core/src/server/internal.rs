@@ -69,6 +69,24 @@ pub trait InternalService: Send {
     fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing>;
     fn poll_timeout(&self) -> Option<Instant>;
     fn check_invariants(&self);
+    /// Subjects, each with an optional queue group, whose client interest
+    /// the service tracks (Go's `registerNotification`: a push consumer's
+    /// deliver subject). Re-read whenever the subscriptions change.
+    fn watched_interest(&self) -> Vec<(String, Option<String>)> {
+        Vec::new()
+    }
+    /// Client interest in a watched subject appeared or went away (and once,
+    /// with the current state, when a subject starts being watched).
+    fn handle_interest(
+        &mut self,
+        _now: Instant,
+        _realtime: UnixNanos,
+        _subject: &str,
+        _queue: Option<&str>,
+        _interest: bool,
+    ) -> Vec<Outgoing> {
+        Vec::new()
+    }
 }
 
 /// The engine's side of the internal client.
@@ -78,6 +96,10 @@ pub(super) struct Internal {
     /// Internal subscriptions by subject (the subject doubles as the sid).
     pub subs: BTreeMap<Bytes, SubRef>,
     pub inbox: Vec<InternalMsg>,
+    /// Interest last reported for each watched (subject, queue).
+    pub watched: BTreeMap<(String, Option<String>), bool>,
+    /// The sublist generation when `watched` was last synced.
+    pub watch_gen: u64,
 }
 
 impl Server {
@@ -131,19 +153,63 @@ impl Server {
                 out.extend(service.flush(now));
             }
             let changed = service.take_interest_changed();
-            if out.is_empty() && !changed && self.internal.inbox.is_empty() {
-                break;
-            }
             if changed {
                 self.internal.service = Some(service);
                 self.sync_internal_interest();
                 service = self.internal.service.take().expect("service just put back");
+            }
+            out.extend(self.sync_watched(now, realtime, service.as_mut(), changed));
+            if out.is_empty() && !changed && self.internal.inbox.is_empty() {
+                break;
             }
             for o in out {
                 self.publish_internal(o);
             }
         }
         self.internal.service = Some(service);
+    }
+
+    /// True when subscriptions changed since watched interest was synced.
+    pub(super) fn watched_stale(&self) -> bool {
+        self.internal.service.is_some() && self.sublist.generation() != self.internal.watch_gen
+    }
+
+    /// Reports changes of client interest in the service's watched
+    /// subjects (the internal client's own subscriptions do not count).
+    fn sync_watched(
+        &mut self,
+        now: Instant,
+        realtime: UnixNanos,
+        service: &mut dyn InternalService,
+        force: bool,
+    ) -> Vec<Outgoing> {
+        let generation = self.sublist.generation();
+        if !force && generation == self.internal.watch_gen {
+            return Vec::new();
+        }
+        self.internal.watch_gen = generation;
+        let mut next = BTreeMap::new();
+        let mut out = Vec::new();
+        for key in service.watched_interest() {
+            let has = self.client_interest(&key.0, key.1.as_deref());
+            if self.internal.watched.get(&key) != Some(&has) {
+                out.extend(service.handle_interest(now, realtime, &key.0, key.1.as_deref(), has));
+            }
+            next.insert(key, has);
+        }
+        self.internal.watched = next;
+        out
+    }
+
+    /// Whether a client subscription gets messages on `subject`: any plain
+    /// or queue subscription, or with `queue` a member of that group.
+    fn client_interest(&mut self, subject: &str, queue: Option<&str>) -> bool {
+        let r = self.sublist.match_subject(subject.as_bytes());
+        let is_client = |s: &SubRef| self.subs.get(*s).is_some_and(|s| s.conn != INTERNAL_CONN);
+        match queue {
+            None => r.psubs.iter().any(is_client) || r.qsubs.iter().any(|g| g.members.iter().any(is_client)),
+            Some(q) => r.qsubs.iter().filter(|g| g.name.as_ref() == q.as_bytes()).any(|g| g.members.iter().any(is_client)),
+        }
     }
 
     /// Runs the service's timers; called from `handle_timeout`.
