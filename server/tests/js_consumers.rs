@@ -354,3 +354,36 @@ async fn async_nats_backoff_spaces_redeliveries() {
     assert!(gap2 >= Duration::from_millis(550), "{gap2:?}");
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// The official Python client (nats-py): pull, push and ordered consumers
+/// and key-value watch. Skipped when python3 with nats-py is missing,
+/// except in CI (`RNATSD_REQUIRE_PY=1`).
+#[tokio::test]
+async fn nats_py_consumers_and_kv_watch() {
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import nats"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !have {
+        assert!(
+            std::env::var("RNATSD_REQUIRE_PY").is_err(),
+            "nats-py is required (pip install nats-py)"
+        );
+        eprintln!("skipped: python3 with nats-py not available");
+        return;
+    }
+    let dir = StoreDir::new();
+    let s = start_js(&dir).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/js_consumers.py");
+    let run = tokio::process::Command::new("python3").arg(script).arg(common::url(&s)).output();
+    let out = tokio::time::timeout(Duration::from_secs(60), run).await.expect("nats-py run timed out").unwrap();
+    assert!(
+        out.status.success(),
+        "nats-py checks failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+    s.shutdown(Duration::from_secs(1)).await;
+}
