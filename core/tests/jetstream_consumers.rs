@@ -567,7 +567,7 @@ fn test_jet_stream_push_consumer_flow_control() {
     assert!(fc_reply.starts_with("$JS.FC.S.F."), "{fc_reply}");
     // The window (2 MiB) stops delivery before all 3 MiB are out.
     let sent = msgs(&out).len();
-    assert!(sent < 24 && sent >= 16, "sent {sent}");
+    assert!((16..24).contains(&sent), "sent {sent}");
     // Stalled: the heartbeat names the outstanding request.
     e.advance(5 * SEC);
     let hb = e.timeout();

@@ -1,7 +1,9 @@
-//! One pull consumer (Go's `consumer` in server/consumer.go): its config
-//! with Go's JSON and defaults, the next stream sequence to deliver, the
-//! waiting pull requests, ack tracking (through [`ConsumerStore`]) and
-//! redelivery after `ack_wait`, `-NAK` or `+WPI`.
+//! One consumer (Go's `consumer` in server/consumer.go): its config with
+//! Go's JSON and defaults, the next stream sequence to deliver, the waiting
+//! pull requests, ack tracking (through [`ConsumerStore`]) and redelivery
+//! after `ack_wait` (or `backoff`), `-NAK` or `+WPI`. Push delivery, flow
+//! control, heartbeats, pause and advisories are in
+//! [`super::consumer_push`]; updates in [`super::consumer_update`].
 //!
 //! The consumer does not own the stream's store: every operation that reads
 //! messages takes it as an argument, so [`super::JetStream`] keeps streams
@@ -845,7 +847,9 @@ impl Consumer {
 
     /// True when an ephemeral consumer has been idle past its threshold.
     pub fn inactive(&self, now: Instant) -> bool {
-        if !self.cfg.durable.is_empty() || self.cfg.inactive_threshold <= 0 {
+        // Durables go away too when they set a threshold (Go's
+        // `updateInactiveThreshold`).
+        if self.cfg.inactive_threshold <= 0 {
             return false;
         }
         let t = Duration::from_nanos(self.cfg.inactive_threshold as u64);
@@ -857,7 +861,9 @@ impl Consumer {
 
     /// When an ephemeral consumer would become inactive.
     pub fn inactive_at(&self) -> Option<Instant> {
-        if !self.cfg.durable.is_empty() || self.cfg.inactive_threshold <= 0 {
+        // Durables go away too when they set a threshold (Go's
+        // `updateInactiveThreshold`).
+        if self.cfg.inactive_threshold <= 0 {
             return None;
         }
         if !self.waiting.is_empty() || self.push.as_ref().is_some_and(|p| p.active) {
