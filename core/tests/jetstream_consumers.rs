@@ -744,7 +744,14 @@ fn test_jet_stream_consumer_pause_via_endpoint() {
     e.fill(1);
     e.create(json!({"durable_name": "P"}));
     let until = rnatsd_core::jetstream::types::format_rfc3339(Some(e.rt + 10 * SEC));
-    let r = e.req("$JS.API.CONSUMER.PAUSE.S.P", json!({"pause_until": until}));
+    let body = serde_json::to_vec(&json!({"pause_until": until})).unwrap();
+    let out = e.send("$JS.API.CONSUMER.PAUSE.S.P", Some(INBOX), &body);
+    assert_eq!(out.len(), 2, "response and advisory");
+    let adv: Value = serde_json::from_slice(&out[1].payload).unwrap();
+    assert_eq!(out[1].subject.as_ref(), b"$JS.EVENT.ADVISORY.CONSUMER.PAUSE.S.P");
+    assert_eq!(adv["type"], "io.nats.jetstream.advisory.v1.consumer_pause");
+    assert_eq!((adv["paused"].clone(), adv["pause_until"].clone()), (json!(true), json!(until)));
+    let r: Value = serde_json::from_slice(&out[0].payload).unwrap();
     assert_eq!(r["type"], "io.nats.jetstream.api.v1.consumer_pause_response");
     assert_eq!(r["paused"], true, "{r}");
     assert_eq!(r["pause_until"], until);
@@ -756,7 +763,14 @@ fn test_jet_stream_consumer_pause_via_endpoint() {
     e.advance(5 * SEC);
     assert!(msgs(&e.timeout()).is_empty(), "still paused");
     e.advance(5 * SEC);
-    assert_eq!(msgs(&e.timeout()).len(), 1, "delivered when the pause ends");
+    let out = e.timeout();
+    assert_eq!(msgs(&out).len(), 1, "delivered when the pause ends");
+    let adv = out
+        .iter()
+        .find(|o| o.subject.as_ref() == b"$JS.EVENT.ADVISORY.CONSUMER.PAUSE.S.P")
+        .expect("unpause advisory");
+    let adv: Value = serde_json::from_slice(&adv.payload).unwrap();
+    assert_eq!(adv["paused"], false);
     let r = e.req("$JS.API.CONSUMER.PAUSE.S.X", Value::Null);
     assert_eq!(r["error"]["err_code"], 10014);
 }
@@ -766,7 +780,8 @@ fn test_jet_stream_consumer_pause_resume_via_endpoint() {
     let mut e = Env::new();
     e.create(json!({"durable_name": "P"}));
     let until = rnatsd_core::jetstream::types::format_rfc3339(Some(e.rt + 100 * SEC));
-    e.req("$JS.API.CONSUMER.PAUSE.S.P", json!({"pause_until": until}));
+    let body = serde_json::to_vec(&json!({"pause_until": until})).unwrap();
+    e.send("$JS.API.CONSUMER.PAUSE.S.P", Some(INBOX), &body);
     e.next("P", r#"{"batch": 1, "expires": 60000000000}"#);
     e.fill(1);
     let r = e.send("$JS.API.CONSUMER.PAUSE.S.P", Some(INBOX), b"");
@@ -780,7 +795,10 @@ fn test_jet_stream_consumer_pause_resume_via_endpoint() {
 fn test_jet_stream_consumer_pause_via_config() {
     let mut e = Env::new();
     let until = rnatsd_core::jetstream::types::format_rfc3339(Some(e.rt + 10 * SEC));
-    let r = e.create(json!({"durable_name": "P", "pause_until": until}));
+    let body = json!({"stream_name": "S", "config": {"durable_name": "P", "pause_until": until}});
+    let out = e.send("$JS.API.CONSUMER.DURABLE.CREATE.S.P", Some(INBOX), &serde_json::to_vec(&body).unwrap());
+    assert_eq!(out[1].subject.as_ref(), b"$JS.EVENT.ADVISORY.CONSUMER.PAUSE.S.P");
+    let r: Value = serde_json::from_slice(&out[0].payload).unwrap();
     assert_eq!(r["paused"], true, "{r}");
     // An update cannot change pause_until.
     let r = e.create(json!({"durable_name": "P", "description": "d"}));

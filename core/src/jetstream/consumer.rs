@@ -815,6 +815,7 @@ impl Consumer {
             self.deadlines.remove(&seq);
             self.queue_redelivery(seq, realtime);
         }
+        self.check_pause_end(now, realtime);
         let mut out = std::mem::take(&mut self.outbox);
         self.waiting.retain(|wr| {
             let expired = wr.expires.is_some_and(|e| now >= e);

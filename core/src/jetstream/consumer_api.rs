@@ -388,10 +388,18 @@ impl JetStream {
         match self.prepare_create(&cs, &req) {
             Ok(cfg) => match self.add_consumer(now, realtime, cs.stream, cfg, &req.action) {
                 Ok(info) => {
+                    let advisories = self
+                        .consumers
+                        .get_mut(cs.stream)
+                        .and_then(|m| m.get_mut(&info.name))
+                        .map(|c| std::mem::take(&mut c.outbox))
+                        .unwrap_or_default();
                     let body = InfoBody {
                         info: Some(with_dynamic_metadata(info)),
                     };
-                    self.respond(reply, T, None, body)
+                    let mut out = self.respond(reply, T, None, body);
+                    out.extend(advisories);
+                    out
                 }
                 Err(e) => self.err::<InfoBody>(reply, T, e),
             },

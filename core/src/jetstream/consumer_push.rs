@@ -31,6 +31,10 @@ pub const JS_ADVISORY_CONSUMER_MAX_DELIVERY_EXCEED_PRE: &str =
 /// Go's `JSAdvisoryConsumerMsgTerminatedPre`.
 pub const JS_ADVISORY_CONSUMER_MSG_TERMINATED_PRE: &str =
     "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED";
+/// Go's `JSAdvisoryConsumerPausePre`.
+pub const JS_ADVISORY_CONSUMER_PAUSE_PRE: &str = "$JS.EVENT.ADVISORY.CONSUMER.PAUSE";
+/// Go's `JSConsumerPauseAdvisoryType`.
+pub const JS_CONSUMER_PAUSE_ADVISORY_TYPE: &str = "io.nats.jetstream.advisory.v1.consumer_pause";
 /// Go's `JSConsumerDeliveryExceededAdvisoryType`.
 pub const JS_CONSUMER_DELIVERY_EXCEEDED_ADVISORY_TYPE: &str =
     "io.nats.jetstream.advisory.v1.max_deliver";
@@ -109,6 +113,18 @@ struct DeliveryExceededAdvisory<'a> {
     consumer: &'a str,
     stream_seq: u64,
     deliveries: u64,
+}
+
+#[derive(Serialize)]
+struct PauseAdvisory<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: String,
+    timestamp: String,
+    stream: &'a str,
+    consumer: &'a str,
+    paused: bool,
+    pause_until: String,
 }
 
 #[derive(Serialize)]
@@ -347,8 +363,45 @@ impl Consumer {
     }
 
     /// Sets `pause_until` (wall time; `None` resumes) and the monotonic
-    /// deadline that ends the pause.
+    /// deadline that ends the pause; queues Go's pause advisory.
     pub fn set_pause(&mut self, until: Option<UnixNanos>, now: Instant, realtime: UnixNanos) {
+        self.set_pause_state(until, now, realtime);
+        let adv = self.pause_advisory(realtime);
+        self.outbox.push(adv);
+    }
+
+    /// A pause that ran out: delivery resumes, with an advisory.
+    pub(super) fn check_pause_end(&mut self, now: Instant, realtime: UnixNanos) {
+        if self.pause_at.is_some_and(|t| now >= t) {
+            self.pause_at = None;
+            let adv = self.pause_advisory(realtime);
+            self.outbox.push(adv);
+        }
+    }
+
+    /// Go's `sendPauseAdvisoryLocked`.
+    fn pause_advisory(&mut self, realtime: UnixNanos) -> Outgoing {
+        let until = self
+            .cfg
+            .pause_until
+            .as_deref()
+            .and_then(super::types::parse_rfc3339)
+            .flatten();
+        let id = self.next_advisory_id();
+        let e = PauseAdvisory {
+            kind: JS_CONSUMER_PAUSE_ADVISORY_TYPE,
+            id,
+            timestamp: format_rfc3339(Some(realtime)),
+            stream: &self.stream,
+            consumer: &self.name,
+            paused: until.is_some_and(|u| u > realtime),
+            pause_until: format_rfc3339(until),
+        };
+        let subject = format!("{JS_ADVISORY_CONSUMER_PAUSE_PRE}.{}.{}", self.stream, self.name);
+        Outgoing::new(subject.as_bytes(), serde_json::to_vec(&e).unwrap_or_default())
+    }
+
+    fn set_pause_state(&mut self, until: Option<UnixNanos>, now: Instant, realtime: UnixNanos) {
         match until {
             Some(u) if u > realtime => {
                 self.cfg.pause_until = Some(format_rfc3339(Some(u)));

@@ -142,6 +142,7 @@ impl JetStream {
             return self.err::<PauseBody>(reply, T, ApiError::new(&JS_CONSUMER_NOT_FOUND_ERR));
         };
         c.set_pause(until, now, realtime);
+        let advisories = std::mem::take(&mut c.outbox);
         let remaining = c.pause_remaining(realtime);
         let body = PauseBody {
             paused: remaining > 0,
@@ -149,6 +150,7 @@ impl JetStream {
             pause_remaining: remaining,
         };
         let mut out = self.respond(reply, T, None, body);
+        out.extend(advisories);
         if remaining == 0 {
             out.extend(self.signal_consumers(now, realtime, stream));
         }
