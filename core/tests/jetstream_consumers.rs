@@ -851,3 +851,84 @@ fn ordered_consumer_config_as_clients_send_it() {
     e.timeout();
     assert_eq!(e.js.consumer_count("S"), 0);
 }
+
+// ---- through the engine: the deliver subject's interest comes from client
+// subscriptions (the engine's watched-interest hook).
+
+mod engine {
+    use super::*;
+    use bytes::BytesMut;
+    use rnatsd_core::options::ServerOptions;
+    use rnatsd_core::server::{ConnId, RemoteAddr, Server};
+
+    fn server() -> Server {
+        let mut s = Server::new(ServerOptions::default(), 1, Instant::ZERO, NOW).unwrap();
+        let e = Env::new();
+        s.set_internal_service(Instant::ZERO, Box::new(e.js));
+        s
+    }
+
+    fn client(s: &mut Server, port: u16) -> ConnId {
+        let id = s.handle_accept(Instant::ZERO, RemoteAddr { ip: "127.0.0.1".into(), port });
+        s.handle_read(Instant::ZERO, id, b"CONNECT {\"verbose\":false,\"headers\":true}\r\n");
+        output(s, id);
+        id
+    }
+
+    fn output(s: &mut Server, id: ConnId) -> String {
+        while s.poll_event().is_some() {}
+        let mut out = BytesMut::new();
+        s.poll_transmit(id, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn push_consumer_follows_client_subscriptions() {
+        let mut s = server();
+        let c = client(&mut s, 1);
+        let create = br#"{"stream_name":"S","config":{"durable_name":"P","deliver_subject":"dlv","ack_policy":"none"}}"#;
+        let mut req = format!("SUB _INBOX.r 1\r\nPUB $JS.API.CONSUMER.DURABLE.CREATE.S.P _INBOX.r {}\r\n", create.len()).into_bytes();
+        req.extend_from_slice(create);
+        req.extend_from_slice(b"\r\nPUB s.a 2\r\nm1\r\n");
+        s.handle_read(Instant::ZERO, c, &req);
+        let out = output(&mut s, c);
+        assert!(out.contains("consumer_create_response"), "{out}");
+        assert!(!out.contains("m1"), "no subscriber yet: {out}");
+        // Subscribing to the deliver subject starts delivery.
+        s.handle_read(Instant::ZERO, c, b"SUB dlv 2\r\nPING\r\n");
+        let out = output(&mut s, c);
+        assert!(out.contains("MSG s.a 2 $JS.ACK.S.P.1.1.1."), "{out}");
+        assert!(out.contains("m1"), "{out}");
+        s.handle_read(Instant::ZERO, c, b"PUB s.a 2\r\nm2\r\nPING\r\n");
+        assert!(output(&mut s, c).contains("m2"));
+        // Unsubscribed: nothing more goes out, even to a new connection
+        // that only publishes.
+        s.handle_read(Instant::ZERO, c, b"UNSUB 2\r\nPUB s.a 2\r\nm3\r\nPING\r\n");
+        assert!(!output(&mut s, c).contains("m3"));
+        // Another client subscribing gets the rest.
+        let d = client(&mut s, 2);
+        s.handle_read(Instant::ZERO, d, b"SUB dlv 9\r\nPING\r\n");
+        let out = output(&mut s, d);
+        assert!(out.contains("MSG s.a 9 $JS.ACK.S.P.1.3.3."), "{out}");
+        s.check_invariants();
+    }
+
+    #[test]
+    fn push_consumer_pauses_when_the_subscriber_disconnects() {
+        let mut s = server();
+        let c = client(&mut s, 1);
+        let create = br#"{"stream_name":"S","config":{"durable_name":"P","deliver_subject":"dlv","ack_policy":"none"}}"#;
+        let mut req = format!("SUB dlv 2\r\nPUB $JS.API.CONSUMER.DURABLE.CREATE.S.P {}\r\n", create.len()).into_bytes();
+        req.extend_from_slice(create);
+        req.extend_from_slice(b"\r\nPUB s.a 2\r\nm1\r\nPING\r\n");
+        s.handle_read(Instant::ZERO, c, &req);
+        assert!(output(&mut s, c).contains("m1"));
+        s.handle_disconnect(Instant::ZERO, c);
+        let p = client(&mut s, 2);
+        s.handle_read(Instant::ZERO, p, b"SUB _INBOX.i 1\r\nPUB s.a 2\r\nm2\r\nPUB $JS.API.CONSUMER.INFO.S.P _INBOX.i 0\r\n\r\nPING\r\n");
+        let out = output(&mut s, p);
+        assert!(!out.contains("\"push_bound\""), "unbound after disconnect: {out}");
+        assert!(out.contains("\"num_pending\":1"), "{out}");
+        s.check_invariants();
+    }
+}

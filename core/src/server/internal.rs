@@ -144,8 +144,10 @@ impl Server {
         };
         let realtime = self.realtime(now);
         for _ in 0..INTERNAL_ROUNDS_MAX {
+            // Interest changes from the same input come first, so a message
+            // published after an UNSUB is not sent to the departed client.
+            let mut out = self.sync_watched(now, realtime, service.as_mut(), false);
             let inbox = std::mem::take(&mut self.internal.inbox);
-            let mut out = Vec::new();
             for msg in inbox {
                 out.extend(service.handle_msg(now, realtime, msg));
             }
@@ -157,8 +159,8 @@ impl Server {
                 self.internal.service = Some(service);
                 self.sync_internal_interest();
                 service = self.internal.service.take().expect("service just put back");
+                out.extend(self.sync_watched(now, realtime, service.as_mut(), true));
             }
-            out.extend(self.sync_watched(now, realtime, service.as_mut(), changed));
             if out.is_empty() && !changed && self.internal.inbox.is_empty() {
                 break;
             }
