@@ -914,6 +914,25 @@ mod engine {
     }
 
     #[test]
+    fn pull_request_without_an_inbox_gives_the_message_back() {
+        let mut s = server();
+        let c = client(&mut s, 1);
+        let create = br#"{"stream_name":"S","config":{"durable_name":"W"}}"#;
+        let mut req = format!("PUB $JS.API.CONSUMER.DURABLE.CREATE.S.W {}\r\n", create.len()).into_bytes();
+        req.extend_from_slice(create);
+        // A pull request whose inbox nobody subscribes to.
+        req.extend_from_slice(b"\r\nPUB $JS.API.CONSUMER.MSG.NEXT.S.W _INBOX.gone 1\r\n1\r\nPUB s.a 2\r\nm1\r\nPING\r\n");
+        s.handle_read(Instant::ZERO, c, &req);
+        output(&mut s, c);
+        // The message is not stuck until ack_wait: the next request gets
+        // it at once, still as its first delivery.
+        s.handle_read(Instant::ZERO, c, b"SUB _INBOX.ok 1\r\nPUB $JS.API.CONSUMER.MSG.NEXT.S.W _INBOX.ok 1\r\n1\r\nPING\r\n");
+        let out = output(&mut s, c);
+        assert!(out.contains("MSG s.a 1 $JS.ACK.S.W.1.1.2."), "{out}");
+        s.check_invariants();
+    }
+
+    #[test]
     fn push_consumer_pauses_when_the_subscriber_disconnects() {
         let mut s = server();
         let c = client(&mut s, 1);

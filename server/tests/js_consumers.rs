@@ -387,3 +387,34 @@ async fn nats_py_consumers_and_kv_watch() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+#[tokio::test]
+async fn async_nats_push_consumer_with_deliver_group_shares_messages() {
+    let dir = StoreDir::new();
+    let (s, client, _js, stream) = setup(&dir, 10).await;
+    let config = consumer::push::Config {
+        durable_name: Some("grp".into()),
+        deliver_subject: client.new_inbox(),
+        deliver_group: Some("workers".into()),
+        ..Default::default()
+    };
+    let a: consumer::PushConsumer = t(stream.create_consumer(config.clone())).await.unwrap();
+    let b: consumer::PushConsumer = t(stream.get_consumer("grp")).await.unwrap();
+    let mut ma = t(a.messages()).await.unwrap();
+    let mut mb = t(b.messages()).await.unwrap();
+    let mut seen = Vec::new();
+    // Every message once, across the two members of the group.
+    for _ in 0..10 {
+        let m = tokio::select! {
+            m = ma.next() => m,
+            m = mb.next() => m,
+            _ = tokio::time::sleep(T) => panic!("timed out"),
+        };
+        let m = m.unwrap().unwrap();
+        seen.push(m.info().unwrap().stream_sequence);
+        m.ack().await.unwrap();
+    }
+    seen.sort();
+    assert_eq!(seen, (1..=10).collect::<Vec<u64>>());
+    s.shutdown(Duration::from_secs(1)).await;
+}

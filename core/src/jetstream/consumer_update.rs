@@ -70,6 +70,22 @@ fn same_time(a: &Option<String>, b: &Option<String>) -> bool {
 }
 
 impl Consumer {
+    /// Go's `didNotDeliver` for pull mode: forget requests on `inbox` and
+    /// queue `seq` for immediate redelivery with its delivery uncounted.
+    pub fn did_not_deliver(&mut self, inbox: &[u8], seq: u64) {
+        self.waiting.retain(|w| w.reply.as_ref() != inbox);
+        if !self.store.state().pending.contains_key(&seq) {
+            return;
+        }
+        if let Some(dc) = self.dc.get_mut(&seq) {
+            *dc = dc.saturating_sub(1);
+        }
+        self.deadlines.remove(&seq);
+        if !self.rdq.contains(&seq) {
+            self.rdq.push_front(seq);
+        }
+    }
+
     /// Go's `updateConfig` after [`check_new_consumer_config`] passed.
     pub fn update_config(&mut self, cfg: ConsumerConfig) {
         if self.cfg.deliver_subject != cfg.deliver_subject {
@@ -201,6 +217,34 @@ impl JetStream {
             }
         }
         out
+    }
+
+    /// A consumer message reached nobody (Go's `didNotDeliver`): for a pull
+    /// consumer the request's inbox is gone, so the request is dropped and
+    /// the message goes out again at once, its delivery not counted.
+    pub fn handle_undelivered(
+        &mut self,
+        now: Instant,
+        realtime: UnixNanos,
+        subject: &[u8],
+        reply: &[u8],
+    ) -> Vec<Outgoing> {
+        let Some(a) = std::str::from_utf8(reply).ok().and_then(parse_ack_reply) else {
+            return Vec::new();
+        };
+        let (Some(s), Some(c)) = (
+            self.streams.get_mut(a.stream),
+            self.consumers.get_mut(a.stream).and_then(|m| m.get_mut(a.consumer)),
+        ) else {
+            return Vec::new();
+        };
+        if c.push.is_some() {
+            // Push interest comes from the engine's reports; ack_wait
+            // redelivers what was lost in between.
+            return Vec::new();
+        }
+        c.did_not_deliver(subject, a.sseq);
+        c.deliver_ready(s.store.as_mut(), now, realtime)
     }
 
     /// A flow control reply on `$JS.FC.<stream>.<consumer>.<token>`.

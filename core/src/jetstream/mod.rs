@@ -588,6 +588,15 @@ impl InternalService for JetStream {
     fn watched_interest(&self) -> Vec<(String, Option<String>)> {
         JetStream::watched_interest(self)
     }
+    fn handle_undelivered(
+        &mut self,
+        now: Instant,
+        realtime: UnixNanos,
+        subject: &[u8],
+        reply: &[u8],
+    ) -> Vec<Outgoing> {
+        JetStream::handle_undelivered(self, now, realtime, subject, reply)
+    }
     fn handle_interest(
         &mut self,
         now: Instant,

@@ -24,11 +24,11 @@ impl Server {
         header_len: Option<usize>,
         message: &Bytes,
     ) {
-        self.deliver_shown(from, echo, subject, subject, reply, header_len, message)
+        self.deliver_shown(from, echo, subject, subject, reply, header_len, message);
     }
 
     /// Routes on `routed` but shows subscribers `subject` (Go's
-    /// `pa.deliver`).
+    /// `pa.deliver`). Returns how many subscriptions got the message.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn deliver_shown(
         &mut self,
@@ -39,7 +39,7 @@ impl Server {
         reply: Option<&Bytes>,
         header_len: Option<usize>,
         message: &Bytes,
-    ) {
+    ) -> usize {
         let result = self.sublist.match_subject(routed);
         let mut delivered = 0usize;
         let last_psub = result.psubs.len().saturating_sub(1);
@@ -78,6 +78,7 @@ impl Server {
                 self.maybe_no_responders(from, subject, reply);
             }
         }
+        delivered
     }
 
     /// Delivers to one subscription; false when it was skipped.

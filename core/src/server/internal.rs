@@ -75,6 +75,11 @@ pub trait InternalService: Send {
     fn watched_interest(&self) -> Vec<(String, Option<String>)> {
         Vec::new()
     }
+    /// A message the service published with a reply subject reached no
+    /// subscriber (Go's `didNotDeliver`: a pull request's inbox is gone).
+    fn handle_undelivered(&mut self, _now: Instant, _realtime: UnixNanos, _subject: &[u8], _reply: &[u8]) -> Vec<Outgoing> {
+        Vec::new()
+    }
     /// Client interest in a watched subject appeared or went away (and once,
     /// with the current state, when a subject starts being watched).
     fn handle_interest(
@@ -100,6 +105,8 @@ pub(super) struct Internal {
     pub watched: BTreeMap<(String, Option<String>), bool>,
     /// The sublist generation when `watched` was last synced.
     pub watch_gen: u64,
+    /// (subject, reply) of service messages nobody received.
+    pub undelivered: Vec<(Bytes, Bytes)>,
 }
 
 impl Server {
@@ -147,6 +154,9 @@ impl Server {
             // Interest changes from the same input come first, so a message
             // published after an UNSUB is not sent to the departed client.
             let mut out = self.sync_watched(now, realtime, service.as_mut(), false);
+            for (subject, reply) in std::mem::take(&mut self.internal.undelivered) {
+                out.extend(service.handle_undelivered(now, realtime, &subject, &reply));
+            }
             let inbox = std::mem::take(&mut self.internal.inbox);
             for msg in inbox {
                 out.extend(service.handle_msg(now, realtime, msg));
@@ -161,7 +171,7 @@ impl Server {
                 service = self.internal.service.take().expect("service just put back");
                 out.extend(self.sync_watched(now, realtime, service.as_mut(), true));
             }
-            if out.is_empty() && !changed && self.internal.inbox.is_empty() {
+            if out.is_empty() && !changed && self.internal.inbox.is_empty() && self.internal.undelivered.is_empty() {
                 break;
             }
             for o in out {
@@ -239,7 +249,12 @@ impl Server {
             None => (None, o.payload.clone()),
         };
         let shown = o.deliver_as.as_ref().unwrap_or(&o.subject);
-        self.deliver_shown(INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
+        let n = self.deliver_shown(INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
+        if n == 0 {
+            if let Some(reply) = &o.reply {
+                self.internal.undelivered.push((o.subject.clone(), reply.clone()));
+            }
+        }
     }
 
     /// Makes the internal subscriptions equal the service's interest.
