@@ -62,6 +62,14 @@ async def main(url: str) -> None:
     await js.publish("py.late", b"late")
     m = await osub.next_msg(timeout=5)
     assert m.data == b"late", m
+    # The client recreates an ordered consumer that went away (a gap): its
+    # heartbeats stop, and it resumes after the last stream sequence seen.
+    name = (await osub.consumer_info()).name
+    await js.delete_consumer("PY", name)
+    await js.publish("py.after", b"after")
+    m = await osub.next_msg(timeout=10)
+    assert m.data == b"after", m
+    assert (await osub.consumer_info()).name != name
     await osub.unsubscribe()
 
     # Key-value watch.
