@@ -951,3 +951,21 @@ mod engine {
         s.check_invariants();
     }
 }
+
+#[test]
+fn test_jet_stream_consumer_replay_rate() {
+    let mut e = Env::new();
+    e.publish("s.a", b"1");
+    e.advance(2 * SEC);
+    e.publish("s.a", b"2");
+    let r = e.create(json!({"durable_name": "R", "replay_policy": "original"}));
+    assert!(r.get("error").is_none(), "{r}");
+    let out = e.next("R", r#"{"batch": 2, "no_wait": true}"#);
+    assert_eq!(msgs(&out).len(), 1, "first at once, the request stays");
+    e.advance(SEC);
+    assert!(msgs(&e.timeout()).is_empty());
+    e.advance(SEC);
+    let out = e.timeout();
+    assert_eq!(msgs(&out).len(), 1, "second 2s later, as stored");
+    assert_eq!(out[0].payload.as_ref(), b"2");
+}

@@ -641,6 +641,12 @@ impl Consumer {
                     exhausted = true;
                     break;
                 };
+                if !self.replay_ready(sm.seq, sm.ts, now) {
+                    // `replay_policy: original`: wait for the message's
+                    // time; the request stays, even a no-wait one.
+                    self.put_back(sm.seq, dc);
+                    break;
+                }
                 let size = (sm.subj.len() + sm.hdr.len() + sm.msg.len()) as i64;
                 if wr.b > 0 && size > wr.b {
                     // Go answers 409 and puts the message back.

@@ -229,7 +229,7 @@ impl Consumer {
     }
 
     /// Replay pacing: may a message stored at `ts` go out now?
-    fn replay_ready(&mut self, seq: u64, ts: UnixNanos, now: Instant) -> bool {
+    pub(super) fn replay_ready(&mut self, seq: u64, ts: UnixNanos, now: Instant) -> bool {
         let Some(r) = self.replay.as_mut() else {
             return true;
         };
