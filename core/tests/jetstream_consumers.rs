@@ -969,3 +969,20 @@ fn test_jet_stream_consumer_replay_rate() {
     assert_eq!(msgs(&out).len(), 1, "second 2s later, as stored");
     assert_eq!(out[0].payload.as_ref(), b"2");
 }
+
+#[test]
+fn test_jet_stream_consumer_pause_heartbeats() {
+    let mut e = Env::new();
+    let until = rnatsd_core::jetstream::types::format_rfc3339(Some(e.rt + 60 * SEC));
+    let body = json!({"stream_name": "S", "config": {
+        "durable_name": "P", "deliver_subject": "hb", "idle_heartbeat": SEC, "pause_until": until}});
+    e.send("$JS.API.CONSUMER.DURABLE.CREATE.S.P", Some(INBOX), &serde_json::to_vec(&body).unwrap());
+    e.fill(1);
+    assert!(msgs(&e.interest("hb", None, true)).is_empty(), "paused");
+    for _ in 0..3 {
+        e.advance(SEC);
+        let out = e.timeout();
+        assert_eq!(out.len(), 1, "a heartbeat while paused");
+        assert!(status(&out[0]).starts_with("NATS/1.0 100 Idle Heartbeat"));
+    }
+}

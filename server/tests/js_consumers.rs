@@ -257,6 +257,19 @@ async fn async_nats_object_store_multi_chunk_get() {
     t(obj.read_to_end(&mut got)).await.unwrap();
     assert_eq!(got.len(), data.len());
     assert!(got == data, "object content differs");
+    // Listing and info go through consumers too.
+    let small = object_store::ObjectMetadata { name: "small".into(), ..Default::default() };
+    t(bucket.put(small, &mut &b"tiny"[..])).await.unwrap();
+    let mut names: Vec<String> = t(bucket.list())
+        .await
+        .unwrap()
+        .map(|i| i.unwrap().name)
+        .collect()
+        .await;
+    names.sort();
+    assert_eq!(names, ["blob", "small"]);
+    let info = t(bucket.info("blob")).await.unwrap();
+    assert_eq!(info.chunks, 8);
     s.shutdown(Duration::from_secs(1)).await;
 }
 
