@@ -986,3 +986,19 @@ fn test_jet_stream_consumer_pause_heartbeats() {
         assert!(status(&out[0]).starts_with("NATS/1.0 100 Idle Heartbeat"));
     }
 }
+
+#[test]
+fn test_jet_stream_consumer_max_deliver_update() {
+    let mut e = Env::new();
+    e.fill(1);
+    e.create(json!({"durable_name": "M", "max_deliver": 2, "ack_wait": SEC}));
+    e.next("M", r#"{"batch": 10, "expires": 600000000000}"#);
+    let r = e.create(json!({"durable_name": "M", "max_deliver": 3, "ack_wait": SEC}));
+    assert_eq!(r["config"]["max_deliver"], 3, "{r}");
+    let mut deliveries = 1;
+    for _ in 0..5 {
+        e.advance(SEC);
+        deliveries += msgs(&e.timeout()).len();
+    }
+    assert_eq!(deliveries, 3, "the new max_deliver applies");
+}

@@ -96,6 +96,8 @@ impl Consumer {
             }
             self.push = Some(p);
         }
+        // Go's `updateConfig` also hands a new max_deliver to the store.
+        self.store.max_deliver = cfg.max_deliver;
         self.cfg = cfg;
     }
 }
