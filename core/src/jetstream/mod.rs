@@ -32,6 +32,7 @@ pub mod api;
 pub mod config;
 pub mod consumer;
 pub mod consumer_api;
+pub mod consumer_config;
 pub mod consumer_push;
 pub mod consumer_update;
 pub mod direct;
