@@ -35,6 +35,16 @@ async def main(url: str) -> None:
     except nats.errors.TimeoutError:
         pass
 
+    # A fetch with idle heartbeats waits across them for a late message.
+    async def late():
+        await asyncio.sleep(1.2)
+        await js.publish("py.hb", b"hb")
+    task = asyncio.create_task(late())
+    msgs = await psub.fetch(1, timeout=4, heartbeat=0.5)
+    await task
+    assert [m.data for m in msgs] == [b"hb"], msgs
+    await msgs[0].ack_sync()
+
     # Push: a durable push subscription with explicit acks.
     got = []
     done = asyncio.Event()
@@ -42,12 +52,12 @@ async def main(url: str) -> None:
     async def cb(m):
         got.append(m.data)
         await m.ack()
-        if len(got) == 5:
+        if len(got) == 6:
             done.set()
 
     sub = await js.subscribe("py.>", durable="pusher", cb=cb, manual_ack=True)
     await asyncio.wait_for(done.wait(), 5)
-    assert got == [f"m{i}".encode() for i in range(5)], got
+    assert got == [f"m{i}".encode() for i in range(5)] + [b"hb"], got
     info = await js.consumer_info("PY", "pusher")
     assert info.push_bound, info
     await sub.unsubscribe()
@@ -55,10 +65,10 @@ async def main(url: str) -> None:
     # Ordered consumer: flow control and heartbeats, ack none.
     osub = await js.subscribe("py.>", ordered_consumer=True, idle_heartbeat=1.0)
     seen = []
-    for _ in range(5):
+    for _ in range(6):
         m = await osub.next_msg(timeout=5)
         seen.append(m.data)
-    assert seen == [f"m{i}".encode() for i in range(5)], seen
+    assert seen == [f"m{i}".encode() for i in range(5)] + [b"hb"], seen
     await js.publish("py.late", b"late")
     m = await osub.next_msg(timeout=5)
     assert m.data == b"late", m
