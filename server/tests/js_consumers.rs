@@ -431,3 +431,43 @@ async fn async_nats_push_consumer_with_deliver_group_shares_messages() {
     assert_eq!(seen, (1..=10).collect::<Vec<u64>>());
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// An ordered consumer whose server-side consumer disappears: its idle
+/// heartbeats stop, and the client recreates it after the last stream
+/// sequence it saw (takes two heartbeat intervals, 10 s, in async-nats).
+#[tokio::test]
+async fn async_nats_ordered_consumer_is_recreated_after_a_gap() {
+    let dir = StoreDir::new();
+    let (s, client, js, stream) = setup(&dir, 3).await;
+    let ordered = t(stream.create_consumer(consumer::push::OrderedConfig {
+        deliver_subject: client.new_inbox(),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    let name = ordered.cached_info().name.clone();
+    let mut messages = t(ordered.messages()).await.unwrap();
+    for i in 0..3 {
+        let m = t(messages.next()).await.unwrap().unwrap();
+        assert_eq!(&m.payload[..], format!("m{i}").as_bytes());
+    }
+    t(stream.delete_consumer(&name)).await.unwrap();
+    t(js.publish("s.after", "after".into()).await.unwrap()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut errors = 0;
+    loop {
+        let next = tokio::time::timeout_at(deadline, messages.next()).await.expect("not recreated in time");
+        match next.unwrap() {
+            Ok(m) => {
+                assert_eq!(&m.payload[..], b"after", "resumes after the last message seen");
+                break;
+            }
+            Err(_) => errors += 1,
+        }
+    }
+    assert!(errors >= 1, "the missed heartbeats were reported");
+    let names: Vec<String> = t(stream.consumer_names().map(|n| n.unwrap()).collect::<Vec<_>>()).await;
+    assert_eq!(names.len(), 1);
+    assert_ne!(names[0], name);
+    s.shutdown(Duration::from_secs(1)).await;
+}
