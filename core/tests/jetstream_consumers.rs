@@ -1002,3 +1002,15 @@ fn test_jet_stream_consumer_max_deliver_update() {
     }
     assert_eq!(deliveries, 3, "the new max_deliver applies");
 }
+
+#[test]
+fn push_delivery_is_batched_and_continues_on_the_next_tick() {
+    let mut e = Env::new();
+    e.fill(1500);
+    e.create(json!({"durable_name": "B", "deliver_subject": "b", "ack_policy": "none"}));
+    let first = msgs(&e.interest("b", None, true)).len();
+    assert_eq!(first, 1024);
+    assert_eq!(e.js.poll_timeout(), Some(e.at()), "more is due at once");
+    let rest = msgs(&e.timeout()).len();
+    assert_eq!(first + rest, 1500);
+}
