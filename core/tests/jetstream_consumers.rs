@@ -1014,3 +1014,17 @@ fn push_delivery_is_batched_and_continues_on_the_next_tick() {
     let rest = msgs(&e.timeout()).len();
     assert_eq!(first + rest, 1500);
 }
+
+#[test]
+fn pull_batch_completed_with_bytes_left() {
+    let mut e = Env::new();
+    e.fill(3);
+    e.create(json!({"durable_name": "D"}));
+    let out = e.next("D", r#"{"batch": 2, "max_bytes": 100000}"#);
+    assert_eq!(msgs(&out).len(), 2);
+    let last = out.last().unwrap();
+    assert!(status(last).starts_with("NATS/1.0 409 Batch Completed\r\n"), "{}", status(last));
+    assert_eq!(header(last, "Nats-Pending-Messages").as_deref(), Some("0"));
+    let b: i64 = header(last, "Nats-Pending-Bytes").unwrap().parse().unwrap();
+    assert!(b > 0 && b < 100000);
+}

@@ -504,6 +504,15 @@ impl Consumer {
                     wr.hbt = Some(now + Duration::from_nanos(wr.hb as u64));
                 }
                 self.last_active = now;
+                if wr.n <= 0 && wr.b > 0 {
+                    // Go's `JsPullRequestRemainingBytesT`: the batch is
+                    // done with bytes to spare.
+                    let line = format!(
+                        "NATS/1.0 409 Batch Completed\r\n{JS_PULL_REQUEST_PENDING_MSGS}: {}\r\n{JS_PULL_REQUEST_PENDING_BYTES}: {}\r\n\r\n",
+                        wr.n, wr.b
+                    );
+                    out.push(status_msg(&wr.reply, line));
+                }
             }
             if wr.n <= 0 {
                 continue;
