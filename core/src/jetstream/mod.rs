@@ -32,6 +32,9 @@ pub mod api;
 pub mod config;
 pub mod consumer;
 pub mod consumer_api;
+pub mod consumer_config;
+pub mod consumer_push;
+pub mod consumer_update;
 pub mod direct;
 pub mod errors;
 pub mod headers;
@@ -340,7 +343,11 @@ impl JetStream {
     /// `subscribeToDirect`; the engine delivers a message to its internal
     /// client once even when several of these match).
     pub fn interest(&self) -> Vec<String> {
-        let mut out = vec![JS_ALL_API.to_string(), format!("{}.>", consumer::JS_ACK_PRE)];
+        let mut out = vec![
+            JS_ALL_API.to_string(),
+            format!("{}.>", consumer::JS_ACK_PRE),
+            format!("{}>", consumer_push::JS_FLOW_CONTROL_PRE),
+        ];
         if let Some(p) = self.domain_api_prefix() {
             out.push(format!("{p}.>"));
         }
@@ -383,7 +390,10 @@ impl JetStream {
             }
             Some(api) => self.handle_api(now, realtime, &api, reply, hdr, payload),
             None if subject.starts_with("$JS.ACK.") => {
-                self.handle_ack(now, realtime, subject, payload)
+                self.handle_ack(now, realtime, subject, reply, payload)
+            }
+            None if subject.starts_with(consumer_push::JS_FLOW_CONTROL_PRE) => {
+                self.handle_flow_control(now, realtime, subject)
             }
             None => self.handle_publish(now, realtime, subject, reply, hdr, payload),
         };
@@ -583,6 +593,29 @@ impl InternalService for JetStream {
         o: &crate::server::JszOptions,
     ) -> Option<crate::server::JetStreamReport> {
         Some(self.jsz_report(realtime, o))
+    }
+    fn watched_interest(&self) -> Vec<(String, Option<String>)> {
+        JetStream::watched_interest(self)
+    }
+    fn handle_undelivered(
+        &mut self,
+        now: Instant,
+        realtime: UnixNanos,
+        subject: &[u8],
+        reply: &[u8],
+    ) -> Vec<Outgoing> {
+        JetStream::handle_undelivered(self, now, realtime, subject, reply)
+    }
+    fn handle_interest(
+        &mut self,
+        now: Instant,
+        realtime: UnixNanos,
+        subject: &str,
+        queue: Option<&str>,
+        interest: bool,
+    ) -> Vec<Outgoing> {
+        self.clock = (now, realtime);
+        JetStream::handle_interest(self, now, realtime, subject, queue, interest)
     }
 }
 

@@ -396,6 +396,7 @@ impl Server {
             let reason = c.close_reason.map(CloseReason::as_str).unwrap_or("Client Closed");
             tracing::debug!("{} - Client connection closed: {}", c.log_prefix(), reason);
         }
+        self.after_input(now);
         self.debug_check();
     }
 
@@ -453,7 +454,7 @@ impl Server {
     /// delivered to it, and release replies once their writes are durable.
     fn after_input(&mut self, now: Instant) {
         let wants = self.internal.service.as_ref().is_some_and(|s| s.wants_flush());
-        if !self.internal.inbox.is_empty() || wants {
+        if !self.internal.inbox.is_empty() || wants || self.watched_stale() {
             self.run_internal(now);
         }
     }
