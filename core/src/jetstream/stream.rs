@@ -13,7 +13,9 @@ use super::errors::*;
 use super::headers::*;
 use super::types::*;
 use super::Outgoing;
+use crate::prng::Prng;
 use crate::store::{self, StoreError, StreamStore};
+use crate::subject_transform::SubjectTransform;
 use crate::time::UnixNanos;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
@@ -47,6 +49,10 @@ pub struct Stream {
     /// The store has changes not yet flushed.
     dirty: bool,
     domain: String,
+    /// Go's `mset.itr`: the input subject transform.
+    itr: Option<SubjectTransform>,
+    /// Serves `{{random(n)}}` in the subject transform.
+    rng: Prng,
 }
 
 impl std::fmt::Debug for Stream {
@@ -75,6 +81,15 @@ pub fn store_config(cfg: &StreamConfig) -> store::StreamConfig {
         discard_new_per: cfg.discard_new_per,
         allow_msg_ttl: cfg.allow_msg_ttl,
     }
+}
+
+/// The stream's input subject transform (the config was validated, so a
+/// failure here means no transform).
+fn input_transform(cfg: &StreamConfig) -> Option<SubjectTransform> {
+    let st = cfg.subject_transform.as_ref()?;
+    SubjectTransform::new(&st.source, &st.destination)
+        .ok()
+        .flatten()
 }
 
 /// Go's `PubAck` template: `{"stream":"S"[,"domain":"D"],"seq":N` + tail.
@@ -107,7 +122,17 @@ impl Stream {
         domain: String,
         realtime: UnixNanos,
     ) -> Stream {
+        let mut store = store;
+        let state = store.state();
+        let mut dirty = false;
+        // Go's store constructors: a stream starting at `first_seq` (or one
+        // recovered below it) begins there.
+        if cfg.first_seq > 0 && state.first_seq < cfg.first_seq && state.last_seq < cfg.first_seq
+        {
+            dirty = store.compact(cfg.first_seq).is_ok();
+        }
         let lseq = store.state().last_seq;
+        let itr = input_transform(&cfg);
         let mut s = Stream {
             cfg,
             created,
@@ -119,8 +144,10 @@ impl Stream {
             dedup: HashMap::new(),
             dedup_order: VecDeque::new(),
             pending: VecDeque::new(),
-            dirty: false,
+            dirty,
             domain,
+            itr,
+            rng: Prng::from_seed(created as u64),
         };
         s.rebuild_dedupe(realtime);
         s
@@ -244,6 +271,13 @@ impl Stream {
         limits_exceeded: bool,
     ) -> Option<Outgoing> {
         self.purge_msg_ids(realtime);
+        // Go applies the input transform first; a subject outside its
+        // source is stored as published.
+        let transformed = self
+            .itr
+            .as_ref()
+            .and_then(|t| t.match_subject(subject, &mut self.rng).ok());
+        let subject = transformed.as_deref().unwrap_or(subject);
         if self.cfg.sealed {
             return self.error_reply(reply, ApiError::new(&JS_STREAM_SEALED_ERR));
         }
@@ -449,6 +483,9 @@ impl Stream {
     }
 
     pub fn set_config(&mut self, cfg: StreamConfig) {
+        if cfg.subject_transform != self.cfg.subject_transform {
+            self.itr = input_transform(&cfg);
+        }
         self.cfg = cfg;
     }
 

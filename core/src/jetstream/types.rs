@@ -142,8 +142,18 @@ pub struct StreamConsumerLimits {
     pub max_ack_pending: i64,
 }
 
-/// Go's `StreamConfig`. Mirror, sources, placement, subject transform and
-/// republish are kept as raw JSON (they are rejected at create: not
+/// Go's `SubjectTransformConfig`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubjectTransformConfig {
+    #[serde(rename = "src")]
+    pub source: String,
+    #[serde(rename = "dest")]
+    pub destination: String,
+}
+
+/// Go's `StreamConfig`. Mirror, sources, placement and republish are kept
+/// as raw JSON (mirrors, sources and republish are rejected at create: not
 /// implemented).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -180,7 +190,7 @@ pub struct StreamConfig {
     #[serde(skip_serializing_if = "is_zero_u64")]
     pub first_seq: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject_transform: Option<serde_json::Value>,
+    pub subject_transform: Option<SubjectTransformConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub republish: Option<serde_json::Value>,
     pub allow_direct: bool,
