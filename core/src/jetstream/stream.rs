@@ -330,6 +330,17 @@ impl Stream {
                 return self.error_reply(reply, e);
             }
         };
+        // Go: with subject delete markers, a shorter per-message TTL is
+        // raised to the marker TTL (and the header rewritten to match).
+        let clamped;
+        let (hdr, ttl) = match self.min_ttl_secs() {
+            Some(min) if ttl > 0 && ttl < min => {
+                let h = remove_header_if_present(hdr, JS_MESSAGE_TTL);
+                clamped = gen_header(&h, JS_MESSAGE_TTL, &min.to_string());
+                (&clamped[..], min)
+            }
+            _ => (hdr, ttl),
+        };
         let seq = match self.store.store_msg(subject, hdr, msg, ttl, realtime) {
             Ok((seq, _)) => seq,
             Err(e) => {
@@ -349,6 +360,13 @@ impl Stream {
             let _ = self.store.purge_ex(filter, 0, 1);
         }
         self.ack(reply, seq, false)
+    }
+
+    /// The subject delete marker TTL in seconds, when per-message TTLs
+    /// must not be shorter (Go: markers on, and not one message per subject).
+    fn min_ttl_secs(&self) -> Option<i64> {
+        let sdm = self.cfg.subject_delete_marker_ttl;
+        (sdm > 0 && self.cfg.max_msgs_per_subject != 1).then_some(sdm / 1_000_000_000)
     }
 
     fn skip_no_interest(
