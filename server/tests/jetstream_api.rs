@@ -586,3 +586,36 @@ async fn async_nats_object_store_put_info_list_delete() {
     assert_eq!(st.messages, 3, "{st:?}");
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// With subject delete markers on, a per-message TTL shorter than the
+/// marker TTL is raised to it, header included (Go's processJetStreamMsg).
+#[tokio::test]
+async fn msg_ttl_is_raised_to_the_subject_delete_marker_ttl() {
+    let dir = StoreDir::new();
+    let s = start_js(&dir).await;
+    let c = connect(&s).await;
+    let r = create(
+        &c,
+        json!({"name": "SDM", "subjects": ["sdm.*"], "allow_msg_ttl": true,
+               "allow_rollup_hdrs": true, "subject_delete_marker_ttl": 60_000_000_000i64}),
+    )
+    .await;
+    assert_eq!(r["config"]["subject_delete_marker_ttl"], 60_000_000_000i64, "{r}");
+    let ack = publish(&c, "sdm.a", &[("Nats-TTL", "2s")], "x").await;
+    assert_eq!(ack["seq"], 1, "{ack}");
+    let ack = publish(&c, "sdm.b", &[("Nats-TTL", "2m")], "x").await;
+    assert_eq!(ack["seq"], 2, "{ack}");
+    use base64::Engine;
+    let hdrs = |r: &Value| {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(r["message"]["hdrs"].as_str().unwrap())
+            .unwrap();
+        String::from_utf8(raw).unwrap()
+    };
+    let r = api(&c, "$JS.API.STREAM.MSG.GET.SDM", json!({"seq": 1})).await;
+    assert!(hdrs(&r).contains("Nats-TTL: 60\r\n"), "{}", hdrs(&r));
+    assert!(!hdrs(&r).contains("2s"), "{}", hdrs(&r));
+    let r = api(&c, "$JS.API.STREAM.MSG.GET.SDM", json!({"seq": 2})).await;
+    assert!(hdrs(&r).contains("Nats-TTL: 2m\r\n"), "{}", hdrs(&r));
+    s.shutdown(Duration::from_secs(1)).await;
+}
