@@ -74,7 +74,16 @@ pub struct Row {
 }
 
 pub const ROW_KEYS: [&str; 11] = [
-    "pub16", "pub128", "pub1k", "sub", "fanout", "queue", "reqrep", "mem", "js1", "js256",
+    "pub16",
+    "pub128",
+    "pub1k",
+    "sub",
+    "fanout",
+    "queue",
+    "reqrep",
+    "mem",
+    "js1",
+    "js256",
     "js256lazy",
 ];
 

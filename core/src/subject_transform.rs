@@ -86,11 +86,7 @@ impl fmt::Display for TransformError {
                 if token.is_empty() {
                     write!(f, "invalid mapping destination: {}", kind.text())
                 } else {
-                    write!(
-                        f,
-                        "invalid mapping destination: {} in {token}",
-                        kind.text()
-                    )
+                    write!(f, "invalid mapping destination: {} in {token}", kind.text())
                 }
             }
         }
@@ -360,8 +356,7 @@ impl SubjectTransform {
         }
         let src = if src.is_empty() { ">" } else { src };
         let (stokens, npwcs, has_fwc) = subject_info(src).ok_or(TransformError::BadSubject)?;
-        let (dtokens, dnpwcs, dhas_fwc) =
-            subject_info(dest).ok_or(TransformError::BadSubject)?;
+        let (dtokens, dnpwcs, dhas_fwc) = subject_info(dest).ok_or(TransformError::BadSubject)?;
         if dnpwcs > 0 || has_fwc != dhas_fwc {
             return Err(TransformError::BadSubject);
         }
@@ -376,7 +371,12 @@ impl SubjectTransform {
         let mut nphs = 0;
         for token in &dtokens {
             let ph = index_place_holders(token)?;
-            if strict && !matches!(ph.kind, TransformType::NoTransform | TransformType::Wildcard) {
+            if strict
+                && !matches!(
+                    ph.kind,
+                    TransformType::NoTransform | TransformType::Wildcard
+                )
+            {
                 return Err(dest_err(token, DestErrorKind::NotSupportedForImport));
             }
             let wildcards_in_src = npwcs > 0 || has_fwc;
@@ -511,7 +511,10 @@ impl SubjectTransform {
 }
 
 fn source_token<'a>(tokens: &[&'a str], dt: &DestToken) -> Option<&'a str> {
-    dt.src_positions.first().and_then(|&p| tokens.get(p)).copied()
+    dt.src_positions
+        .first()
+        .and_then(|&p| tokens.get(p))
+        .copied()
 }
 
 /// Writes one function placeholder's output.
@@ -532,11 +535,7 @@ fn apply_function(b: &mut String, dt: &DestToken, tokens: &[&str], rng: &mut Prn
             b.push_str(&hash_partition(key.as_bytes(), n));
         }
         TransformType::Random => {
-            let v = if n <= 0 {
-                0
-            } else {
-                rng.below(n as u64)
-            };
+            let v = if n <= 0 { 0 } else { rng.below(n as u64) };
             b.push_str(&v.to_string());
         }
         _ => {
@@ -644,9 +643,11 @@ pub fn transform_untokenize(subject: &str) -> (String, Vec<String>) {
     let mut phs = Vec::new();
     let mut nda = Vec::new();
     for t in subject.split('.') {
-        let dollar = t.len() > 1 && t.as_bytes()[0] == b'$' && (b'1'..=b'9').contains(&t.as_bytes()[1]);
-        let wildcard_fn = parse_function(t)
-            .is_some_and(|(name, args)| name == "wildcard" && !args.is_empty() && !args.contains(','));
+        let dollar =
+            t.len() > 1 && t.as_bytes()[0] == b'$' && (b'1'..=b'9').contains(&t.as_bytes()[1]);
+        let wildcard_fn = parse_function(t).is_some_and(|(name, args)| {
+            name == "wildcard" && !args.is_empty() && !args.contains(',')
+        });
         if dollar || wildcard_fn {
             phs.push(t.to_string());
             nda.push("*".to_string());
@@ -699,23 +700,42 @@ mod tests {
     #[test]
     fn test_place_holder_index() {
         let p = index_place_holders("$1").unwrap();
-        assert_eq!((p.kind, p.wildcards.clone(), p.int_arg), (TransformType::Wildcard, vec![1], -1));
+        assert_eq!(
+            (p.kind, p.wildcards.clone(), p.int_arg),
+            (TransformType::Wildcard, vec![1], -1)
+        );
         for s in ["{{partition(10,1,2,3)}}", "{{ Partition (10,1,2,3) }}"] {
             let p = index_place_holders(s).unwrap();
-            assert_eq!((p.kind, p.wildcards, p.int_arg), (TransformType::Partition, vec![1, 2, 3], 10), "{s}");
+            assert_eq!(
+                (p.kind, p.wildcards, p.int_arg),
+                (TransformType::Partition, vec![1, 2, 3], 10),
+                "{s}"
+            );
         }
         let p = index_place_holders("{{wildcard(2)}}").unwrap();
-        assert_eq!((p.kind, p.wildcards, p.int_arg), (TransformType::Wildcard, vec![2], -1));
+        assert_eq!(
+            (p.kind, p.wildcards, p.int_arg),
+            (TransformType::Wildcard, vec![2], -1)
+        );
         let cases = [
             ("{{SplitFromLeft(2,1)}}", TransformType::SplitFromLeft, 2, 1),
-            ("{{SplitFromRight(3,2)}}", TransformType::SplitFromRight, 3, 2),
+            (
+                "{{SplitFromRight(3,2)}}",
+                TransformType::SplitFromRight,
+                3,
+                2,
+            ),
             ("{{SliceFromLeft(2,2)}}", TransformType::SliceFromLeft, 2, 2),
             ("{{Left(3,2)}}", TransformType::Left, 3, 2),
             ("{{Right(3,2)}}", TransformType::Right, 3, 2),
         ];
         for (s, kind, idx, n) in cases {
             let p = index_place_holders(s).unwrap();
-            assert_eq!((p.kind, p.wildcards, p.int_arg), (kind, vec![idx], n), "{s}");
+            assert_eq!(
+                (p.kind, p.wildcards, p.int_arg),
+                (kind, vec![idx], n),
+                "{s}"
+            );
         }
     }
 
@@ -724,7 +744,10 @@ mod tests {
         assert_eq!(transform_untokenize("bar"), ("bar".to_string(), vec![]));
         assert_eq!(
             transform_untokenize("foo.$2.$1"),
-            ("foo.*.*".to_string(), vec!["$2".to_string(), "$1".to_string()])
+            (
+                "foo.*.*".to_string(),
+                vec!["$2".to_string(), "$1".to_string()]
+            )
         );
         assert_eq!(
             transform_untokenize("foo.{{wildcard(2)}}.{{wildcard(1)}}"),
@@ -739,14 +762,20 @@ mod tests {
         let transformed = tr.transform_subject("foo.b.a", &mut rng());
         assert_eq!(transformed, "bar.a.b");
         let reverse = tr.reverse().unwrap();
-        assert_eq!(reverse.transform_subject(&transformed, &mut rng()), "foo.b.a");
+        assert_eq!(
+            reverse.transform_subject(&transformed, &mut rng()),
+            "foo.b.a"
+        );
         assert_eq!(transform_tokenize("foo.*.*"), "foo.$1.$2");
     }
 
     fn should_err(src: &str, dest: &str, strict: bool) {
         let r = SubjectTransform::new_with_strict(src, dest, strict);
         assert!(
-            matches!(r, Err(TransformError::BadSubject | TransformError::Destination { .. })),
+            matches!(
+                r,
+                Err(TransformError::BadSubject | TransformError::Destination { .. })
+            ),
             "no error for src={src:?} dest={dest:?}: {r:?}"
         );
     }
@@ -763,7 +792,10 @@ mod tests {
             return;
         };
         let got = tr.match_subject(sample, &mut rng()).unwrap();
-        assert!(expected.contains(&got.as_str()), "{src} -> {dest} on {sample}: got {got:?}, want {expected:?}");
+        assert!(
+            expected.contains(&got.as_str()),
+            "{src} -> {dest} on {sample}: got {got:?}, want {expected:?}"
+        );
     }
 
     #[test]
@@ -801,7 +833,11 @@ mod tests {
         should_be_ok("*", "{{splitfromleft(1,1)}}", false);
         should_be_ok("", "prefix.>", false);
         should_be_ok("*.*", "{{partition(10,1,2)}}", false);
-        should_be_ok("foo.*.*", "foo.{{wildcard(1)}}.{{wildcard(2)}}.{{partition(5,1,2)}}", false);
+        should_be_ok(
+            "foo.*.*",
+            "foo.{{wildcard(1)}}.{{wildcard(2)}}.{{partition(5,1,2)}}",
+            false,
+        );
         let max = i32::MAX;
         should_be_ok("foo.*", &format!("foo.{{{{partition({max})}}}}"), false);
         should_be_ok("foo.*", &format!("foo.{{{{random({max})}}}}"), false);
@@ -810,18 +846,43 @@ mod tests {
         should_match("", "prefix.>", "foo", &["prefix.foo"]);
         should_match("foo", "", "foo", &["foo"]);
         should_match("foo", "bar", "foo", &["bar"]);
-        should_match("foo.*.bar.*.baz", "req.$2.$1", "foo.A.bar.B.baz", &["req.B.A"]);
-        should_match("foo.*.bar.*.baz", "req.{{wildcard(2)}}.{{wildcard(1)}}", "foo.A.bar.B.baz", &["req.B.A"]);
+        should_match(
+            "foo.*.bar.*.baz",
+            "req.$2.$1",
+            "foo.A.bar.B.baz",
+            &["req.B.A"],
+        );
+        should_match(
+            "foo.*.bar.*.baz",
+            "req.{{wildcard(2)}}.{{wildcard(1)}}",
+            "foo.A.bar.B.baz",
+            &["req.B.A"],
+        );
         should_match("baz.>", "my.pre.>", "baz.1.2.3", &["my.pre.1.2.3"]);
         should_match("baz.>", "foo.bar.>", "baz.1.2.3", &["foo.bar.1.2.3"]);
         should_match("*", "foo.bar.$1", "foo", &["foo.bar.foo"]);
         should_match("*", "{{splitfromleft(1,3)}}", "12345", &["123.45"]);
         should_match("*", "{{SplitFromRight(1,3)}}", "12345", &["12.345"]);
-        should_match("*", "{{SliceFromLeft(1,3)}}", "1234567890", &["123.456.789.0"]);
-        should_match("*", "{{SliceFromRight(1,3)}}", "1234567890", &["1.234.567.890"]);
+        should_match(
+            "*",
+            "{{SliceFromLeft(1,3)}}",
+            "1234567890",
+            &["123.456.789.0"],
+        );
+        should_match(
+            "*",
+            "{{SliceFromRight(1,3)}}",
+            "1234567890",
+            &["1.234.567.890"],
+        );
         should_match("*", "{{split(1,-)}}", "-abc-def--ghi-", &["abc.def.ghi"]);
         should_match("*", "{{split(1,-)}}", "abc-def--ghi-", &["abc.def.ghi"]);
-        should_match("*.*", "{{split(2,-)}}.{{splitfromleft(1,2)}}", "foo.-abc-def--ghij-", &["abc.def.ghij.fo.o"]);
+        should_match(
+            "*.*",
+            "{{split(2,-)}}.{{splitfromleft(1,2)}}",
+            "foo.-abc-def--ghij-",
+            &["abc.def.ghij.fo.o"],
+        );
         should_match("*", "{{right(1,1)}}", "1234", &["4"]);
         should_match("*", "{{right(1,3)}}", "1234", &["234"]);
         should_match("*", "{{right(1,6)}}", "1234", &["1234"]);
@@ -839,24 +900,40 @@ mod tests {
         let tr = should_be_ok("*", "bar.{{random(6)}}", false).unwrap();
         for _ in 0..100 {
             let got = tr.match_subject("qux", &mut r).unwrap();
-            assert!(["bar.0", "bar.1", "bar.2", "bar.3", "bar.4", "bar.5"].contains(&got.as_str()), "{got}");
+            assert!(
+                ["bar.0", "bar.1", "bar.2", "bar.3", "bar.4", "bar.5"].contains(&got.as_str()),
+                "{got}"
+            );
         }
         should_match("foo.bar", "baz.{{partition(10)}}", "foo.bar", &["baz.6"]);
         should_match("foo.baz", "qux.{{partition(10)}}", "foo.baz", &["qux.4"]);
-        should_match("test.subject", "result.{{partition(5)}}", "test.subject", &["result.0"]);
+        should_match(
+            "test.subject",
+            "result.{{partition(5)}}",
+            "test.subject",
+            &["result.0"],
+        );
     }
 
     #[test]
     fn test_subject_transform_doesnt_panic_transforming_missing_token() {
-        let tr = SubjectTransform::new("foo.*", "one.two.{{wildcard(1)}}").unwrap().unwrap();
+        let tr = SubjectTransform::new("foo.*", "one.two.{{wildcard(1)}}")
+            .unwrap()
+            .unwrap();
         assert_eq!(tr.transform_tokenized(&["foo"], &mut rng()), "one.two.");
     }
 
     #[test]
     fn match_rejects_non_matching_and_wildcard_subjects() {
         let tr = SubjectTransform::new("foo.*", "bar.$1").unwrap().unwrap();
-        assert_eq!(tr.match_subject("baz.x", &mut rng()), Err(TransformError::NoTransforms));
-        assert_eq!(tr.match_subject("foo.*", &mut rng()), Err(TransformError::BadSubject));
+        assert_eq!(
+            tr.match_subject("baz.x", &mut rng()),
+            Err(TransformError::NoTransforms)
+        );
+        assert_eq!(
+            tr.match_subject("foo.*", &mut rng()),
+            Err(TransformError::BadSubject)
+        );
         assert_eq!(SubjectTransform::new("foo", ""), Ok(None));
     }
 
@@ -865,7 +942,10 @@ mod tests {
         assert!(validate_mapping("foo.*", "bar.$1").is_ok());
         assert!(validate_mapping("foo", "").is_ok());
         let e = validate_mapping("foo.*", "bar.{{nope(1)}}").unwrap_err();
-        assert_eq!(e.to_string(), "invalid mapping destination: unknown function in {{nope(1)}}");
+        assert_eq!(
+            e.to_string(),
+            "invalid mapping destination: unknown function in {{nope(1)}}"
+        );
         assert!(validate_mapping("foo.>", "bar.>.x").is_err());
         assert!(validate_mapping("foo.*", "bar..x").is_err());
         assert_eq!(fnv1a32(b""), 0x811c_9dc5);

@@ -101,7 +101,12 @@ async fn stream_info_subjects_filter_and_deleted_details() {
     let r = api(&c, "$JS.API.STREAM.MSG.DELETE.S", json!({"seq": 2})).await;
     assert_eq!(r["success"], true, "{r}");
 
-    let r = api(&c, "$JS.API.STREAM.INFO.S", json!({"subjects_filter": "a.*"})).await;
+    let r = api(
+        &c,
+        "$JS.API.STREAM.INFO.S",
+        json!({"subjects_filter": "a.*"}),
+    )
+    .await;
     assert_eq!(r["type"], "io.nats.jetstream.api.v1.stream_info_response");
     assert_eq!(r["state"]["subjects"], json!({"a.1": 2, "a.3": 1}), "{r}");
     assert_eq!(r["total"], 2);
@@ -109,8 +114,17 @@ async fn stream_info_subjects_filter_and_deleted_details() {
     assert!(r["state"].get("deleted").is_none(), "{r}");
     assert_eq!(r["state"]["num_deleted"], 1);
 
-    let r = api(&c, "$JS.API.STREAM.INFO.S", json!({"subjects_filter": ">", "deleted_details": true})).await;
-    assert_eq!(r["state"]["subjects"], json!({"a.1": 2, "a.3": 1, "b.1": 1}), "{r}");
+    let r = api(
+        &c,
+        "$JS.API.STREAM.INFO.S",
+        json!({"subjects_filter": ">", "deleted_details": true}),
+    )
+    .await;
+    assert_eq!(
+        r["state"]["subjects"],
+        json!({"a.1": 2, "a.3": 1, "b.1": 1}),
+        "{r}"
+    );
     assert_eq!(r["state"]["deleted"], json!([2]), "{r}");
     assert_eq!(r["state"]["messages"], 4);
     assert_eq!(r["state"]["num_subjects"], 3);
@@ -118,7 +132,12 @@ async fn stream_info_subjects_filter_and_deleted_details() {
     // After a filtered purge the subject is gone from the details.
     let r = api(&c, "$JS.API.STREAM.PURGE.S", json!({"filter": "a.1"})).await;
     assert_eq!(r["purged"], 2, "{r}");
-    let r = api(&c, "$JS.API.STREAM.INFO.S", json!({"subjects_filter": "a.*"})).await;
+    let r = api(
+        &c,
+        "$JS.API.STREAM.INFO.S",
+        json!({"subjects_filter": "a.*"}),
+    )
+    .await;
     assert_eq!(r["state"]["subjects"], json!({"a.3": 1}), "{r}");
 
     // No filter: no subject map at all.
@@ -140,7 +159,10 @@ async fn stream_names_and_list_filter_and_paging() {
     let r = api(&c, "$JS.API.STREAM.NAMES", Value::Null).await;
     assert_eq!(r["type"], "io.nats.jetstream.api.v1.stream_names_response");
     assert_eq!(r["streams"], json!(["A", "B", "C", "D"]), "{r}");
-    assert_eq!((r["total"].clone(), r["offset"].clone(), r["limit"].clone()), (json!(4), json!(0), json!(1024)));
+    assert_eq!(
+        (r["total"].clone(), r["offset"].clone(), r["limit"].clone()),
+        (json!(4), json!(0), json!(1024))
+    );
 
     let r = api(&c, "$JS.API.STREAM.NAMES", json!({"offset": 2})).await;
     assert_eq!(r["streams"], json!(["C", "D"]), "{r}");
@@ -186,12 +208,18 @@ async fn stream_purge_with_filter_seq_and_keep() {
         let c = c.clone();
         async move { api(&c, "$JS.API.STREAM.PURGE.P", body).await }
     };
-    let state = |c: Client| async move { api(&c, "$JS.API.STREAM.INFO.P", Value::Null).await["state"].clone() };
+    let state = |c: Client| async move {
+        api(&c, "$JS.API.STREAM.INFO.P", Value::Null).await["state"].clone()
+    };
 
     // Filter and seq: p.a below 5 (seqs 1 and 3).
     let r = purge(json!({"filter": "p.a", "seq": 5})).await;
     assert_eq!(r["type"], "io.nats.jetstream.api.v1.stream_purge_response");
-    assert_eq!((r["success"].clone(), r["purged"].clone()), (json!(true), json!(2)), "{r}");
+    assert_eq!(
+        (r["success"].clone(), r["purged"].clone()),
+        (json!(true), json!(2)),
+        "{r}"
+    );
     // Filter and keep: keep the newest p.b (seq 10).
     let r = purge(json!({"filter": "p.b", "keep": 1})).await;
     assert_eq!(r["purged"], 4, "{r}");
@@ -214,7 +242,11 @@ async fn stream_purge_with_filter_seq_and_keep() {
     let ack = publish(&c, "p.a", &[], "x").await;
     assert_eq!(ack["seq"], 11, "{ack}");
 
-    create(&c, json!({"name": "DP", "subjects": ["dp"], "deny_purge": true})).await;
+    create(
+        &c,
+        json!({"name": "DP", "subjects": ["dp"], "deny_purge": true}),
+    )
+    .await;
     let r = api(&c, "$JS.API.STREAM.PURGE.DP", Value::Null).await;
     assert_api_err(&r, 500, 10110, "stream purge not permitted");
     s.shutdown(Duration::from_secs(1)).await;
@@ -237,22 +269,49 @@ async fn msg_get_by_seq_last_and_next_by_subject() {
             .unwrap()
     };
     let r = api(&c, "$JS.API.STREAM.MSG.GET.G", json!({"seq": 1})).await;
-    assert_eq!(r["type"], "io.nats.jetstream.api.v1.stream_msg_get_response");
+    assert_eq!(
+        r["type"],
+        "io.nats.jetstream.api.v1.stream_msg_get_response"
+    );
     let m = &r["message"];
-    assert_eq!((m["subject"].clone(), m["seq"].clone()), (json!("g.a"), json!(1)), "{r}");
+    assert_eq!(
+        (m["subject"].clone(), m["seq"].clone()),
+        (json!("g.a"), json!(1)),
+        "{r}"
+    );
     assert_eq!(b64(&m["data"]), b"one");
     assert!(String::from_utf8(b64(&m["hdrs"])).unwrap().contains("k: v"));
     assert!(m["time"].as_str().unwrap().ends_with('Z'));
 
-    let r = api(&c, "$JS.API.STREAM.MSG.GET.G", json!({"last_by_subj": "g.a"})).await;
+    let r = api(
+        &c,
+        "$JS.API.STREAM.MSG.GET.G",
+        json!({"last_by_subj": "g.a"}),
+    )
+    .await;
     assert_eq!(r["message"]["seq"], 3, "{r}");
-    let r = api(&c, "$JS.API.STREAM.MSG.GET.G", json!({"seq": 1, "next_by_subj": "g.b"})).await;
+    let r = api(
+        &c,
+        "$JS.API.STREAM.MSG.GET.G",
+        json!({"seq": 1, "next_by_subj": "g.b"}),
+    )
+    .await;
     assert_eq!(r["message"]["seq"], 2, "{r}");
-    let r = api(&c, "$JS.API.STREAM.MSG.GET.G", json!({"seq": 3, "next_by_subj": "g.b"})).await;
+    let r = api(
+        &c,
+        "$JS.API.STREAM.MSG.GET.G",
+        json!({"seq": 3, "next_by_subj": "g.b"}),
+    )
+    .await;
     assert_api_err(&r, 404, 10037, "no message found");
     let r = api(&c, "$JS.API.STREAM.MSG.GET.G", json!({"seq": 99})).await;
     assert_api_err(&r, 404, 10037, "no message found");
-    let r = api(&c, "$JS.API.STREAM.MSG.GET.G", json!({"seq": 1, "last_by_subj": "g.a"})).await;
+    let r = api(
+        &c,
+        "$JS.API.STREAM.MSG.GET.G",
+        json!({"seq": 1, "last_by_subj": "g.a"}),
+    )
+    .await;
     assert_api_err(&r, 400, 10003, "bad request");
     let r = api(&c, "$JS.API.STREAM.MSG.GET.G", Value::Null).await;
     assert_api_err(&r, 400, 10003, "bad request");
@@ -268,8 +327,16 @@ async fn msg_delete_erase_no_erase_and_deny_delete() {
     for _ in 0..3 {
         publish(&c, "d", &[], "x").await;
     }
-    let r = api(&c, "$JS.API.STREAM.MSG.DELETE.D", json!({"seq": 2, "no_erase": true})).await;
-    assert_eq!(r["type"], "io.nats.jetstream.api.v1.stream_msg_delete_response");
+    let r = api(
+        &c,
+        "$JS.API.STREAM.MSG.DELETE.D",
+        json!({"seq": 2, "no_erase": true}),
+    )
+    .await;
+    assert_eq!(
+        r["type"],
+        "io.nats.jetstream.api.v1.stream_msg_delete_response"
+    );
     assert_eq!(r["success"], true, "{r}");
     let r = api(&c, "$JS.API.STREAM.MSG.DELETE.D", json!({"seq": 3})).await;
     assert_eq!(r["success"], true, "{r}");
@@ -281,7 +348,11 @@ async fn msg_delete_erase_no_erase_and_deny_delete() {
     assert_eq!(r["state"]["messages"], 1, "{r}");
     assert_eq!(r["state"]["last_seq"], 3, "{r}");
 
-    create(&c, json!({"name": "ND", "subjects": ["nd"], "deny_delete": true})).await;
+    create(
+        &c,
+        json!({"name": "ND", "subjects": ["nd"], "deny_delete": true}),
+    )
+    .await;
     publish(&c, "nd", &[], "x").await;
     let r = api(&c, "$JS.API.STREAM.MSG.DELETE.ND", json!({"seq": 1})).await;
     assert_api_err(&r, 500, 10057, "message delete not permitted");
@@ -297,7 +368,11 @@ async fn direct_get_by_seq_last_next_and_batch() {
     let dir = StoreDir::new();
     let s = start_js(&dir).await;
     let c = connect(&s).await;
-    create(&c, json!({"name": "DG", "subjects": ["dg.*"], "allow_direct": true})).await;
+    create(
+        &c,
+        json!({"name": "DG", "subjects": ["dg.*"], "allow_direct": true}),
+    )
+    .await;
     publish(&c, "dg.a", &[], "a1").await;
     publish(&c, "dg.b", &[], "b1").await;
     publish(&c, "dg.a", &[], "a2").await;
@@ -324,7 +399,11 @@ async fn direct_get_by_seq_last_next_and_batch() {
     assert_eq!(&m.payload[..], b"a2");
     let m = get("$JS.API.DIRECT.GET.DG", r#"{"last_by_subj":"dg.b"}"#).await;
     assert_eq!(&m.payload[..], b"b1");
-    let m = get("$JS.API.DIRECT.GET.DG", r#"{"seq":2,"next_by_subj":"dg.a"}"#).await;
+    let m = get(
+        "$JS.API.DIRECT.GET.DG",
+        r#"{"seq":2,"next_by_subj":"dg.a"}"#,
+    )
+    .await;
     assert_eq!(&m.payload[..], b"a2");
     let m = get("$JS.API.DIRECT.GET.DG", r#"{"seq":9}"#).await;
     assert_eq!(m.status, Some(async_nats::StatusCode::NOT_FOUND));
@@ -333,9 +412,13 @@ async fn direct_get_by_seq_last_next_and_batch() {
     // A batch: each message, then a 204 EOB status.
     let inbox = c.new_inbox();
     let mut sub = c.subscribe(inbox.clone()).await.unwrap();
-    c.publish_with_reply("$JS.API.DIRECT.GET.DG", inbox, Bytes::from_static(br#"{"seq":1,"batch":5}"#))
-        .await
-        .unwrap();
+    c.publish_with_reply(
+        "$JS.API.DIRECT.GET.DG",
+        inbox,
+        Bytes::from_static(br#"{"seq":1,"batch":5}"#),
+    )
+    .await
+    .unwrap();
     let mut bodies = Vec::new();
     loop {
         let m = tokio::time::timeout(T, sub.next()).await.unwrap().unwrap();
@@ -345,7 +428,10 @@ async fn direct_get_by_seq_last_next_and_batch() {
             break;
         }
         let h = m.headers.clone().unwrap();
-        assert!(h.get("Nats-Num-Pending").is_some(), "batch messages carry Nats-Num-Pending");
+        assert!(
+            h.get("Nats-Num-Pending").is_some(),
+            "batch messages carry Nats-Num-Pending"
+        );
         bodies.push(String::from_utf8(m.payload.to_vec()).unwrap());
     }
     assert_eq!(bodies, ["a1", "b1", "a2"]);
@@ -371,10 +457,27 @@ async fn publish_expected_headers_and_dedup() {
     assert_api_err(&r, 400, 10071, "wrong last sequence: 1");
     let r = publish(&c, "e.a", &[("Nats-Expected-Last-Msg-Id", "zz")], "x").await;
     assert_api_err(&r, 400, 10070, "wrong last msg ID: m1");
-    let r = publish(&c, "e.b", &[("Nats-Expected-Last-Subject-Sequence", "1")], "x").await;
+    let r = publish(
+        &c,
+        "e.b",
+        &[("Nats-Expected-Last-Subject-Sequence", "1")],
+        "x",
+    )
+    .await;
     assert_api_err(&r, 400, 10071, "wrong last sequence: 0");
-    let r = publish(&c, "e.a", &[("Nats-Expected-Last-Subject-Sequence-Subject", "e.a")], "x").await;
-    assert_api_err(&r, 400, 10193, "missing sequence for expected last sequence per subject");
+    let r = publish(
+        &c,
+        "e.a",
+        &[("Nats-Expected-Last-Subject-Sequence-Subject", "e.a")],
+        "x",
+    )
+    .await;
+    assert_api_err(
+        &r,
+        400,
+        10193,
+        "missing sequence for expected last sequence per subject",
+    );
 
     // The right expectations pass.
     let ok = publish(
@@ -390,13 +493,23 @@ async fn publish_expected_headers_and_dedup() {
     )
     .await;
     assert_eq!(ok["seq"], 2, "{ok}");
-    let ok = publish(&c, "e.b", &[("Nats-Expected-Last-Subject-Sequence", "0")], "x").await;
+    let ok = publish(
+        &c,
+        "e.b",
+        &[("Nats-Expected-Last-Subject-Sequence", "0")],
+        "x",
+    )
+    .await;
     assert_eq!(ok["seq"], 3, "{ok}");
 
     // Per-message TTL needs allow_msg_ttl; a bad value is refused.
     let r = publish(&c, "e.a", &[("Nats-TTL", "1m")], "x").await;
     assert_api_err(&r, 400, 10166, "per-message TTL is disabled");
-    create(&c, json!({"name": "TTL", "subjects": ["ttl"], "allow_msg_ttl": true})).await;
+    create(
+        &c,
+        json!({"name": "TTL", "subjects": ["ttl"], "allow_msg_ttl": true}),
+    )
+    .await;
     let r = publish(&c, "ttl", &[("Nats-TTL", "soon")], "x").await;
     assert_api_err(&r, 400, 10165, "invalid per-message TTL");
     let ok = publish(&c, "ttl", &[("Nats-TTL", "1s")], "x").await;
@@ -421,18 +534,27 @@ async fn rollup_sub_and_all_and_not_permitted() {
     let dir = StoreDir::new();
     let s = start_js(&dir).await;
     let c = connect(&s).await;
-    create(&c, json!({"name": "R", "subjects": ["r.*"], "allow_rollup_hdrs": true})).await;
+    create(
+        &c,
+        json!({"name": "R", "subjects": ["r.*"], "allow_rollup_hdrs": true}),
+    )
+    .await;
     for subj in ["r.a", "r.a", "r.b", "r.a"] {
         publish(&c, subj, &[], "x").await;
     }
     let ack = publish(&c, "r.a", &[("Nats-Rollup", "sub")], "sum").await;
     assert_eq!(ack["seq"], 5, "{ack}");
-    let st = api(&c, "$JS.API.STREAM.INFO.R", json!({"subjects_filter": ">"})).await["state"].clone();
+    let st =
+        api(&c, "$JS.API.STREAM.INFO.R", json!({"subjects_filter": ">"})).await["state"].clone();
     assert_eq!(st["subjects"], json!({"r.a": 1, "r.b": 1}), "{st}");
     let ack = publish(&c, "r.b", &[("Nats-Rollup", "all")], "all").await;
     assert_eq!(ack["seq"], 6, "{ack}");
     let st = api(&c, "$JS.API.STREAM.INFO.R", Value::Null).await["state"].clone();
-    assert_eq!((st["messages"].clone(), st["first_seq"].clone()), (json!(1), json!(6)), "{st}");
+    assert_eq!(
+        (st["messages"].clone(), st["first_seq"].clone()),
+        (json!(1), json!(6)),
+        "{st}"
+    );
     let r = publish(&c, "r.b", &[("Nats-Rollup", "bogus")], "x").await;
     assert_eq!(r["error"]["err_code"], 10111, "{r}");
 
@@ -465,7 +587,12 @@ async fn discard_new_per_subject_refuses_only_that_subject() {
         json!({"name": "BAD", "max_msgs_per_subject": 1, "discard_new_per_subject": true}),
     )
     .await;
-    assert_api_err(&r, 500, 10052, "discard new per subject requires discard new policy to be set");
+    assert_api_err(
+        &r,
+        500,
+        10052,
+        "discard new per subject requires discard new policy to be set",
+    );
     s.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -480,7 +607,10 @@ async fn subject_transform_and_first_seq() {
                "subject_transform": {"src": "in.*.*", "dest": "out.$2.{{wildcard(1)}}"}}),
     )
     .await;
-    assert_eq!(r["config"]["subject_transform"], json!({"src": "in.*.*", "dest": "out.$2.{{wildcard(1)}}"}));
+    assert_eq!(
+        r["config"]["subject_transform"],
+        json!({"src": "in.*.*", "dest": "out.$2.{{wildcard(1)}}"})
+    );
     assert_eq!(r["config"]["first_seq"], 100);
     assert_eq!(r["state"]["first_seq"], 100, "{r}");
     let ack = publish(&c, "in.a.b", &[], "x").await;
@@ -501,7 +631,12 @@ async fn subject_transform_and_first_seq() {
         json!({"name": "BAD", "subject_transform": {"src": "a..b", "dest": "b"}}),
     )
     .await;
-    assert_api_err(&r, 400, 10155, "stream transform source: invalid subject a..b");
+    assert_api_err(
+        &r,
+        400,
+        10155,
+        "stream transform source: invalid subject a..b",
+    );
     s.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -524,12 +659,22 @@ async fn restart_in_the_middle_keeps_state() {
     }
     let s = start_js(&dir).await;
     let c = connect(&s).await;
-    let r = api(&c, "$JS.API.STREAM.INFO.RS", json!({"deleted_details": true})).await;
+    let r = api(
+        &c,
+        "$JS.API.STREAM.INFO.RS",
+        json!({"deleted_details": true}),
+    )
+    .await;
     assert_eq!(r["config"]["description"], "kept", "{r}");
     assert_eq!(r["config"]["max_msgs_per_subject"], 5);
     assert_eq!(r["state"]["messages"], 3, "{r}");
     assert_eq!(r["state"]["deleted"], json!([2]), "{r}");
-    let r = api(&c, "$JS.API.STREAM.INFO.RS", json!({"subjects_filter": "rs.*"})).await;
+    let r = api(
+        &c,
+        "$JS.API.STREAM.INFO.RS",
+        json!({"subjects_filter": "rs.*"}),
+    )
+    .await;
     assert_eq!(r["state"]["subjects"], json!({"rs.a": 3}), "{r}");
     // The duplicate window was rebuilt from the stored Nats-Msg-Id headers.
     let dup = publish(&c, "rs.a", &[("Nats-Msg-Id", "id3")], "x").await;
@@ -564,24 +709,53 @@ async fn async_nats_object_store_put_info_list_delete() {
         chunk_size: Some(64 * 1024),
         ..Default::default()
     };
-    let info = tokio::time::timeout(T, store.put(meta, &mut data.as_slice())).await.unwrap().unwrap();
+    let info = tokio::time::timeout(T, store.put(meta, &mut data.as_slice()))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(info.size, data.len());
     assert_eq!(info.chunks, 5);
-    let small = tokio::time::timeout(T, store.put("small.txt", &mut &b"hello"[..])).await.unwrap().unwrap();
+    let small = tokio::time::timeout(T, store.put("small.txt", &mut &b"hello"[..]))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(small.chunks, 1);
 
-    let got = tokio::time::timeout(T, store.info("big.bin")).await.unwrap().unwrap();
+    let got = tokio::time::timeout(T, store.info("big.bin"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((got.size, got.chunks, got.deleted), (data.len(), 5, false));
     assert_eq!(got.digest, info.digest);
 
-    let stream = tokio::time::timeout(T, js.get_stream("OBJ_files")).await.unwrap().unwrap();
-    assert_eq!(stream.cached_info().state.messages, 5 + 1 + 2, "chunks plus one meta per object");
+    let stream = tokio::time::timeout(T, js.get_stream("OBJ_files"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stream.cached_info().state.messages,
+        5 + 1 + 2,
+        "chunks plus one meta per object"
+    );
 
-    tokio::time::timeout(T, store.delete("big.bin")).await.unwrap().unwrap();
-    let gone = tokio::time::timeout(T, store.info("big.bin")).await.unwrap();
-    assert!(gone.is_err() || gone.unwrap().deleted, "a deleted object is gone or marked deleted");
+    tokio::time::timeout(T, store.delete("big.bin"))
+        .await
+        .unwrap()
+        .unwrap();
+    let gone = tokio::time::timeout(T, store.info("big.bin"))
+        .await
+        .unwrap();
+    assert!(
+        gone.is_err() || gone.unwrap().deleted,
+        "a deleted object is gone or marked deleted"
+    );
     let mut stream = stream;
-    let st = tokio::time::timeout(T, stream.info()).await.unwrap().unwrap().state.clone();
+    let st = tokio::time::timeout(T, stream.info())
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+        .clone();
     // The chunks were purged; the small object and the delete marker remain.
     assert_eq!(st.messages, 3, "{st:?}");
     s.shutdown(Duration::from_secs(1)).await;
@@ -600,7 +774,10 @@ async fn msg_ttl_is_raised_to_the_subject_delete_marker_ttl() {
                "allow_rollup_hdrs": true, "subject_delete_marker_ttl": 60_000_000_000i64}),
     )
     .await;
-    assert_eq!(r["config"]["subject_delete_marker_ttl"], 60_000_000_000i64, "{r}");
+    assert_eq!(
+        r["config"]["subject_delete_marker_ttl"], 60_000_000_000i64,
+        "{r}"
+    );
     let ack = publish(&c, "sdm.a", &[("Nats-TTL", "2s")], "x").await;
     assert_eq!(ack["seq"], 1, "{ack}");
     let ack = publish(&c, "sdm.b", &[("Nats-TTL", "2m")], "x").await;

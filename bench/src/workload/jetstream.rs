@@ -103,7 +103,11 @@ pub fn run(
     let config = format!(
         "{{\"name\":\"{STREAM}\",\"subjects\":[\"{SUBJECT}\"],\"storage\":\"file\",\"retention\":\"limits\"}}"
     );
-    let created = request(addr, &format!("$JS.API.STREAM.CREATE.{STREAM}"), config.as_bytes())?;
+    let created = request(
+        addr,
+        &format!("$JS.API.STREAM.CREATE.{STREAM}"),
+        config.as_bytes(),
+    )?;
     check_api_reply("stream create", &created)?;
 
     let start = Instant::now();
@@ -113,16 +117,31 @@ pub fn run(
         limits.hard_deadline(start),
     )?;
     let frame = pub_batch(SUBJECT, Some(ACK_INBOX), &payload(payload_len), 1);
-    let window = pub_batch(SUBJECT, Some(ACK_INBOX), &payload(payload_len), in_flight as usize);
+    let window = pub_batch(
+        SUBJECT,
+        Some(ACK_INBOX),
+        &payload(payload_len),
+        in_flight as usize,
+    );
     let mut pump = AckPump {
         frame_len: frame.len(),
         window,
         in_flight,
     };
-    let warmed = pump.publish(&mut conn, warm, limits.deadline(start), limits.hard_deadline(start))?;
+    let warmed = pump.publish(
+        &mut conn,
+        warm,
+        limits.deadline(start),
+        limits.hard_deadline(start),
+    )?;
 
     let t0 = Instant::now();
-    let acked = pump.publish(&mut conn, count, limits.deadline(t0), limits.hard_deadline(t0))?;
+    let acked = pump.publish(
+        &mut conn,
+        count,
+        limits.deadline(t0),
+        limits.hard_deadline(t0),
+    )?;
     let secs = t0.elapsed().as_secs_f64();
     conn.shutdown();
 
@@ -235,7 +254,9 @@ pub fn request(addr: SocketAddr, subject: &str, body: &[u8]) -> BenchResult<Vec<
         }
         let n = stream.read(&mut chunk)?;
         if n == 0 {
-            return Err(BenchError::new(format!("connection closed waiting for {subject}")));
+            return Err(BenchError::new(format!(
+                "connection closed waiting for {subject}"
+            )));
         }
         buf.extend_from_slice(&chunk[..n]);
     }

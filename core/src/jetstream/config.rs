@@ -457,7 +457,10 @@ mod tests {
         assert!(check_stream_cfg(&with_transform("", "bar.>"), false).is_ok());
         let e = check_stream_cfg(&with_transform("foo..x", "bar"), false).unwrap_err();
         assert_eq!(e.err_code, 10155);
-        assert_eq!(e.description, "stream transform source: invalid subject foo..x");
+        assert_eq!(
+            e.description,
+            "stream transform source: invalid subject foo..x"
+        );
         let e = check_stream_cfg(&with_transform("foo.*", "bar.{{nope(1)}}"), false).unwrap_err();
         assert_eq!(e.err_code, 10156);
         assert_eq!(

@@ -239,7 +239,10 @@ mod tests {
         assert_eq!(h, b"NATS/1.0\r\nNats-TTL: 5\r\n\r\n");
         let h2 = gen_header(&h, "A", "b");
         assert_eq!(h2, b"NATS/1.0\r\nNats-TTL: 5\r\nA: b\r\n\r\n");
-        assert_eq!(remove_header_if_present(&h2, JS_MESSAGE_TTL), b"NATS/1.0\r\nA: b\r\n\r\n");
+        assert_eq!(
+            remove_header_if_present(&h2, JS_MESSAGE_TTL),
+            b"NATS/1.0\r\nA: b\r\n\r\n"
+        );
         assert!(remove_header_if_present(&h, JS_MESSAGE_TTL).is_empty());
         assert_eq!(remove_header_if_present(&h2, "Missing"), h2);
     }

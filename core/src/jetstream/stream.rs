@@ -127,8 +127,7 @@ impl Stream {
         let mut dirty = false;
         // Go's store constructors: a stream starting at `first_seq` (or one
         // recovered below it) begins there.
-        if cfg.first_seq > 0 && state.first_seq < cfg.first_seq && state.last_seq < cfg.first_seq
-        {
+        if cfg.first_seq > 0 && state.first_seq < cfg.first_seq && state.last_seq < cfg.first_seq {
             dirty = store.compact(cfg.first_seq).is_ok();
         }
         let lseq = store.state().last_seq;
