@@ -796,3 +796,74 @@ async fn msg_ttl_is_raised_to_the_subject_delete_marker_ttl() {
     assert!(hdrs(&r).contains("Nats-TTL: 2m\r\n"), "{}", hdrs(&r));
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// Republish: every stored message is also published to the transformed
+/// subject with Nats-Stream/-Subject/-Sequence/-Time-Stamp/-Last-Sequence
+/// headers (headers only with `Nats-Msg-Size` when asked).
+#[tokio::test]
+async fn republish_sends_stored_messages_with_stream_headers() {
+    let dir = StoreDir::new();
+    let s = start_js(&dir).await;
+    let c = connect(&s).await;
+    let mut sub = c.subscribe("rp.out.>").await.unwrap();
+    let mut only = c.subscribe("rh.out.>").await.unwrap();
+    c.flush().await.unwrap();
+    let r = create(
+        &c,
+        json!({"name": "RP", "subjects": ["rp.in.>"],
+               "republish": {"src": "rp.in.>", "dest": "rp.out.>"}}),
+    )
+    .await;
+    assert_eq!(
+        r["config"]["republish"],
+        json!({"src": "rp.in.>", "dest": "rp.out.>"}),
+        "{r}"
+    );
+    publish(&c, "rp.in.a", &[("k", "v")], "one").await;
+    publish(&c, "rp.in.a", &[], "two").await;
+    for (seq, body, last) in [(1, "one", 0), (2, "two", 1)] {
+        let m = tokio::time::timeout(T, sub.next()).await.unwrap().unwrap();
+        assert_eq!(m.subject.as_str(), "rp.out.a");
+        assert_eq!(&m.payload[..], body.as_bytes());
+        let h = m.headers.unwrap();
+        assert_eq!(h.get("Nats-Stream").unwrap().as_str(), "RP");
+        assert_eq!(h.get("Nats-Subject").unwrap().as_str(), "rp.in.a");
+        assert_eq!(h.get("Nats-Sequence").unwrap().as_str(), seq.to_string());
+        assert_eq!(
+            h.get("Nats-Last-Sequence").unwrap().as_str(),
+            last.to_string()
+        );
+        assert!(h.get("Nats-Time-Stamp").is_some());
+        if seq == 1 {
+            assert_eq!(h.get("k").unwrap().as_str(), "v");
+        }
+    }
+    create(
+        &c,
+        json!({"name": "RH", "subjects": ["rh.in.*"],
+               "republish": {"dest": "rh.out.>", "headers_only": true}}),
+    )
+    .await;
+    publish(&c, "rh.in.x", &[], "12345").await;
+    let m = tokio::time::timeout(T, only.next()).await.unwrap().unwrap();
+    assert_eq!(m.subject.as_str(), "rh.out.rh.in.x");
+    assert!(m.payload.is_empty());
+    assert_eq!(
+        m.headers.unwrap().get("Nats-Msg-Size").unwrap().as_str(),
+        "5"
+    );
+
+    let r = api(
+        &c,
+        "$JS.API.STREAM.CREATE.CY",
+        json!({"name": "CY", "subjects": ["cy.>"], "republish": {"src": ">", "dest": "cy.x"}}),
+    )
+    .await;
+    assert_api_err(
+        &r,
+        500,
+        10052,
+        "stream configuration for republish destination forms a cycle",
+    );
+    s.shutdown(Duration::from_secs(1)).await;
+}

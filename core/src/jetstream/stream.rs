@@ -21,6 +21,15 @@ use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
+/// One republish: where to, and what the added headers say.
+struct Republish<'a> {
+    to: String,
+    subject: &'a str,
+    seq: u64,
+    ts: UnixNanos,
+    last_seq: u64,
+}
+
 /// A successful PubAck waiting for its sequence to become durable.
 #[derive(Clone, Debug)]
 struct PendingAck {
@@ -51,6 +60,11 @@ pub struct Stream {
     domain: String,
     /// Go's `mset.itr`: the input subject transform.
     itr: Option<SubjectTransform>,
+    /// Go's `mset.tr`: the republish transform.
+    tr: Option<SubjectTransform>,
+    /// Republished copies of stored messages, taken by
+    /// [`Stream::take_republished`].
+    republished: Vec<Outgoing>,
     /// Serves `{{random(n)}}` in the subject transform.
     rng: Prng,
 }
@@ -90,6 +104,22 @@ fn input_transform(cfg: &StreamConfig) -> Option<SubjectTransform> {
     SubjectTransform::new(&st.source, &st.destination)
         .ok()
         .flatten()
+}
+
+/// The stream's republish transform; an empty destination means `>`.
+fn republish_transform(cfg: &StreamConfig) -> Option<SubjectTransform> {
+    let rp = cfg.republish.as_ref()?;
+    let src = if rp.source.is_empty() {
+        ">"
+    } else {
+        &rp.source
+    };
+    let dest = if rp.destination.is_empty() {
+        ">"
+    } else {
+        &rp.destination
+    };
+    SubjectTransform::new(src, dest).ok().flatten()
 }
 
 /// Go's `PubAck` template: `{"stream":"S"[,"domain":"D"],"seq":N` + tail.
@@ -132,6 +162,7 @@ impl Stream {
         }
         let lseq = store.state().last_seq;
         let itr = input_transform(&cfg);
+        let tr = republish_transform(&cfg);
         let mut s = Stream {
             cfg,
             created,
@@ -146,6 +177,8 @@ impl Stream {
             dirty,
             domain,
             itr,
+            tr,
+            republished: Vec::new(),
             rng: Prng::from_seed(created as u64),
         };
         s.rebuild_dedupe(realtime);
@@ -340,6 +373,11 @@ impl Stream {
             }
             _ => (hdr, ttl),
         };
+        let republish_to = self.republish_subject(subject);
+        let last_on_subject = match &republish_to {
+            Some(_) => self.store.load_last_msg(subject).map_or(0, |sm| sm.seq),
+            None => 0,
+        };
         let seq = match self.store.store_msg(subject, hdr, msg, ttl, realtime) {
             Ok((seq, _)) => seq,
             Err(e) => {
@@ -358,7 +396,66 @@ impl Stream {
             // A rollup that fails leaves the new message stored, as in Go.
             let _ = self.store.purge_ex(filter, 0, 1);
         }
+        if let Some(to) = republish_to {
+            let rp = Republish {
+                to,
+                subject,
+                seq,
+                ts: realtime,
+                last_seq: last_on_subject,
+            };
+            self.republish(rp, hdr, msg);
+        }
         self.ack(reply, seq, false)
+    }
+
+    /// Where a message on `subject` is republished, if anywhere (Go skips
+    /// a transformed subject that is not a valid publish subject).
+    fn republish_subject(&mut self, subject: &str) -> Option<String> {
+        let tr = self.tr.as_ref()?;
+        let to = tr.match_subject(subject, &mut self.rng).ok()?;
+        crate::subject::is_valid_publish_subject(to.as_bytes()).then_some(to)
+    }
+
+    /// Go's republish after a store: the stored headers plus `Nats-Stream`,
+    /// `Nats-Subject`, `Nats-Sequence`, `Nats-Time-Stamp` and
+    /// `Nats-Last-Sequence` (and `Nats-Msg-Size` with no body for
+    /// `headers_only`).
+    fn republish(&mut self, rp: Republish<'_>, hdr: &[u8], msg: &[u8]) {
+        let headers_only = self.cfg.republish.as_ref().is_some_and(|r| r.headers_only);
+        let mut h = if hdr.len() >= 2 && hdr.ends_with(b"\r\n\r\n") {
+            hdr[..hdr.len() - 2].to_vec()
+        } else {
+            b"NATS/1.0\r\n".to_vec()
+        };
+        let ts = super::types::format_rfc3339(Some(rp.ts));
+        let extra = format!(
+            "Nats-Stream: {}\r\nNats-Subject: {}\r\nNats-Sequence: {}\r\nNats-Time-Stamp: {ts}\r\nNats-Last-Sequence: {}\r\n",
+            self.cfg.name, rp.subject, rp.seq, rp.last_seq
+        );
+        h.extend_from_slice(extra.as_bytes());
+        if headers_only {
+            h.extend_from_slice(format!("Nats-Msg-Size: {}\r\n", msg.len()).as_bytes());
+        }
+        h.extend_from_slice(b"\r\n");
+        let payload = if headers_only {
+            Bytes::new()
+        } else {
+            Bytes::copy_from_slice(msg)
+        };
+        self.republished.push(Outgoing {
+            subject: Bytes::from(rp.to),
+            reply: None,
+            deliver_as: None,
+            headers: Some(Bytes::from(h)),
+            payload,
+        });
+    }
+
+    /// Republished messages to publish now (Go sends them on the stream's
+    /// out queue right after the store).
+    pub fn take_republished(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.republished)
     }
 
     /// The subject delete marker TTL in seconds, when per-message TTLs
@@ -503,6 +600,7 @@ impl Stream {
         if cfg.subject_transform != self.cfg.subject_transform {
             self.itr = input_transform(&cfg);
         }
+        self.tr = republish_transform(&cfg);
         self.cfg = cfg;
     }
 

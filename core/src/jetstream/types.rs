@@ -152,9 +152,20 @@ pub struct SubjectTransformConfig {
     pub destination: String,
 }
 
-/// Go's `StreamConfig`. Mirror, sources, placement and republish are kept
-/// as raw JSON (mirrors, sources and republish are rejected at create: not
-/// implemented).
+/// Go's `RePublish`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RePublish {
+    #[serde(rename = "src", skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    #[serde(rename = "dest")]
+    pub destination: String,
+    #[serde(skip_serializing_if = "is_false")]
+    pub headers_only: bool,
+}
+
+/// Go's `StreamConfig`. Mirror, sources and placement are kept as raw JSON
+/// (mirrors and sources are rejected at create: not implemented).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StreamConfig {
@@ -192,7 +203,7 @@ pub struct StreamConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_transform: Option<SubjectTransformConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub republish: Option<serde_json::Value>,
+    pub republish: Option<RePublish>,
     pub allow_direct: bool,
     pub mirror_direct: bool,
     #[serde(rename = "discard_new_per_subject", skip_serializing_if = "is_false")]
