@@ -670,9 +670,7 @@ pub fn validate_mapping(src: &str, dest: &str) -> Result<(), TransformError> {
         if t.len() > 4 && t.starts_with("{{") && t.ends_with("}}") {
             let known = parse_function(t).is_some_and(|(name, _)| {
                 // Go's ValidateMapping does not list left/right.
-                FUNCTIONS.contains(&name.as_str())
-                    && name != "left"
-                    && name != "right"
+                FUNCTIONS.contains(&name.as_str()) && name != "left" && name != "right"
             });
             if !known {
                 return Err(dest_err(t, DestErrorKind::UnknownFunction));
