@@ -53,7 +53,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> BenchResult<()> {
     let rnatsd = ServerSpec {
-        label: "rnatsd",
+        label: rows::RNATSD_LABEL,
         binary: args.rnatsd.clone(),
     };
     let go = ServerSpec {

@@ -6,7 +6,10 @@ use std::time::Duration;
 use crate::error::BenchResult;
 use crate::server::{RunningServer, ServerSpec};
 use crate::workload::delivery::{self, Mode};
-use crate::workload::{latency, memory, publish, RunLimits, Sample};
+use crate::workload::{jetstream, latency, memory, publish, RunLimits, Sample};
+
+/// The label of the rnatsd column's server (see `main.rs`).
+pub const RNATSD_LABEL: &str = "rnatsd";
 
 /// Whether bigger or smaller figures are better for a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,15 @@ pub enum Workload {
     IdleConns {
         conns: usize,
     },
+    /// JetStream publish to a file stream, `in_flight` publishes awaiting
+    /// their PubAck at any time.
+    JsPublish {
+        payload_len: usize,
+        in_flight: u64,
+        /// rnatsd runs with `sync_interval: "2m"` (Go runs in its default,
+        /// which is already lazy).
+        rnatsd_lazy: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,8 +73,18 @@ pub struct Row {
     pub metrics: Vec<Metric>,
 }
 
-pub const ROW_KEYS: [&str; 8] = [
-    "pub16", "pub128", "pub1k", "sub", "fanout", "queue", "reqrep", "mem",
+pub const ROW_KEYS: [&str; 11] = [
+    "pub16",
+    "pub128",
+    "pub1k",
+    "sub",
+    "fanout",
+    "queue",
+    "reqrep",
+    "mem",
+    "js1",
+    "js256",
+    "js256lazy",
 ];
 
 fn metric(label: impl Into<String>, unit: Unit, better: Better) -> Metric {
@@ -184,6 +206,38 @@ pub fn all_rows(divisor: u64, conns_max: usize) -> Vec<Row> {
                 ),
             ],
         },
+        throughput(
+            "js1",
+            Workload::JsPublish {
+                payload_len: 128,
+                in_flight: 1,
+                rnatsd_lazy: false,
+            },
+            20_000,
+            vec![rate("JetStream publish 128 B to a file stream, 1 in flight, acked msgs/s")],
+        ),
+        throughput(
+            "js256",
+            Workload::JsPublish {
+                payload_len: 128,
+                in_flight: 256,
+                rnatsd_lazy: false,
+            },
+            500_000,
+            vec![rate("JetStream publish 128 B to a file stream, 256 in flight, acked msgs/s")],
+        ),
+        throughput(
+            "js256lazy",
+            Workload::JsPublish {
+                payload_len: 128,
+                in_flight: 256,
+                rnatsd_lazy: true,
+            },
+            1_000_000,
+            vec![rate(
+                "JetStream publish 128 B, 256 in flight, both lazy (rnatsd sync_interval 2m), acked msgs/s",
+            )],
+        ),
     ]
 }
 
@@ -194,6 +248,24 @@ pub fn run_once(
     limits: RunLimits,
     quick: bool,
 ) -> BenchResult<Sample> {
+    if let Workload::JsPublish {
+        payload_len,
+        in_flight,
+        rnatsd_lazy,
+    } = row.workload
+    {
+        // Starts its own server, with JetStream and a fresh store directory.
+        let lazy = rnatsd_lazy && spec.label == RNATSD_LABEL;
+        return jetstream::run_server(
+            spec,
+            payload_len,
+            in_flight,
+            row.warm,
+            row.count,
+            lazy,
+            limits,
+        );
+    }
     let mut server = RunningServer::start(spec)?;
     let addr = server.addr;
     let sample = match row.workload {
@@ -208,6 +280,7 @@ pub fn run_once(
         Workload::RequestReply { payload_len } => {
             latency::run(addr, payload_len, row.warm, row.count, limits)
         }
+        Workload::JsPublish { .. } => unreachable!("handled above"),
         Workload::IdleConns { conns } => {
             let settle = if quick {
                 Duration::from_millis(300)

@@ -2,6 +2,7 @@
 //! [`Sample`]: one value per metric of its row.
 
 pub mod delivery;
+pub mod jetstream;
 pub mod latency;
 pub mod memory;
 pub mod publish;

@@ -437,6 +437,7 @@ impl JetStream {
             .process_msg(realtime, subject, reply, hdr, payload, exceeded)
             .into_iter()
             .collect();
+        out.extend(s.take_republished());
         out.extend(self.signal_consumers(now, realtime, &name));
         out
     }
