@@ -185,9 +185,7 @@ fn check_consumer_cfg(cfg: &ConsumerConfig, stream: &StreamConfig) -> Result<(),
     if cfg.replay_policy == ReplayPolicy::Original {
         return Err(not_supported("replay_policy original"));
     }
-    if stream.retention != RetentionPolicy::Limits {
-        return Err(not_supported("consumers on interest and workqueue streams"));
-    }
+    let _ = stream;
     Ok(())
 }
 
@@ -442,10 +440,12 @@ impl JetStream {
         if max > 0 && consumers.len() as i64 >= max {
             return Err(ApiError::new(&JS_MAXIMUM_CONSUMERS_LIMIT_ERR));
         }
+        super::retention::check_workqueue_consumer(&s.cfg, &cfg, Some(consumers))?;
         let name = cfg.name.clone();
         let c = Consumer::new(stream, &name, cfg, s.store.as_mut(), now, realtime);
         let info = c.info(s.store.as_ref(), realtime);
-        consumers.insert(name, c);
+        consumers.insert(name.clone(), c);
+        self.persist_consumer_created(stream, &name)?;
         Ok(info)
     }
 
@@ -501,6 +501,7 @@ impl JetStream {
             let e = ApiError::new(&JS_CONSUMER_NOT_FOUND_ERR);
             return self.err::<SuccessBody>(reply, T, e);
         }
+        self.persist_consumer_removed(stream, name);
         self.respond(reply, T, None, SuccessBody { success: true })
     }
 

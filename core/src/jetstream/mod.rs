@@ -32,10 +32,12 @@ pub mod api;
 pub mod config;
 pub mod consumer;
 pub mod consumer_api;
+pub mod consumer_persist;
 pub mod direct;
 pub mod errors;
 pub mod headers;
 pub mod meta;
+pub mod retention;
 pub mod stream;
 pub mod types;
 
@@ -189,6 +191,8 @@ pub struct JetStream {
     clock: (Instant, UnixNanos),
     last_interval_flush: Instant,
     warnings: Vec<RecoveryWarning>,
+    /// Consumer persistence (see [`consumer_persist`]).
+    durability: consumer_persist::Durability,
 }
 
 impl std::fmt::Debug for JetStream {
@@ -235,8 +239,10 @@ impl JetStream {
             clock: (now, realtime),
             last_interval_flush: now,
             warnings: Vec::new(),
+            durability: Default::default(),
         };
         js.recover(realtime)?;
+        js.recover_consumers(now, realtime);
         js.check_invariants();
         Ok(js)
     }
@@ -382,7 +388,9 @@ impl JetStream {
             }
             Some(api) => self.handle_api(now, realtime, &api, reply, hdr, payload),
             None if subject.starts_with("$JS.ACK.") => {
-                self.handle_ack(now, realtime, subject, payload)
+                let mut out = self.handle_ack(now, realtime, subject, payload);
+                out.extend(self.after_ack(subject, reply, payload));
+                out
             }
             None => self.handle_publish(now, realtime, subject, reply, hdr, payload),
         };
@@ -421,9 +429,10 @@ impl JetStream {
             return Vec::new();
         };
         let exceeded = self.limits_exceeded(self.streams[&name].cfg.storage);
+        let interest = self.publish_interest(&name, subject);
         let s = self.streams.get_mut(&name).expect("stream found above");
         let mut out: Vec<Outgoing> = s
-            .process_msg(realtime, subject, reply, hdr, payload, exceeded)
+            .process_msg(realtime, subject, reply, hdr, payload, exceeded, interest)
             .into_iter()
             .collect();
         out.extend(self.signal_consumers(now, realtime, &name));
@@ -467,20 +476,25 @@ impl JetStream {
         for s in self.streams.values_mut() {
             out.extend(s.flush());
         }
+        if self.durability.wants_flush() {
+            out.extend(self.flush_consumers(now));
+        }
         self.last_interval_flush = now;
         out
     }
 
     /// True when [`JetStream::flush`] has work.
     pub fn wants_flush(&self) -> bool {
-        self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush())
+        (self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush()))
+            || self.durability.wants_flush()
     }
 
     /// Expires messages past max age or TTL, forgets old message ids, and
     /// (without `sync_always`) flushes every sync interval.
     pub fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
         self.clock = (now, realtime);
-        let out = self.consumers_timeout(now, realtime);
+        let mut out = self.consumers_timeout(now, realtime);
+        out.extend(self.consumers_lazy_save(now));
         for s in self.streams.values_mut() {
             if let Ok(n) = s.store.expire_msgs(realtime) {
                 if n > 0 {
@@ -513,6 +527,9 @@ impl JetStream {
         }
         if !self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush()) {
             let at = self.last_interval_flush + DEFAULT_SYNC_INTERVAL;
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+        if let Some(at) = self.consumers_save_at() {
             next = Some(next.map_or(at, |n| n.min(at)));
         }
         if let Some(at) = self.consumers_poll_timeout() {
