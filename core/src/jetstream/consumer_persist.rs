@@ -24,6 +24,10 @@
 //!   restart, never skipped (the persisted state only holds acks that
 //!   happened, and pending messages are due again `ack_wait` after their
 //!   persisted delivery time).
+//! - With `sync_always`, a message is delivered to a consumer only once it
+//!   is durable: a delivery of a newer one waits for the group commit like
+//!   its PubAck (otherwise a worker could act on, and ack, a message a crash
+//!   then takes back, and a new message would reuse its sequence).
 
 use super::consumer::{parse_ack_reply, ack_kind, Consumer, ConsumerConfig};
 use super::errors::{ApiError, JS_CONSUMER_STORE_FAILED_ERR_F};
@@ -75,13 +79,15 @@ pub struct Durability {
     /// The last state written per (stream, consumer).
     saved: BTreeMap<(String, String), ConsumerState>,
     held: Vec<HeldReply>,
+    /// Deliveries of messages not durable yet: (stream, sequence, message).
+    held_deliveries: Vec<(String, u64, Outgoing)>,
     last_save: Option<Instant>,
 }
 
 impl Durability {
     /// Ack replies are waiting for a flush.
     pub fn wants_flush(&self) -> bool {
-        !self.held.is_empty()
+        !self.held.is_empty() || !self.held_deliveries.is_empty()
     }
 }
 
@@ -195,6 +201,24 @@ fn read_consumer(
     Ok(Some((fci.config, created, state)))
 }
 
+/// A crash can take back the newest messages of a stream (never one a
+/// consumer was given with `sync_always`, but without it, or from the lazy
+/// state of an older run): state above the stream's last sequence is
+/// dropped so the sequences, when reused, are delivered.
+fn clamp_to_stream(mut st: ConsumerState, last: u64) -> ConsumerState {
+    if st.delivered.stream <= last {
+        return st;
+    }
+    st.pending.retain(|s, _| *s <= last);
+    st.redelivered.retain(|s, _| *s <= last);
+    st.delivered.stream = last;
+    st.ack_floor.stream = st.ack_floor.stream.min(last);
+    if st.pending.is_empty() {
+        st.ack_floor.stream = last;
+    }
+    st
+}
+
 impl JetStream {
     /// Whether consumer `name` of `stream` is persisted.
     fn persisted(&self, stream: &str, name: &str) -> bool {
@@ -266,11 +290,66 @@ impl JetStream {
         vec![Outgoing::new(reply, Vec::new())]
     }
 
+    /// Hook on every batch JetStream returns: with `sync_always`,
+    /// deliveries of file-stream messages above the store's durable sequence
+    /// are held for [`JetStream::flush`].
+    pub(crate) fn hold_undurable(&mut self, out: Vec<Outgoing>) -> Vec<Outgoing> {
+        if !self.cfg.sync_always {
+            return out;
+        }
+        let mut now = Vec::with_capacity(out.len());
+        for o in out {
+            let seq = o
+                .reply
+                .as_deref()
+                .and_then(|r| std::str::from_utf8(r).ok())
+                .and_then(parse_ack_reply)
+                .map(|a| (a.stream.to_string(), a.sseq));
+            if let Some((stream, seq)) = seq {
+                let undurable = self
+                    .streams
+                    .get(&stream)
+                    .is_some_and(|s| s.cfg.storage == StorageType::File && seq > s.store.durable_seq());
+                if undurable {
+                    self.durability.held_deliveries.push((stream, seq, o));
+                    continue;
+                }
+            }
+            now.push(o);
+        }
+        now
+    }
+
+    /// After the streams flushed: deliveries now durable go out; the rest
+    /// are dropped (their flush failed; ack wait redelivers them).
+    fn release_deliveries(&mut self) -> Vec<Outgoing> {
+        let held = std::mem::take(&mut self.durability.held_deliveries);
+        let mut out = Vec::new();
+        for (stream, seq, o) in held {
+            if self.streams.get(&stream).is_some_and(|s| seq <= s.store.durable_seq()) {
+                out.push(o);
+            }
+        }
+        out
+    }
+
     /// Writes the state of every persisted consumer that changed since its
     /// last write, then answers the held ack replies whose consumer is now
     /// durable (a failed write drops them: the client retries).
     pub(crate) fn flush_consumers(&mut self, now: Instant) -> Vec<Outgoing> {
+        let mut out = self.release_deliveries();
+        if self.durability.held.is_empty() {
+            return out;
+        }
+        out.extend(self.save_consumers(now));
+        out
+    }
+
+    /// Writes every persisted consumer whose state changed since its last
+    /// write; returns the held replies of those now durable.
+    fn save_consumers(&mut self, now: Instant) -> Vec<Outgoing> {
         self.durability.last_save = Some(now);
+        let mut out = Vec::new();
         let mut failed: Vec<(String, String)> = Vec::new();
         let keys: Vec<(String, String)> = self
             .consumers
@@ -300,16 +379,18 @@ impl JetStream {
             }
         }
         let held = std::mem::take(&mut self.durability.held);
-        held.into_iter()
-            .filter(|h| !failed.iter().any(|(s, n)| *s == h.stream && *n == h.consumer))
-            .map(|h| Outgoing::new(&h.reply, Vec::new()))
-            .collect()
+        out.extend(
+            held.into_iter()
+                .filter(|h| !failed.iter().any(|(s, n)| *s == h.stream && *n == h.consumer))
+                .map(|h| Outgoing::new(&h.reply, Vec::new())),
+        );
+        out
     }
 
     /// Lazy persistence from the timer: every [`CONSUMER_STATE_INTERVAL`].
     pub(crate) fn consumers_lazy_save(&mut self, now: Instant) -> Vec<Outgoing> {
         match self.consumers_save_at() {
-            Some(at) if now >= at => self.flush_consumers(now),
+            Some(at) if now >= at => self.save_consumers(now),
             _ => Vec::new(),
         }
     }
@@ -367,6 +448,7 @@ impl JetStream {
             return remove_tree(self.meta.as_mut(), &dir).map_err(|e| e.to_string());
         };
         let s = self.streams.get_mut(stream).ok_or("no stream")?;
+        let state = clamp_to_stream(state, s.store.state().last_seq);
         let mut c = Consumer::new(stream, name, cfg, s.store.as_mut(), now, realtime);
         c.created = created;
         c.restore_state(state.clone(), now, realtime).map_err(|e| e.to_string())?;

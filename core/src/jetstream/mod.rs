@@ -394,6 +394,7 @@ impl JetStream {
             }
             None => self.handle_publish(now, realtime, subject, reply, hdr, payload),
         };
+        let out = self.hold_undurable(out);
         #[cfg(debug_assertions)]
         self.check_invariants();
         out
@@ -494,6 +495,7 @@ impl JetStream {
     pub fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
         self.clock = (now, realtime);
         let mut out = self.consumers_timeout(now, realtime);
+        out = self.hold_undurable(out);
         out.extend(self.consumers_lazy_save(now));
         for s in self.streams.values_mut() {
             if let Ok(n) = s.store.expire_msgs(realtime) {
