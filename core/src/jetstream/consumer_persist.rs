@@ -81,13 +81,23 @@ pub struct Durability {
     held: Vec<HeldReply>,
     /// Deliveries of messages not durable yet: (stream, sequence, message).
     held_deliveries: Vec<(String, u64, Outgoing)>,
+    /// Retention removals a disk error stopped: (stream, sequence).
+    removals: std::collections::BTreeSet<(String, u64)>,
     last_save: Option<Instant>,
 }
 
 impl Durability {
     /// Ack replies are waiting for a flush.
     pub fn wants_flush(&self) -> bool {
-        !self.held.is_empty() || !self.held_deliveries.is_empty()
+        !self.held.is_empty() || !self.held_deliveries.is_empty() || !self.removals.is_empty()
+    }
+
+    pub(crate) fn retry_removal(&mut self, stream: &str, seq: u64) {
+        self.removals.insert((stream.to_string(), seq));
+    }
+
+    pub(crate) fn take_removals(&mut self) -> Vec<(String, u64)> {
+        std::mem::take(&mut self.removals).into_iter().collect()
     }
 }
 
@@ -337,6 +347,7 @@ impl JetStream {
     /// last write, then answers the held ack replies whose consumer is now
     /// durable (a failed write drops them: the client retries).
     pub(crate) fn flush_consumers(&mut self, now: Instant) -> Vec<Outgoing> {
+        self.retry_removals();
         let mut out = self.release_deliveries();
         if self.durability.held.is_empty() {
             return out;
@@ -390,7 +401,10 @@ impl JetStream {
     /// Lazy persistence from the timer: every [`CONSUMER_STATE_INTERVAL`].
     pub(crate) fn consumers_lazy_save(&mut self, now: Instant) -> Vec<Outgoing> {
         match self.consumers_save_at() {
-            Some(at) if now >= at => self.save_consumers(now),
+            Some(at) if now >= at => {
+                self.retry_removals();
+                self.save_consumers(now)
+            }
             _ => Vec::new(),
         }
     }

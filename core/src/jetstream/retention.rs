@@ -177,6 +177,7 @@ impl JetStream {
         // A workqueue message no consumer selects waits for one.
         let wq = s.cfg.retention == RetentionPolicy::WorkQueue;
         let mut removed = 0;
+        let mut failed = Vec::new();
         let mut seq = lo.max(s.store.state().first_seq);
         for _ in 0..SCAN_MAX {
             if seq > hi {
@@ -201,10 +202,24 @@ impl JetStream {
                     s.mark_dirty();
                 }
                 Ok(false) => {}
-                Err(e) => tracing::warn!(stream, seq = sm.seq, error = %e, "retention remove"),
+                Err(e) => {
+                    tracing::warn!(stream, seq = sm.seq, error = %e, "retention remove, retried later");
+                    failed.push(sm.seq);
+                }
             }
         }
+        for seq in failed {
+            self.durability.retry_removal(stream, seq);
+        }
         removed
+    }
+
+    /// Retries removals a disk error stopped (from the flush and the
+    /// timer); what fails again stays queued.
+    pub(crate) fn retry_removals(&mut self) {
+        for (stream, seq) in self.durability.take_removals() {
+            self.retention_scan(&stream, seq, seq);
+        }
     }
 }
 
