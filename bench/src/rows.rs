@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::error::BenchResult;
 use crate::server::{RunningServer, ServerSpec};
 use crate::workload::delivery::{self, Mode};
-use crate::workload::{latency, memory, publish, RunLimits, Sample};
+use crate::workload::{latency, memory, publish, pull, RunLimits, Sample};
 
 /// Whether bigger or smaller figures are better for a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,10 @@ pub enum Workload {
     IdleConns {
         conns: usize,
     },
+    /// JetStream pull consumption with explicit acks (`workload::pull`).
+    Pull {
+        payload_len: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,8 +65,8 @@ pub struct Row {
     pub metrics: Vec<Metric>,
 }
 
-pub const ROW_KEYS: [&str; 8] = [
-    "pub16", "pub128", "pub1k", "sub", "fanout", "queue", "reqrep", "mem",
+pub const ROW_KEYS: [&str; 9] = [
+    "pub16", "pub128", "pub1k", "sub", "fanout", "queue", "reqrep", "mem", "pull",
 ];
 
 fn metric(label: impl Into<String>, unit: Unit, better: Better) -> Metric {
@@ -184,7 +188,26 @@ pub fn all_rows(divisor: u64, conns_max: usize) -> Vec<Row> {
                 ),
             ],
         },
+        Row {
+            key: "pull",
+            workload: Workload::Pull { payload_len: 128 },
+            // Whole batches: every pull request is answered in full.
+            warm: (n(200_000) / 10 / pull::BATCH).max(1) * pull::BATCH,
+            count: (n(200_000) / pull::BATCH).max(1) * pull::BATCH,
+            metrics: vec![rate(
+                "JetStream pull, explicit ack, batch 100, 128 B file stream, msgs/s",
+            )],
+        },
     ]
+}
+
+/// A fresh store directory for a JetStream row (removed after the run).
+fn js_store_dir() -> std::path::PathBuf {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rnatsd-bench-js-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 /// Starts `spec`, runs `row` once against it, and stops it.
@@ -194,7 +217,14 @@ pub fn run_once(
     limits: RunLimits,
     quick: bool,
 ) -> BenchResult<Sample> {
-    let mut server = RunningServer::start(spec)?;
+    let js_dir = matches!(row.workload, Workload::Pull { .. }).then(js_store_dir);
+    let mut server = match &js_dir {
+        Some(dir) => {
+            let sd = dir.to_string_lossy().into_owned();
+            RunningServer::start_with(spec, &["-js", "-sd", &sd])?
+        }
+        None => RunningServer::start(spec)?,
+    };
     let addr = server.addr;
     let sample = match row.workload {
         Workload::Publish { payload_len } => {
@@ -208,6 +238,7 @@ pub fn run_once(
         Workload::RequestReply { payload_len } => {
             latency::run(addr, payload_len, row.warm, row.count, limits)
         }
+        Workload::Pull { payload_len } => pull::run(addr, payload_len, row.warm, row.count, limits),
         Workload::IdleConns { conns } => {
             let settle = if quick {
                 Duration::from_millis(300)
@@ -220,6 +251,9 @@ pub fn run_once(
     };
     let alive = server.check_alive();
     server.stop();
+    if let Some(dir) = js_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let sample = sample?;
     alive?;
     Ok(sample)

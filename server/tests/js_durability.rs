@@ -65,7 +65,10 @@ async fn fetch(
         let info = m.info().unwrap();
         let (seq, dc) = (info.stream_sequence, info.delivered);
         if ack.contains(&seq) {
-            tokio::time::timeout(T, m.double_ack()).await.unwrap().unwrap();
+            tokio::time::timeout(T, m.double_ack())
+                .await
+                .unwrap()
+                .unwrap();
         }
         out.push((seq, dc));
     }
@@ -79,7 +82,7 @@ async fn publish_n(js: &jetstream::Context, subject: &'static str, n: usize) {
     }
 }
 
-/// Go's TestJetStreamDurableConsumerRecovery-style: a durable created,
+/// A durable created,
 /// partly consumed and partly (double-)acked before a restart continues
 /// after it: no acked message comes back, no unacked one is skipped, and
 /// redeliveries count the deliveries before the restart.
@@ -101,17 +104,30 @@ async fn consume_restart_continue(retention: stream::RetentionPolicy) {
         let c = st.create_consumer(consumer_cfg()).await.unwrap();
         publish_n(&js, "s.x", 8).await;
         let got = fetch(&c, 5, &acked).await;
-        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(
+            got.iter().map(|g| g.0).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4, 5]
+        );
         s.shutdown(Duration::from_secs(1)).await;
     }
     let s = start_js(&dir).await;
     let js = jetstream::new(async_nats::connect(common::url(&s)).await.unwrap());
-    let mut st = tokio::time::timeout(T, js.get_stream("S")).await.unwrap().unwrap();
+    let mut st = tokio::time::timeout(T, js.get_stream("S"))
+        .await
+        .unwrap()
+        .unwrap();
     let msgs = st.info().await.unwrap().state.messages;
-    let expect_msgs = if retention == stream::RetentionPolicy::WorkQueue { 5 } else { 8 };
+    let expect_msgs = if retention == stream::RetentionPolicy::WorkQueue {
+        5
+    } else {
+        8
+    };
     assert_eq!(msgs, expect_msgs, "acked messages of a workqueue are gone");
     let mut c: jetstream::consumer::Consumer<pull::Config> =
-        tokio::time::timeout(T, st.get_consumer("D")).await.unwrap().unwrap();
+        tokio::time::timeout(T, st.get_consumer("D"))
+            .await
+            .unwrap()
+            .unwrap();
     let info = c.info().await.unwrap();
     assert_eq!(info.ack_floor.stream_sequence, 2);
     assert_eq!(info.num_ack_pending, 2, "3 and 5 are still pending");
@@ -135,12 +151,12 @@ async fn consume_restart_continue(retention: stream::RetentionPolicy) {
 }
 
 #[tokio::test]
-async fn test_jet_stream_durable_consumer_survives_restart_limits() {
+async fn durable_consumer_survives_restart_limits() {
     consume_restart_continue(stream::RetentionPolicy::Limits).await;
 }
 
 #[tokio::test]
-async fn test_jet_stream_work_queue_survives_restart() {
+async fn work_queue_consumer_survives_restart() {
     consume_restart_continue(stream::RetentionPolicy::WorkQueue).await;
 }
 
@@ -148,7 +164,7 @@ async fn test_jet_stream_work_queue_survives_restart() {
 /// consumers, and TestJetStreamInterestRetentionStream's drop on publish
 /// without consumers, seen by a client.
 #[tokio::test]
-async fn test_jet_stream_retention_rules_through_async_nats() {
+async fn retention_rules_through_async_nats() {
     let dir = StoreDir::new();
     let s = start_js(&dir).await;
     let js = jetstream::new(async_nats::connect(common::url(&s)).await.unwrap());

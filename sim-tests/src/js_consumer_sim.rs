@@ -74,14 +74,27 @@ impl Node {
         let wall = WALL0 + skew + now as i64;
         let mut server = Server::new(opts, seed, at, wall)?;
         let d = disk.clone();
-        let factory: StorageFactory = Box::new(move |_: &str| Box::new(d.clone()) as Box<dyn Storage + Send>);
+        let factory: StorageFactory =
+            Box::new(move |_: &str| Box::new(d.clone()) as Box<dyn Storage + Send>);
         let js = JetStream::new(JsConfig::default(), factory, at, wall)?;
         if let Some(w) = js.recovery_warnings().first() {
             return Err(format!("recovery: {w:?}"));
         }
         server.set_internal_service(at, Box::new(js));
-        let client = server.handle_accept(at, RemoteAddr { ip: "127.0.0.1".into(), port: 1 });
-        let mut node = Node { server, client, inbox: BytesMut::new(), now, skew };
+        let client = server.handle_accept(
+            at,
+            RemoteAddr {
+                ip: "127.0.0.1".into(),
+                port: 1,
+            },
+        );
+        let mut node = Node {
+            server,
+            client,
+            inbox: BytesMut::new(),
+            now,
+            skew,
+        };
         let mut hello = wire::connect(true, true);
         hello.extend_from_slice(&wire::sub("_INBOX.>", None, 1));
         node.send(&hello);
@@ -91,7 +104,8 @@ impl Node {
 
     fn send(&mut self, bytes: &[u8]) {
         self.now += 1_000_000;
-        self.server.handle_read(Instant::from_nanos(self.now), self.client, bytes);
+        self.server
+            .handle_read(Instant::from_nanos(self.now), self.client, bytes);
         self.server.check_invariants();
     }
 
@@ -116,7 +130,8 @@ impl Node {
     fn skew_wall(&mut self, delta: i64) {
         self.skew += delta;
         let at = Instant::from_nanos(self.now);
-        self.server.handle_wall_clock(at, WALL0 + self.skew + self.now as i64);
+        self.server
+            .handle_wall_clock(at, WALL0 + self.skew + self.now as i64);
     }
 
     fn take_msgs(&mut self) -> Result<Vec<ServerOp>, String> {
@@ -139,7 +154,8 @@ impl Node {
         }
         if ping {
             // Answered after the clock moved: keep the client alive.
-            self.server.handle_read(Instant::from_nanos(self.now), self.client, b"PONG\r\n");
+            self.server
+                .handle_read(Instant::from_nanos(self.now), self.client, b"PONG\r\n");
         }
         Ok(msgs)
     }
@@ -147,9 +163,14 @@ impl Node {
     fn request(&mut self, subject: &str, body: &[u8]) -> Result<Option<serde_json::Value>, String> {
         self.send(&wire::publish(subject, Some("_INBOX.req"), None, body));
         for m in self.take_msgs()? {
-            if let ServerOp::Msg { subject, payload, .. } = m {
+            if let ServerOp::Msg {
+                subject, payload, ..
+            } = m
+            {
                 if subject == "_INBOX.req" {
-                    return serde_json::from_slice(&payload).map(Some).map_err(|e| e.to_string());
+                    return serde_json::from_slice(&payload)
+                        .map(Some)
+                        .map_err(|e| e.to_string());
                 }
             }
         }
@@ -159,11 +180,21 @@ impl Node {
     /// Is stream sequence `seq` still stored?
     fn has(&mut self, seq: u64) -> Result<bool, String> {
         let body = format!("{{\"seq\":{seq}}}");
-        self.send(&wire::publish("$JS.API.DIRECT.GET.W", Some("_INBOX.get"), None, body.as_bytes()));
+        self.send(&wire::publish(
+            "$JS.API.DIRECT.GET.W",
+            Some("_INBOX.get"),
+            None,
+            body.as_bytes(),
+        ));
         for m in self.take_msgs()? {
-            if let ServerOp::Msg { subject, headers, .. } = m {
+            if let ServerOp::Msg {
+                subject, headers, ..
+            } = m
+            {
                 if subject == "_INBOX.get" {
-                    let h = headers.map(|h| String::from_utf8_lossy(&h).into_owned()).unwrap_or_default();
+                    let h = headers
+                        .map(|h| String::from_utf8_lossy(&h).into_owned())
+                        .unwrap_or_default();
                     if h.starts_with("NATS/1.0\r\n") {
                         return Ok(true);
                     }
@@ -186,14 +217,23 @@ struct Delivery {
 }
 
 fn parse_delivery(op: &ServerOp) -> Option<Delivery> {
-    let ServerOp::Msg { subject, reply: Some(ack), .. } = op else {
+    let ServerOp::Msg {
+        subject,
+        reply: Some(ack),
+        ..
+    } = op
+    else {
         return None;
     };
     if subject.starts_with("_INBOX.") || !ack.starts_with("$JS.ACK.") {
         return None;
     }
     let t: Vec<&str> = ack.split('.').collect();
-    Some(Delivery { seq: t.get(5)?.parse().ok()?, dc: t.get(4)?.parse().ok()?, ack: ack.clone() })
+    Some(Delivery {
+        seq: t.get(5)?.parse().ok()?,
+        dc: t.get(4)?.parse().ok()?,
+        ack: ack.clone(),
+    })
 }
 
 /// The checker's memory, across crashes.
@@ -221,9 +261,16 @@ pub fn run_consumer_seed(seed: u64) -> ConsumerSimReport {
     cfg.eio_write = Ratio::new(1, 300 + prng.below(600));
     cfg.enospc = Ratio::new(1, 400 + prng.below(900));
     let rounds = 30 + prng.below(30) as usize;
-    let mut r = ConsumerSimReport { seed, params: format!("rounds={rounds} disk: {cfg}"), ..Default::default() };
+    let mut r = ConsumerSimReport {
+        seed,
+        params: format!("rounds={rounds} disk: {cfg}"),
+        ..Default::default()
+    };
     let disk = SharedDisk::new(SimDisk::new(prng.next_u64(), cfg, FaultAtlas::pristine()));
-    let mut m = Model { next_id: 1, ..Model::default() };
+    let mut m = Model {
+        next_id: 1,
+        ..Model::default()
+    };
     if let Err(e) = run(&mut prng, &disk, seed, rounds, &mut m, &mut r) {
         r.violations.push(e);
     }
@@ -231,7 +278,14 @@ pub fn run_consumer_seed(seed: u64) -> ConsumerSimReport {
     r
 }
 
-fn run(prng: &mut Prng, disk: &SharedDisk, seed: u64, rounds: usize, m: &mut Model, r: &mut ConsumerSimReport) -> Result<(), String> {
+fn run(
+    prng: &mut Prng,
+    disk: &SharedDisk,
+    seed: u64,
+    rounds: usize,
+    m: &mut Model,
+    r: &mut ConsumerSimReport,
+) -> Result<(), String> {
     let mut node = boot(disk, seed, 0, 0)?;
     for _ in 0..rounds {
         publish_batch(prng, &mut node, m, r)?;
@@ -268,7 +322,9 @@ fn boot(disk: &SharedDisk, seed: u64, now: u64, skew: i64) -> Result<Node, Strin
                 continue;
             }
         };
-        if ensure(&mut node, "$JS.API.STREAM.CREATE.W", STREAM)? && ensure(&mut node, "$JS.API.CONSUMER.CREATE.W.C", CONSUMER)? {
+        if ensure(&mut node, "$JS.API.STREAM.CREATE.W", STREAM)?
+            && ensure(&mut node, "$JS.API.CONSUMER.CREATE.W.C", CONSUMER)?
+        {
             return Ok(node);
         }
         last = "stream or consumer create kept failing".into();
@@ -281,7 +337,10 @@ fn ensure(node: &mut Node, subject: &str, body: &str) -> Result<bool, String> {
     for _ in 0..10 {
         match node.request(subject, body.as_bytes())? {
             Some(v) if v.get("error").is_none() => return Ok(true),
-            Some(v) if v["error"]["err_code"].as_u64() != Some(10104) && v["error"]["code"].as_u64() != Some(500) => {
+            Some(v)
+                if v["error"]["err_code"].as_u64() != Some(10104)
+                    && v["error"]["code"].as_u64() != Some(500) =>
+            {
                 return Err(format!("{subject}: {v}"));
             }
             _ => {}
@@ -290,7 +349,12 @@ fn ensure(node: &mut Node, subject: &str, body: &str) -> Result<bool, String> {
     Ok(false)
 }
 
-fn publish_batch(prng: &mut Prng, node: &mut Node, m: &mut Model, r: &mut ConsumerSimReport) -> Result<(), String> {
+fn publish_batch(
+    prng: &mut Prng,
+    node: &mut Node,
+    m: &mut Model,
+    r: &mut ConsumerSimReport,
+) -> Result<(), String> {
     let mut ids = std::mem::take(&mut m.unacked_ids);
     for _ in 0..1 + prng.below(8) {
         ids.push(m.next_id);
@@ -300,17 +364,29 @@ fn publish_batch(prng: &mut Prng, node: &mut Node, m: &mut Model, r: &mut Consum
     for id in &ids {
         let hdr = format!("NATS/1.0\r\nNats-Msg-Id: m{id}\r\n\r\n");
         let subj = format!("w.{}", id % 3);
-        bytes.extend_from_slice(&wire::publish(&subj, Some(&format!("_INBOX.p.{id}")), Some(hdr.as_bytes()), b"job"));
+        bytes.extend_from_slice(&wire::publish(
+            &subj,
+            Some(&format!("_INBOX.p.{id}")),
+            Some(hdr.as_bytes()),
+            b"job",
+        ));
         r.published += 1;
     }
     node.send(&bytes);
     let mut acks: BTreeMap<u64, u64> = BTreeMap::new();
     for op in node.take_msgs()? {
-        if let ServerOp::Msg { subject, payload, .. } = op {
-            let Some(id) = subject.strip_prefix("_INBOX.p.").and_then(|s| s.parse::<u64>().ok()) else {
+        if let ServerOp::Msg {
+            subject, payload, ..
+        } = op
+        {
+            let Some(id) = subject
+                .strip_prefix("_INBOX.p.")
+                .and_then(|s| s.parse::<u64>().ok())
+            else {
                 continue;
             };
-            let v: serde_json::Value = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
+            let v: serde_json::Value =
+                serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
             if let Some(seq) = v["seq"].as_u64().filter(|_| v.get("error").is_none()) {
                 acks.insert(id, seq);
             }
@@ -329,11 +405,26 @@ fn publish_batch(prng: &mut Prng, node: &mut Node, m: &mut Model, r: &mut Consum
 
 /// One pull and what the worker does with each message. `finish` double
 /// acks everything (the drain).
-fn work(prng: &mut Prng, node: &mut Node, m: &mut Model, r: &mut ConsumerSimReport, finish: bool) -> Result<usize, String> {
+fn work(
+    prng: &mut Prng,
+    node: &mut Node,
+    m: &mut Model,
+    r: &mut ConsumerSimReport,
+    finish: bool,
+) -> Result<usize, String> {
     let n = 1 + prng.below(16);
     let body = format!("{{\"batch\":{n},\"no_wait\":true}}");
-    node.send(&wire::publish("$JS.API.CONSUMER.MSG.NEXT.W.C", Some("_INBOX.pull"), None, body.as_bytes()));
-    let got: Vec<Delivery> = node.take_msgs()?.iter().filter_map(parse_delivery).collect();
+    node.send(&wire::publish(
+        "$JS.API.CONSUMER.MSG.NEXT.W.C",
+        Some("_INBOX.pull"),
+        None,
+        body.as_bytes(),
+    ));
+    let got: Vec<Delivery> = node
+        .take_msgs()?
+        .iter()
+        .filter_map(parse_delivery)
+        .collect();
     let mut bytes = Vec::new();
     let mut double: Vec<u64> = Vec::new();
     for d in &got {
@@ -342,17 +433,28 @@ fn work(prng: &mut Prng, node: &mut Node, m: &mut Model, r: &mut ConsumerSimRepo
             r.redeliveries += 1;
         }
         if m.answered.contains(&d.seq) {
-            return Err(format!("seq {} delivered (dc {}) after its ack was answered", d.seq, d.dc));
+            return Err(format!(
+                "seq {} delivered (dc {}) after its ack was answered",
+                d.seq, d.dc
+            ));
         }
         let seen = m.seen.entry(d.seq).or_default();
         *seen += 1;
         if d.dc > *seen || (!m.crashed && d.dc != *seen) {
-            return Err(format!("seq {} delivered with dc {} after {} deliveries (crashed: {})", d.seq, d.dc, seen, m.crashed));
+            return Err(format!(
+                "seq {} delivered with dc {} after {} deliveries (crashed: {})",
+                d.seq, d.dc, seen, m.crashed
+            ));
         }
         let action = if finish { 0 } else { prng.below(6) };
         match action {
             0 | 1 => {
-                bytes.extend_from_slice(&wire::publish(&d.ack, Some(&format!("_INBOX.a.{}", d.seq)), None, b"+ACK"));
+                bytes.extend_from_slice(&wire::publish(
+                    &d.ack,
+                    Some(&format!("_INBOX.a.{}", d.seq)),
+                    None,
+                    b"+ACK",
+                ));
                 double.push(d.seq);
                 m.ack_sent.insert(d.seq);
             }
@@ -368,7 +470,10 @@ fn work(prng: &mut Prng, node: &mut Node, m: &mut Model, r: &mut ConsumerSimRepo
         node.send(&bytes);
         for op in node.take_msgs()? {
             if let ServerOp::Msg { subject, .. } = op {
-                if let Some(seq) = subject.strip_prefix("_INBOX.a.").and_then(|s| s.parse::<u64>().ok()) {
+                if let Some(seq) = subject
+                    .strip_prefix("_INBOX.a.")
+                    .and_then(|s| s.parse::<u64>().ok())
+                {
                     if double.contains(&seq) && m.answered.insert(seq) {
                         r.answered_acks += 1;
                     }
@@ -390,7 +495,9 @@ fn check_stream(node: &mut Node, m: &Model, done: bool) -> Result<(), String> {
             return Err(format!("seq {seq}: ack answered, but still in the stream"));
         }
         if !present && !m.ack_sent.contains(&seq) {
-            return Err(format!("seq {seq}: removed from the workqueue without an ack"));
+            return Err(format!(
+                "seq {seq}: removed from the workqueue without an ack"
+            ));
         }
     }
     Ok(())
@@ -402,7 +509,14 @@ fn check_stream(node: &mut Node, m: &Model, done: bool) -> Result<(), String> {
 ///
 /// The file store is fail-stop (after a disk error it refuses writes until
 /// reopened), so a drain that stops making progress restarts the node.
-fn drain(prng: &mut Prng, disk: &SharedDisk, seed: u64, node: &mut Node, m: &mut Model, r: &mut ConsumerSimReport) -> Result<(), String> {
+fn drain(
+    prng: &mut Prng,
+    disk: &SharedDisk,
+    seed: u64,
+    node: &mut Node,
+    m: &mut Model,
+    r: &mut ConsumerSimReport,
+) -> Result<(), String> {
     let mut idle = 0;
     for _ in 0..400 {
         if idle >= 4 {
@@ -419,7 +533,9 @@ fn drain(prng: &mut Prng, disk: &SharedDisk, seed: u64, node: &mut Node, m: &mut
             continue;
         }
         if work(prng, node, m, r, true)? == 0 {
-            let info = node.request("$JS.API.STREAM.INFO.W", b"")?.ok_or("no stream info")?;
+            let info = node
+                .request("$JS.API.STREAM.INFO.W", b"")?
+                .ok_or("no stream info")?;
             if info["state"]["messages"].as_u64() == Some(0) {
                 break;
             }
@@ -434,10 +550,14 @@ fn drain(prng: &mut Prng, disk: &SharedDisk, seed: u64, node: &mut Node, m: &mut
     }
     for (id, seq) in &m.stored {
         if !m.seen.contains_key(seq) {
-            return Err(format!("m{id} (seq {seq}) was acknowledged to the producer but never delivered"));
+            return Err(format!(
+                "m{id} (seq {seq}) was acknowledged to the producer but never delivered"
+            ));
         }
     }
-    let info = node.request("$JS.API.STREAM.INFO.W", b"")?.ok_or("no stream info")?;
+    let info = node
+        .request("$JS.API.STREAM.INFO.W", b"")?
+        .ok_or("no stream info")?;
     match info["state"]["messages"].as_u64() {
         Some(0) => Ok(()),
         other => Err(format!("the drain left {other:?} messages: {info}")),

@@ -5,6 +5,7 @@ pub mod delivery;
 pub mod latency;
 pub mod memory;
 pub mod publish;
+pub mod pull;
 
 use std::time::{Duration, Instant};
 

@@ -820,10 +820,12 @@ impl Consumer {
         self.dc.clear();
         self.deadlines.clear();
         for (seq, p) in &st.pending {
-            self.dc.insert(*seq, st.redelivered.get(seq).copied().unwrap_or(0) + 1);
+            self.dc
+                .insert(*seq, st.redelivered.get(seq).copied().unwrap_or(0) + 1);
             let left = p.timestamp.saturating_add(wait).saturating_sub(realtime);
             let left = left.clamp(0, wait) as u64;
-            self.deadlines.insert(*seq, now + Duration::from_nanos(left));
+            self.deadlines
+                .insert(*seq, now + Duration::from_nanos(left));
         }
         Ok(())
     }

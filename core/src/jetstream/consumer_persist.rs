@@ -29,7 +29,7 @@
 //!   its PubAck (otherwise a worker could act on, and ack, a message a crash
 //!   then takes back, and a new message would reuse its sequence).
 
-use super::consumer::{parse_ack_reply, ack_kind, Consumer, ConsumerConfig};
+use super::consumer::{ack_kind, parse_ack_reply, Consumer, ConsumerConfig};
 use super::errors::{ApiError, JS_CONSUMER_STORE_FAILED_ERR_F};
 use super::meta::{meta_checksum, remove_tree};
 use super::types::{format_rfc3339, parse_rfc3339, StorageType};
@@ -168,8 +168,16 @@ fn write_consumer(
     };
     let buf = serde_json::to_vec(&fci).map_err(io_err)?;
     let sum = meta_checksum(c.name(), &buf);
-    replace_file(storage, &format!("{dir}/{CONSUMER_STATE_FILE}"), &consumer_store::encode_state(st))?;
-    replace_file(storage, &format!("{dir}/{CONSUMER_META_SUM}.new"), sum.as_bytes())?;
+    replace_file(
+        storage,
+        &format!("{dir}/{CONSUMER_STATE_FILE}"),
+        &consumer_store::encode_state(st),
+    )?;
+    replace_file(
+        storage,
+        &format!("{dir}/{CONSUMER_META_SUM}.new"),
+        sum.as_bytes(),
+    )?;
     replace_file(storage, &format!("{dir}/{CONSUMER_META_FILE}"), &buf)?;
     storage.rename(
         &format!("{dir}/{CONSUMER_META_SUM}.new"),
@@ -238,13 +246,19 @@ impl JetStream {
         let Some(c) = self.consumers.get(stream).and_then(|m| m.get(name)) else {
             return false;
         };
-        s.cfg.storage == StorageType::File && !c.config().durable.is_empty() && !c.config().memory_storage
+        s.cfg.storage == StorageType::File
+            && !c.config().durable.is_empty()
+            && !c.config().memory_storage
     }
 
     /// Hook after a consumer was added: a persisted one is written (config
     /// and first state) before the create is answered. On failure the
     /// consumer is removed again.
-    pub(crate) fn persist_consumer_created(&mut self, stream: &str, name: &str) -> Result<(), ApiError> {
+    pub(crate) fn persist_consumer_created(
+        &mut self,
+        stream: &str,
+        name: &str,
+    ) -> Result<(), ApiError> {
         if !self.persisted(stream, name) {
             return Ok(());
         }
@@ -258,7 +272,9 @@ impl JetStream {
             let _ = remove_tree(self.meta.as_mut(), &dir);
             return Err(ApiError::new(&JS_CONSUMER_STORE_FAILED_ERR_F).with("err", e));
         }
-        self.durability.saved.insert((stream.to_string(), name.to_string()), st);
+        self.durability
+            .saved
+            .insert((stream.to_string(), name.to_string()), st);
         Ok(())
     }
 
@@ -271,17 +287,29 @@ impl JetStream {
                 tracing::warn!(stream, consumer = name, error = %e, "removing consumer files");
             }
         }
-        self.durability.held.retain(|h| h.stream != stream || h.consumer != name);
+        self.durability
+            .held
+            .retain(|h| h.stream != stream || h.consumer != name);
         self.retention_after_consumer_removed(stream);
     }
 
     /// Hook after an ack on `$JS.ACK.…` was processed: retention, then the
     /// ack reply (for a double ack) now or once durable.
-    pub(crate) fn after_ack(&mut self, subject: &str, reply: Option<&[u8]>, payload: &[u8]) -> Vec<Outgoing> {
+    pub(crate) fn after_ack(
+        &mut self,
+        subject: &str,
+        reply: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Vec<Outgoing> {
         let Some(a) = parse_ack_reply(subject) else {
             return Vec::new();
         };
-        if self.consumers.get(a.stream).and_then(|m| m.get(a.consumer)).is_none() {
+        if self
+            .consumers
+            .get(a.stream)
+            .and_then(|m| m.get(a.consumer))
+            .is_none()
+        {
             return Vec::new();
         }
         let (stream, consumer, sseq) = (a.stream.to_string(), a.consumer.to_string(), a.sseq);
@@ -316,10 +344,9 @@ impl JetStream {
                 .and_then(parse_ack_reply)
                 .map(|a| (a.stream.to_string(), a.sseq));
             if let Some((stream, seq)) = seq {
-                let undurable = self
-                    .streams
-                    .get(&stream)
-                    .is_some_and(|s| s.cfg.storage == StorageType::File && seq > s.store.durable_seq());
+                let undurable = self.streams.get(&stream).is_some_and(|s| {
+                    s.cfg.storage == StorageType::File && seq > s.store.durable_seq()
+                });
                 if undurable {
                     self.durability.held_deliveries.push((stream, seq, o));
                     continue;
@@ -336,7 +363,11 @@ impl JetStream {
         let held = std::mem::take(&mut self.durability.held_deliveries);
         let mut out = Vec::new();
         for (stream, seq, o) in held {
-            if self.streams.get(&stream).is_some_and(|s| seq <= s.store.durable_seq()) {
+            if self
+                .streams
+                .get(&stream)
+                .is_some_and(|s| seq <= s.store.durable_seq())
+            {
                 out.push(o);
             }
         }
@@ -377,8 +408,12 @@ impl JetStream {
                 continue;
             }
             let path = format!("{}/{CONSUMER_STATE_FILE}", consumer_dir(&stream, &name));
-            let res = replace_file(self.meta.as_mut(), &path, &consumer_store::encode_state(&st))
-                .and_then(|_| self.meta.sync_dir(parent_dir(&path)));
+            let res = replace_file(
+                self.meta.as_mut(),
+                &path,
+                &consumer_store::encode_state(&st),
+            )
+            .and_then(|_| self.meta.sync_dir(parent_dir(&path)));
             match res {
                 Ok(()) => {
                     self.durability.saved.insert(key, st);
@@ -392,7 +427,11 @@ impl JetStream {
         let held = std::mem::take(&mut self.durability.held);
         out.extend(
             held.into_iter()
-                .filter(|h| !failed.iter().any(|(s, n)| *s == h.stream && *n == h.consumer))
+                .filter(|h| {
+                    !failed
+                        .iter()
+                        .any(|(s, n)| *s == h.stream && *n == h.consumer)
+                })
                 .map(|h| Outgoing::new(&h.reply, Vec::new())),
         );
         out
@@ -455,7 +494,13 @@ impl JetStream {
         self.retention_recover(&damaged);
     }
 
-    fn recover_consumer(&mut self, stream: &str, name: &str, now: Instant, realtime: UnixNanos) -> Result<(), String> {
+    fn recover_consumer(
+        &mut self,
+        stream: &str,
+        name: &str,
+        now: Instant,
+        realtime: UnixNanos,
+    ) -> Result<(), String> {
         let dir = consumer_dir(stream, name);
         let Some((cfg, created, state)) = read_consumer(self.meta.as_mut(), &dir, name)? else {
             // A create that never completed, or an interrupted delete.
@@ -465,9 +510,15 @@ impl JetStream {
         let state = clamp_to_stream(state, s.store.state().last_seq);
         let mut c = Consumer::new(stream, name, cfg, s.store.as_mut(), now, realtime);
         c.created = created;
-        c.restore_state(state.clone(), now, realtime).map_err(|e| e.to_string())?;
-        self.consumers.entry(stream.to_string()).or_default().insert(name.to_string(), c);
-        self.durability.saved.insert((stream.to_string(), name.to_string()), state);
+        c.restore_state(state.clone(), now, realtime)
+            .map_err(|e| e.to_string())?;
+        self.consumers
+            .entry(stream.to_string())
+            .or_default()
+            .insert(name.to_string(), c);
+        self.durability
+            .saved
+            .insert((stream.to_string(), name.to_string()), state);
         Ok(())
     }
 }

@@ -6,6 +6,9 @@ use crate::storage::{FileId, Storage, StorageError, StorageErrorKind};
 use crate::time::Instant;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+// Test only: the files must outlive a `JetStream` (a restart) while the
+// factory hands out `Send` storages; nothing here runs on two threads.
+#[allow(clippy::disallowed_types)]
 use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
@@ -18,6 +21,7 @@ struct Files {
 /// Files that outlive a [`JetStream`] (a clean restart; crashes are the
 /// simulator's business).
 #[derive(Clone, Default)]
+#[allow(clippy::disallowed_types)]
 struct Disk(Arc<Mutex<Files>>);
 
 impl Disk {
@@ -84,7 +88,10 @@ impl Storage for Disk {
     fn truncate(&mut self, f: FileId, len: u64) -> Result<(), StorageError> {
         self.with(|d| {
             let name = d.handles.get(&f.0).ok_or(not_found("handle"))?.clone();
-            d.files.get_mut(&name).ok_or(not_found(&name))?.resize(len as usize, 0);
+            d.files
+                .get_mut(&name)
+                .ok_or(not_found(&name))?
+                .resize(len as usize, 0);
             Ok(())
         })
     }
@@ -135,7 +142,11 @@ impl Js {
         let factory: StorageFactory = Box::new(move |_| Box::new(d.clone()));
         let at = Instant::from_nanos(now);
         let js = JetStream::new(JsConfig::default(), factory, at, WALL + now as i64).unwrap();
-        assert!(js.recovery_warnings().is_empty(), "{:?}", js.recovery_warnings());
+        assert!(
+            js.recovery_warnings().is_empty(),
+            "{:?}",
+            js.recovery_warnings()
+        );
         Js { js, now }
     }
 
@@ -143,7 +154,14 @@ impl Js {
         self.now += 1_000_000;
         let at = Instant::from_nanos(self.now);
         let wall = WALL + self.now as i64;
-        let mut out = self.js.handle_msg(at, wall, subject.as_bytes(), reply.map(str::as_bytes), None, body);
+        let mut out = self.js.handle_msg(
+            at,
+            wall,
+            subject.as_bytes(),
+            reply.map(str::as_bytes),
+            None,
+            body,
+        );
         if self.js.wants_flush() {
             out.extend(self.js.flush(at));
         }
@@ -152,7 +170,10 @@ impl Js {
 
     fn api(&mut self, subject: &str, body: &str) -> Value {
         let out = self.step(subject, Some("_R"), body.as_bytes());
-        let r = out.iter().find(|o| &o.subject[..] == b"_R").expect("an API reply");
+        let r = out
+            .iter()
+            .find(|o| &o.subject[..] == b"_R")
+            .expect("an API reply");
         serde_json::from_slice(&r.payload).unwrap()
     }
 
@@ -163,7 +184,11 @@ impl Js {
     /// Pulls up to `n` with no_wait: (stream seq, ack subject, dc).
     fn pull(&mut self, consumer: &str, n: u64) -> Vec<(u64, String, u64)> {
         let body = format!("{{\"batch\":{n},\"no_wait\":true}}");
-        let out = self.step(&format!("$JS.API.CONSUMER.MSG.NEXT.S.{consumer}"), Some("_P"), body.as_bytes());
+        let out = self.step(
+            &format!("$JS.API.CONSUMER.MSG.NEXT.S.{consumer}"),
+            Some("_P"),
+            body.as_bytes(),
+        );
         out.iter()
             .filter_map(|o| {
                 let ack = std::str::from_utf8(o.reply.as_ref()?).ok()?.to_string();
@@ -191,7 +216,8 @@ fn stream(js: &mut Js, retention: &str) {
 }
 
 fn consumer(js: &mut Js, name: &str, extra: &str) -> Value {
-    let cfg = format!("{{\"stream_name\":\"S\",\"config\":{{\"durable_name\":\"{name}\"{extra}}}}}");
+    let cfg =
+        format!("{{\"stream_name\":\"S\",\"config\":{{\"durable_name\":\"{name}\"{extra}}}}}");
     js.api(&format!("$JS.API.CONSUMER.CREATE.S.{name}"), &cfg)
 }
 
@@ -224,7 +250,10 @@ fn test_jet_stream_work_queue_retention_stream() {
     js.publish("s.c", "nobody");
     assert_eq!(js.msgs(), 5);
     let got = js.pull("A", 10);
-    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        got.iter().map(|g| g.0).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
     js.step(&got[1].1, None, b"+ACK");
     js.step(&got[3].1, None, b"-NAK");
     js.step(&got[0].1, None, b"+TERM");
@@ -244,7 +273,9 @@ fn test_jet_stream_interest_retention_stream() {
     js.publish("s.x", "dropped");
     assert_eq!(js.msgs(), 0, "no interest: not stored");
     assert!(consumer(&mut js, "A", "").get("error").is_none());
-    assert!(consumer(&mut js, "B", ",\"filter_subject\":\"s.x\"").get("error").is_none());
+    assert!(consumer(&mut js, "B", ",\"filter_subject\":\"s.x\"")
+        .get("error")
+        .is_none());
     js.publish("s.x", "both");
     js.publish("s.y", "only A");
     assert_eq!(js.msgs(), 2);
@@ -274,9 +305,14 @@ fn durable_consumer_resumes_after_restart() {
     let disk = Disk::default();
     let mut js = Js::boot(&disk, 0);
     stream(&mut js, "limits");
-    assert!(consumer(&mut js, "D", ",\"ack_wait\":5000000000").get("error").is_none());
+    assert!(consumer(&mut js, "D", ",\"ack_wait\":5000000000")
+        .get("error")
+        .is_none());
     // An ephemeral consumer is not persisted.
-    let v = js.api("$JS.API.CONSUMER.CREATE.S", "{\"stream_name\":\"S\",\"config\":{}}");
+    let v = js.api(
+        "$JS.API.CONSUMER.CREATE.S",
+        "{\"stream_name\":\"S\",\"config\":{}}",
+    );
     assert!(v.get("error").is_none(), "{v}");
     for i in 0..6 {
         js.publish("s.x", &format!("m{i}"));
@@ -284,11 +320,19 @@ fn durable_consumer_resumes_after_restart() {
     let got = js.pull("D", 4);
     assert_eq!(got.len(), 4);
     let at = Instant::from_nanos(js.now);
-    let out = js.js.handle_msg(at, WALL, got[0].1.as_bytes(), Some(b"_A"), None, b"+ACK");
-    assert!(out.iter().all(|o| &o.subject[..] != b"_A"), "the ack reply waits for the flush");
+    let out = js
+        .js
+        .handle_msg(at, WALL, got[0].1.as_bytes(), Some(b"_A"), None, b"+ACK");
+    assert!(
+        out.iter().all(|o| &o.subject[..] != b"_A"),
+        "the ack reply waits for the flush"
+    );
     assert!(js.js.wants_flush());
     let out = js.js.flush(at);
-    assert!(out.iter().any(|o| &o.subject[..] == b"_A"), "released by the flush");
+    assert!(
+        out.iter().any(|o| &o.subject[..] == b"_A"),
+        "released by the flush"
+    );
     js.step(&got[2].1, Some("_A"), b"+ACK");
     let seen = js.now;
     drop(js);
@@ -300,8 +344,15 @@ fn durable_consumer_resumes_after_restart() {
     assert_eq!(st.ack_floor.stream, 1);
     assert_eq!(st.pending.keys().copied().collect::<Vec<_>>(), vec![2, 4]);
     let fresh = js.pull("D", 10);
-    assert_eq!(fresh.iter().map(|g| g.0).collect::<Vec<_>>(), vec![5, 6], "new ones first");
+    assert_eq!(
+        fresh.iter().map(|g| g.0).collect::<Vec<_>>(),
+        vec![5, 6],
+        "new ones first"
+    );
     js.advance(6);
     let again = js.pull("D", 10);
-    assert_eq!(again.iter().map(|g| (g.0, g.2)).collect::<Vec<_>>(), vec![(2, 2), (4, 2), (5, 2), (6, 2)]);
+    assert_eq!(
+        again.iter().map(|g| (g.0, g.2)).collect::<Vec<_>>(),
+        vec![(2, 2), (4, 2), (5, 2), (6, 2)]
+    );
 }
