@@ -32,30 +32,23 @@ pub fn run(
     count: u64,
     limits: RunLimits,
 ) -> BenchResult<Sample> {
-    let start = Instant::now();
-    let hard = limits.hard_deadline(start);
+    // Every phase (setup, warm-up, timed) gets the time cap plus grace.
+    let phase = || limits.hard_deadline(Instant::now());
     let subs = format!("SUB {API_INBOX} 1\r\nSUB {PULL_INBOX} 2\r\nSUB {PUBACK_INBOX} 3\r\n");
-    let mut conn = NatsConn::connect(addr, subs.as_bytes(), hard)?;
+    let mut conn = NatsConn::connect(addr, subs.as_bytes(), phase())?;
     let stream = format!(
         "{{\"name\":\"{STREAM}\",\"subjects\":[\"{SUBJECT}\"],\"storage\":\"file\",\"retention\":\"limits\"}}"
     );
-    api(
-        &mut conn,
-        &format!("$JS.API.STREAM.CREATE.{STREAM}"),
-        &stream,
-        hard,
-    )?;
-    fill(&mut conn, payload_len, warm + count, hard)?;
+    let subject = format!("$JS.API.STREAM.CREATE.{STREAM}");
+    api(&mut conn, &subject, &stream, phase())?;
+    fill(&mut conn, payload_len, warm + count, phase())?;
     let consumer = format!(
         "{{\"stream_name\":\"{STREAM}\",\"config\":{{\"durable_name\":\"C\",\"ack_policy\":\"explicit\",\"max_ack_pending\":10000}}}}"
     );
-    api(
-        &mut conn,
-        &format!("$JS.API.CONSUMER.DURABLE.CREATE.{STREAM}.C"),
-        &consumer,
-        hard,
-    )?;
-    consume(&mut conn, warm, hard)?;
+    let subject = format!("$JS.API.CONSUMER.DURABLE.CREATE.{STREAM}.C");
+    api(&mut conn, &subject, &consumer, phase())?;
+    let t = Instant::now();
+    consume_until(&mut conn, warm, limits.deadline(t), limits.hard_deadline(t))?;
     let t0 = Instant::now();
     let deadline = limits.deadline(t0);
     let (done, capped) = consume_until(&mut conn, count, deadline, limits.hard_deadline(t0))?;
@@ -107,10 +100,6 @@ fn fill(conn: &mut NatsConn, payload_len: usize, n: u64, hard: Instant) -> Bench
         }
     }
     Ok(())
-}
-
-fn consume(conn: &mut NatsConn, n: u64, hard: Instant) -> BenchResult<()> {
-    consume_until(conn, n, hard, hard).map(|_| ())
 }
 
 /// Pulls batches of [`BATCH`] and acks each message until `n` were
