@@ -31,10 +31,3 @@ fn workqueue_consumer_survives_crashes_faults_and_skew() {
     assert!(crashes > 5, "nodes crashed: {crashes}");
 }
 
-#[test]
-#[ignore]
-fn debug_seed() {
-    let seed = std::env::var("SEED").unwrap().parse().unwrap();
-    let r = run_consumer_seed(seed);
-    assert!(r.ok(), "{}", r.violations.join("\n"));
-}
