@@ -494,7 +494,9 @@ impl JetStream {
     /// (without `sync_always`) flushes every sync interval.
     pub fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
         self.clock = (now, realtime);
+        let before = self.consumer_counts();
         let mut out = self.consumers_timeout(now, realtime);
+        self.retention_after_expiry(before);
         out = self.hold_undurable(out);
         out.extend(self.consumers_lazy_save(now));
         for s in self.streams.values_mut() {

@@ -13,7 +13,8 @@
 //! above its ack floor, and `seq` is either not delivered yet or pending.
 //! The hooks: [`JetStream::publish_interest`] before a publish,
 //! [`JetStream::retention_after_ack`] after an ack,
-//! [`JetStream::retention_after_consumer_removed`] after a delete, and
+//! [`JetStream::retention_after_consumer_removed`] after a delete (and
+//! [`JetStream::retention_after_expiry`] after ephemerals expire), and
 //! [`JetStream::retention_recover`] after a restart (an ack persisted
 //! before the removal it caused).
 
@@ -142,6 +143,22 @@ impl JetStream {
             .is_some_and(|s| s.cfg.retention == RetentionPolicy::Interest);
         if interest {
             self.retention_scan(stream, 1, u64::MAX);
+        }
+    }
+
+    /// Consumers per stream, to see which streams lost some in a timer
+    /// pass (ephemerals past their inactivity threshold).
+    pub(crate) fn consumer_counts(&self) -> BTreeMap<String, usize> {
+        self.consumers.iter().map(|(s, m)| (s.clone(), m.len())).collect()
+    }
+
+    /// Applies interest retention to the streams that lost consumers since
+    /// `before` was taken.
+    pub(crate) fn retention_after_expiry(&mut self, before: BTreeMap<String, usize>) {
+        for (stream, n) in before {
+            if self.consumer_count(&stream) < n {
+                self.retention_after_consumer_removed(&stream);
+            }
         }
     }
 

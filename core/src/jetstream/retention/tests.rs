@@ -297,6 +297,23 @@ fn test_jet_stream_interest_retention_stream() {
     assert_eq!(js.msgs(), 0);
 }
 
+/// An ephemeral consumer of an interest stream that goes away for
+/// inactivity takes the messages only it wanted with it.
+#[test]
+fn interest_messages_go_with_an_expired_ephemeral() {
+    let disk = Disk::default();
+    let mut js = Js::boot(&disk, 0);
+    stream(&mut js, "interest");
+    let cfg = "{\"stream_name\":\"S\",\"config\":{\"inactive_threshold\":1000000000}}";
+    let v = js.api("$JS.API.CONSUMER.CREATE.S", cfg);
+    assert!(v.get("error").is_none(), "{v}");
+    js.publish("s.x", "wanted");
+    assert_eq!(js.msgs(), 1);
+    js.advance(2);
+    assert_eq!(js.js.consumer_count("S"), 0, "the ephemeral expired");
+    assert_eq!(js.msgs(), 0);
+}
+
 /// A double ack is answered only by the flush that made it durable, and a
 /// durable consumer comes back after a restart where it stopped: nothing
 /// acked again, nothing unacked skipped, delivery counts kept.
