@@ -149,7 +149,10 @@ impl JetStream {
     /// Consumers per stream, to see which streams lost some in a timer
     /// pass (ephemerals past their inactivity threshold).
     pub(crate) fn consumer_counts(&self) -> BTreeMap<String, usize> {
-        self.consumers.iter().map(|(s, m)| (s.clone(), m.len())).collect()
+        self.consumers
+            .iter()
+            .map(|(s, m)| (s.clone(), m.len()))
+            .collect()
     }
 
     /// Applies interest retention to the streams that lost consumers since
