@@ -522,3 +522,62 @@ impl JetStream {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::consumer_store::{Pending, SequencePair};
+
+    fn pair(consumer: u64, stream: u64) -> SequencePair {
+        SequencePair { consumer, stream }
+    }
+
+    #[test]
+    fn state_above_a_shortened_stream_is_dropped() {
+        let mut st = ConsumerState {
+            delivered: pair(6, 10),
+            ack_floor: pair(2, 4),
+            ..ConsumerState::default()
+        };
+        st.pending.insert(
+            5,
+            Pending {
+                sequence: 3,
+                timestamp: 1,
+            },
+        );
+        st.pending.insert(
+            9,
+            Pending {
+                sequence: 5,
+                timestamp: 2,
+            },
+        );
+        st.redelivered.insert(9, 1);
+        assert_eq!(
+            clamp_to_stream(st.clone(), 10),
+            st,
+            "nothing lost: unchanged"
+        );
+        let c = clamp_to_stream(st.clone(), 7);
+        assert_eq!(c.delivered, pair(6, 7));
+        assert_eq!(c.pending.keys().copied().collect::<Vec<_>>(), vec![5]);
+        assert!(c.redelivered.is_empty());
+        assert_eq!(
+            c.ack_floor,
+            pair(2, 4),
+            "the floor stays below what is pending"
+        );
+        let c = clamp_to_stream(st, 3);
+        assert_eq!((c.delivered.stream, c.ack_floor.stream), (3, 3));
+        assert!(c.pending.is_empty());
+        // What is kept is a state the consumer store accepts.
+        let mut store = ConsumerStore::new(consumer_store::AckPolicy::Explicit, 0);
+        store.update(c).unwrap();
+    }
+
+    #[test]
+    fn consumer_dir_is_below_the_stream() {
+        assert_eq!(consumer_dir("S", "D"), "jetstream/$G/streams/S/obs/D");
+    }
+}
