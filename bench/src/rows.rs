@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::error::BenchResult;
 use crate::server::{RunningServer, ServerSpec};
 use crate::workload::delivery::{self, Mode};
-use crate::workload::{jetstream, latency, memory, publish, RunLimits, Sample};
+use crate::workload::{jetstream, latency, memory, publish, pull, RunLimits, Sample};
 
 /// The label of the rnatsd column's server (see `main.rs`).
 pub const RNATSD_LABEL: &str = "rnatsd";
@@ -59,6 +59,10 @@ pub enum Workload {
         /// which is already lazy).
         rnatsd_lazy: bool,
     },
+    /// JetStream pull consumption with explicit acks (`workload::pull`).
+    Pull {
+        payload_len: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +77,7 @@ pub struct Row {
     pub metrics: Vec<Metric>,
 }
 
-pub const ROW_KEYS: [&str; 11] = [
+pub const ROW_KEYS: [&str; 12] = [
     "pub16",
     "pub128",
     "pub1k",
@@ -85,6 +89,7 @@ pub const ROW_KEYS: [&str; 11] = [
     "js1",
     "js256",
     "js256lazy",
+    "pull",
 ];
 
 fn metric(label: impl Into<String>, unit: Unit, better: Better) -> Metric {
@@ -238,7 +243,26 @@ pub fn all_rows(divisor: u64, conns_max: usize) -> Vec<Row> {
                 "JetStream publish 128 B, 256 in flight, both lazy (rnatsd sync_interval 2m), acked msgs/s",
             )],
         ),
+        Row {
+            key: "pull",
+            workload: Workload::Pull { payload_len: 128 },
+            // Whole batches: every pull request is answered in full.
+            warm: (n(200_000) / 10 / pull::BATCH).max(1) * pull::BATCH,
+            count: (n(200_000) / pull::BATCH).max(1) * pull::BATCH,
+            metrics: vec![rate(
+                "JetStream pull, explicit ack, batch 100, 128 B file stream, msgs/s",
+            )],
+        },
     ]
+}
+
+/// A fresh store directory for a JetStream row (removed after the run).
+fn js_store_dir() -> std::path::PathBuf {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rnatsd-bench-js-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 /// Starts `spec`, runs `row` once against it, and stops it.
@@ -266,7 +290,14 @@ pub fn run_once(
             limits,
         );
     }
-    let mut server = RunningServer::start(spec)?;
+    let js_dir = matches!(row.workload, Workload::Pull { .. }).then(js_store_dir);
+    let mut server = match &js_dir {
+        Some(dir) => {
+            let sd = dir.to_string_lossy().into_owned();
+            RunningServer::start_with_args(spec, &["-js", "-sd", &sd])?
+        }
+        None => RunningServer::start(spec)?,
+    };
     let addr = server.addr;
     let sample = match row.workload {
         Workload::Publish { payload_len } => {
@@ -281,6 +312,7 @@ pub fn run_once(
             latency::run(addr, payload_len, row.warm, row.count, limits)
         }
         Workload::JsPublish { .. } => unreachable!("handled above"),
+        Workload::Pull { payload_len } => pull::run(addr, payload_len, row.warm, row.count, limits),
         Workload::IdleConns { conns } => {
             let settle = if quick {
                 Duration::from_millis(300)
@@ -293,6 +325,9 @@ pub fn run_once(
     };
     let alive = server.check_alive();
     server.stop();
+    if let Some(dir) = js_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let sample = sample?;
     alive?;
     Ok(sample)

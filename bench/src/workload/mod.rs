@@ -6,6 +6,7 @@ pub mod jetstream;
 pub mod latency;
 pub mod memory;
 pub mod publish;
+pub mod pull;
 
 use std::time::{Duration, Instant};
 

@@ -726,6 +726,50 @@ impl Consumer {
         Some(self.last_active + Duration::from_nanos(self.cfg.inactive_threshold as u64))
     }
 
+    /// The ack state (for retention and persistence, see
+    /// `consumer_persist` and `retention`).
+    pub(crate) fn ack_state(&self) -> &consumer_store::ConsumerState {
+        self.store.state()
+    }
+
+    /// The next stream sequence this consumer looks at (Go's `o.sseq`).
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.sseq
+    }
+
+    /// True while `last_per_subject` messages wait before `sseq`.
+    pub(crate) fn has_skip_list(&self) -> bool {
+        !self.lss.is_empty()
+    }
+
+    /// Resumes from a persisted state (Go's `applyState`): delivery goes on
+    /// after `delivered`, pending messages keep their delivery counts and
+    /// are due again `ack_wait` after their last delivery (never later).
+    pub(crate) fn restore_state(
+        &mut self,
+        st: consumer_store::ConsumerState,
+        now: Instant,
+        realtime: UnixNanos,
+    ) -> Result<(), StoreError> {
+        self.store.update(st.clone())?;
+        let wait = self.cfg.ack_wait.max(0);
+        self.sseq = st.delivered.stream + 1;
+        self.dseq = st.delivered.consumer;
+        self.lss.clear();
+        self.rdq.clear();
+        self.dc.clear();
+        self.deadlines.clear();
+        for (seq, p) in &st.pending {
+            self.dc
+                .insert(*seq, st.redelivered.get(seq).copied().unwrap_or(0) + 1);
+            let left = p.timestamp.saturating_add(wait).saturating_sub(realtime);
+            let left = left.clamp(0, wait) as u64;
+            self.deadlines
+                .insert(*seq, now + Duration::from_nanos(left));
+        }
+        Ok(())
+    }
+
     /// Panics if an internal invariant is broken (a programmer error).
     pub fn check_invariants(&self) {
         let st = self.store.state();

@@ -190,9 +190,7 @@ fn check_consumer_cfg(cfg: &ConsumerConfig, stream: &StreamConfig) -> Result<(),
     {
         return Err(not_supported("priority groups and direct consumers"));
     }
-    if stream.retention != RetentionPolicy::Limits {
-        return Err(not_supported("consumers on interest and workqueue streams"));
-    }
+    let _ = stream;
     Ok(())
 }
 
@@ -525,6 +523,7 @@ impl JetStream {
         if max > 0 && consumers.len() as i64 >= max {
             return Err(ApiError::new(&JS_MAXIMUM_CONSUMERS_LIMIT_ERR));
         }
+        super::retention::check_workqueue_consumer(&s.cfg, &cfg, Some(consumers))?;
         let name = cfg.name.clone();
         let pause = cfg.pause_until.as_deref().and_then(parse_rfc3339).flatten();
         let mut c = Consumer::new(stream, &name, cfg, s.store.as_mut(), now, realtime);
@@ -536,7 +535,8 @@ impl JetStream {
             self.interest_changed = true;
         }
         let info = c.info(s.store.as_ref(), realtime);
-        consumers.insert(name, c);
+        consumers.insert(name.clone(), c);
+        self.persist_consumer_created(stream, &name)?;
         Ok(info)
     }
 
@@ -595,6 +595,7 @@ impl JetStream {
         if removed.push.is_some() {
             self.interest_changed = true;
         }
+        self.persist_consumer_removed(stream, name);
         self.respond(reply, T, None, SuccessBody { success: true })
     }
 

@@ -35,11 +35,13 @@ pub mod consumer_api;
 pub mod consumer_config;
 pub mod consumer_push;
 pub mod consumer_update;
+pub mod consumer_persist;
 pub mod direct;
 pub mod errors;
 pub mod headers;
 mod jsz;
 pub mod meta;
+pub mod retention;
 pub mod stream;
 pub mod types;
 
@@ -193,6 +195,8 @@ pub struct JetStream {
     clock: (Instant, UnixNanos),
     last_interval_flush: Instant,
     warnings: Vec<RecoveryWarning>,
+    /// Consumer persistence (see [`consumer_persist`]).
+    durability: consumer_persist::Durability,
 }
 
 impl std::fmt::Debug for JetStream {
@@ -239,8 +243,10 @@ impl JetStream {
             clock: (now, realtime),
             last_interval_flush: now,
             warnings: Vec::new(),
+            durability: Default::default(),
         };
         js.recover(realtime)?;
+        js.recover_consumers(now, realtime);
         js.check_invariants();
         Ok(js)
     }
@@ -390,13 +396,19 @@ impl JetStream {
             }
             Some(api) => self.handle_api(now, realtime, &api, reply, hdr, payload),
             None if subject.starts_with("$JS.ACK.") => {
-                self.handle_ack(now, realtime, subject, reply, payload)
+                // `+NXT` replies are pull requests (handle_ack); a double
+                // ack's reply is answered by after_ack once the ack is durable.
+                let next = payload.trim_ascii().starts_with(b"+NXT");
+                let mut out = self.handle_ack(now, realtime, subject, reply.filter(|_| next), payload);
+                out.extend(self.after_ack(subject, reply.filter(|_| !next), payload));
+                out
             }
             None if subject.starts_with(consumer_push::JS_FLOW_CONTROL_PRE) => {
                 self.handle_flow_control(now, realtime, subject)
             }
             None => self.handle_publish(now, realtime, subject, reply, hdr, payload),
         };
+        let out = self.hold_undurable(out);
         #[cfg(debug_assertions)]
         self.check_invariants();
         out
@@ -432,9 +444,10 @@ impl JetStream {
             return Vec::new();
         };
         let exceeded = self.limits_exceeded(self.streams[&name].cfg.storage);
+        let interest = self.publish_interest(&name, subject);
         let s = self.streams.get_mut(&name).expect("stream found above");
         let mut out: Vec<Outgoing> = s
-            .process_msg(realtime, subject, reply, hdr, payload, exceeded)
+            .process_msg(realtime, subject, reply, hdr, payload, exceeded, interest)
             .into_iter()
             .collect();
         out.extend(s.take_republished());
@@ -479,20 +492,28 @@ impl JetStream {
         for s in self.streams.values_mut() {
             out.extend(s.flush());
         }
+        if self.durability.wants_flush() {
+            out.extend(self.flush_consumers(now));
+        }
         self.last_interval_flush = now;
         out
     }
 
     /// True when [`JetStream::flush`] has work.
     pub fn wants_flush(&self) -> bool {
-        self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush())
+        (self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush()))
+            || self.durability.wants_flush()
     }
 
     /// Expires messages past max age or TTL, forgets old message ids, and
     /// (without `sync_always`) flushes every sync interval.
     pub fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
         self.clock = (now, realtime);
-        let out = self.consumers_timeout(now, realtime);
+        let before = self.consumer_counts();
+        let mut out = self.consumers_timeout(now, realtime);
+        self.retention_after_expiry(before);
+        out = self.hold_undurable(out);
+        out.extend(self.consumers_lazy_save(now));
         for s in self.streams.values_mut() {
             if let Ok(n) = s.store.expire_msgs(realtime) {
                 if n > 0 {
@@ -525,6 +546,9 @@ impl JetStream {
         }
         if !self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush()) {
             let at = self.last_interval_flush + DEFAULT_SYNC_INTERVAL;
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+        if let Some(at) = self.consumers_save_at() {
             next = Some(next.map_or(at, |n| n.min(at)));
         }
         if let Some(at) = self.consumers_poll_timeout() {

@@ -292,7 +292,10 @@ impl Stream {
 
     /// A message published to one of the stream's subjects (Go's
     /// `processJetStreamMsg`). Returns the reply to send now, if any.
-    /// `limits_exceeded` is Go's `js.limitsExceeded(storage)`.
+    /// `limits_exceeded` is Go's `js.limitsExceeded(storage)`; `interest` is
+    /// false when an interest stream has no consumer for `subject`
+    /// (`retention::JetStream::publish_interest`).
+    #[allow(clippy::too_many_arguments)]
     pub fn process_msg(
         &mut self,
         realtime: UnixNanos,
@@ -301,6 +304,7 @@ impl Stream {
         hdr: &[u8],
         msg: &[u8],
         limits_exceeded: bool,
+        interest: bool,
     ) -> Option<Outgoing> {
         self.purge_msg_ids(realtime);
         // Go applies the input transform first; a subject outside its
@@ -350,9 +354,9 @@ impl Stream {
             let e = ApiError::new(&JS_INSUFFICIENT_RESOURCES_ERR);
             return self.error_reply(reply, e);
         }
-        if self.cfg.retention == RetentionPolicy::Interest {
-            // No consumers exist yet, so no message has interest (Go's
-            // `noInterest`): the sequence is used but nothing is stored.
+        if self.cfg.retention == RetentionPolicy::Interest && !interest {
+            // No consumer selects the subject (Go's `noInterest`): the
+            // sequence is used but nothing is stored.
             return self.skip_no_interest(realtime, reply, msg_id);
         }
         let ttl = match message_ttl(hdr) {
