@@ -260,7 +260,7 @@ impl Server {
 
     /// True when subscriptions changed since watched interest was synced.
     pub(super) fn watched_stale(&self) -> bool {
-        self.internal.service.is_some() && self.sublist.generation() != self.internal.watch_gen
+        self.internal.service.is_some() && self.accounts.get(GLOBAL).sublist.generation() != self.internal.watch_gen
     }
 
     /// Reports changes of client interest in the service's watched
@@ -272,7 +272,7 @@ impl Server {
         service: &mut dyn InternalService,
         force: bool,
     ) -> Vec<Outgoing> {
-        let generation = self.sublist.generation();
+        let generation = self.accounts.get(GLOBAL).sublist.generation();
         if !force && generation == self.internal.watch_gen {
             return Vec::new();
         }
@@ -293,7 +293,7 @@ impl Server {
     /// Whether a client subscription gets messages on `subject`: any plain
     /// or queue subscription, or with `queue` a member of that group.
     fn client_interest(&mut self, subject: &str, queue: Option<&str>) -> bool {
-        let r = self.sublist.match_subject(subject.as_bytes());
+        let r = self.accounts.get_mut(GLOBAL).sublist.match_subject(subject.as_bytes());
         let is_client = |s: &SubRef| self.subs.get(*s).is_some_and(|s| s.conn != INTERNAL_CONN);
         match queue {
             None => r.psubs.iter().any(is_client) || r.qsubs.iter().any(|g| g.members.iter().any(is_client)),
