@@ -29,11 +29,10 @@ fn cfg() -> StreamConfig {
 }
 
 fn fcfg(block_size: u64) -> FileStoreConfig {
-    FileStoreConfig {
-        dir: DIR.into(),
-        block_size,
-        sync: SyncPolicy::Always,
-    }
+    let mut f = FileStoreConfig::new(DIR);
+    f.block_size = block_size;
+    f.sync = SyncPolicy::Always;
+    f
 }
 
 fn disk() -> SimDisk {

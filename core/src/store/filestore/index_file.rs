@@ -1,0 +1,1 @@
+//! The index file (Go's `index.db`).
