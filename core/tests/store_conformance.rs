@@ -119,13 +119,23 @@ impl Ctx {
         let Some(fs) = self.fs.take() else {
             return;
         };
-        let mut disk = fs.into_storage();
+        // A clean close writes the index file (used by the next open); a
+        // crash leaves none, so the next open scans every block.
+        let mut disk = match self.kind {
+            Kind::FileCrash => fs.into_storage(),
+            _ => fs.close().unwrap(),
+        };
         if self.kind == Kind::FileCrash {
             disk.crash();
         }
         self.opens += 1;
         let fs = FileStore::open(disk, perm_cfg(self.perm, self.opens), self.cfg.clone()).unwrap();
         fs.check_invariants();
+        assert_eq!(
+            fs.recovery_report().from_index,
+            self.kind == Kind::File,
+            "a clean close is reopened from the index file"
+        );
         self.fs = Some(fs);
         let after = self.s().state();
         assert_eq!(

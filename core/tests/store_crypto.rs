@@ -444,3 +444,70 @@ fn base_copy(cipher: Option<(Cipher, &str)>, compression: StoreCompression) -> S
     fill(&mut fs, 150);
     fs.into_storage()
 }
+
+fn read_file(d: &mut SimDisk, path: &str) -> Vec<u8> {
+    d.volatile_contents(path).expect("file exists").to_vec()
+}
+
+fn write_file(d: &mut SimDisk, path: &str, bytes: &[u8]) {
+    let f = d.open(path, true).unwrap();
+    d.truncate(f, 0).unwrap();
+    d.write_at(f, 0, bytes).unwrap();
+    d.sync(f).unwrap();
+    d.sync_dir(DIR).unwrap();
+    d.close(f);
+}
+
+/// TestFileStoreIndexDB (concept of Go's index.db / TestFileStoreRecoverFromIndex):
+/// a clean close writes the index file, the next open uses it without a
+/// scan and consumes it; a stale or corrupt index file is ignored and the
+/// blocks are scanned.
+#[test]
+fn test_file_store_index_db_fast_path_and_fallbacks() {
+    let index = format!("{DIR}/index.db");
+    for cipher in [None, Some((Cipher::Aes, "k"))] {
+        for compression in [StoreCompression::None, StoreCompression::S2] {
+            let mut fs = FileStore::open(disk(), fcfg(cipher, compression, 1), cfg()).unwrap();
+            fill(&mut fs, 200);
+            fs.remove_msg(7).unwrap();
+            let want = fs.state();
+            let mut d = fs.close().unwrap();
+            let saved = read_file(&mut d, &index);
+            if cipher.is_some() {
+                assert!(!contains(&saved, b"orders."), "index encrypted");
+            }
+            // Fast path.
+            let mut fs = FileStore::open(d, fcfg(cipher, compression, 2), cfg()).unwrap();
+            assert!(fs.recovery_report().from_index, "{cipher:?} {compression:?}");
+            assert_eq!(fs.state(), want);
+            assert_eq!(fs.load_msg(150).unwrap().msg, payload(150));
+            fs.check_invariants();
+            fs.store_msg("orders.x", b"", b"after", 0, NOW).unwrap();
+            fs.flush().unwrap();
+            let mut d = fs.into_storage();
+            assert!(d.volatile_contents(&index).is_none(), "consumed by the open");
+            // Stale: the old index file put back after more appends.
+            write_file(&mut d, &index, &saved);
+            d.crash();
+            let mut fs = FileStore::open(d, fcfg(cipher, compression, 3), cfg()).unwrap();
+            assert!(!fs.recovery_report().from_index, "stale index used");
+            assert_eq!(fs.state().msgs, want.msgs + 1);
+            assert_eq!(fs.load_msg(201).unwrap().msg, b"after");
+            // Corrupt: one flipped byte.
+            let mut d = fs.close().unwrap();
+            let mut bad = read_file(&mut d, &index);
+            let mid = bad.len() / 2;
+            bad[mid] ^= 1;
+            write_file(&mut d, &index, &bad);
+            let fs = FileStore::open(d, fcfg(cipher, compression, 4), cfg()).unwrap();
+            assert!(!fs.recovery_report().from_index, "corrupt index used");
+            assert_eq!(fs.state().msgs, want.msgs + 1);
+            // Missing: a crash without close.
+            let mut d = fs.into_storage();
+            d.crash();
+            let fs = FileStore::open(d, fcfg(cipher, compression, 5), cfg()).unwrap();
+            assert!(!fs.recovery_report().from_index);
+            assert_eq!(fs.state().msgs, want.msgs + 1);
+        }
+    }
+}

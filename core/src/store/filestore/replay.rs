@@ -110,6 +110,9 @@ impl<S: Storage> FileStore<S> {
     pub(super) fn recover(&mut self) -> Result<(), StoreError> {
         let indexes = self.list_blocks()?;
         self.check_keys(&indexes)?;
+        if self.load_index(&indexes)? {
+            return Ok(());
+        }
         let last_index = indexes.last().copied();
         let mut replay = Replay::default();
         let mut prev: Option<u64> = None;
