@@ -81,6 +81,9 @@ impl<S: Storage> FileStore<S> {
     /// quarantined instead.
     pub(super) fn rewrite_block(&mut self, index: u64) -> Result<(), StoreError> {
         let b = self.blocks.get(&index).expect("caller checked the block exists");
+        if b.quarantined {
+            return Ok(());
+        }
         assert!(!b.dirty && !b.writable, "only clean sealed blocks are rewritten");
         let (file, len, start) = (b.file, b.len, b.hdr_len);
         let mut bytes = vec![0u8; usize::try_from(len).expect("block length fits memory")];

@@ -660,9 +660,10 @@ impl<S: Storage> StreamStore for FileStore<S> {
             .blocks
             .get(&loc.blk)
             .expect("index points at a live block");
-        if blk.codec.compressed {
+        if loc.inner.is_some() {
             // A chunk cannot be overwritten in place: make the removal
-            // durable, then rewrite the block without the message.
+            // durable, then rewrite the block without the message (a
+            // quarantined block is kept as evidence and not rewritten).
             self.flush()?;
             if self.blocks.contains_key(&loc.blk) {
                 self.rewrite_block(loc.blk)?;
@@ -828,7 +829,7 @@ impl<S: Storage> StreamStore for FileStore<S> {
                 .get(&e.data.blk)
                 .expect("a live message's block exists");
             assert!(e.data.off >= b.hdr_len && e.data.off + u64::from(e.data.len) <= b.len);
-            assert_eq!(e.data.inner.is_some(), b.codec.compressed);
+            assert!(!b.codec.compressed || e.data.inner.is_some(), "compressed blocks hold chunks");
         }
         for (index, b) in &self.blocks {
             let (n, bytes) = live.get(index).copied().unwrap_or((0, 0));
