@@ -116,14 +116,14 @@ impl Ctx {
     fn restart(&mut self) {
         let before = self.s().state();
         self.s().flush().unwrap();
-        let Some(fs) = self.fs.take() else {
+        let Some(mut fs) = self.fs.take() else {
             return;
         };
         // A clean close writes the index file (used by the next open); a
         // crash leaves none, so the next open scans every block.
         let mut disk = match self.kind {
             Kind::FileCrash => fs.into_storage(),
-            _ => fs.close().unwrap(),
+            _ => { fs.close().unwrap(); fs.into_storage() },
         };
         if self.kind == Kind::FileCrash {
             disk.crash();

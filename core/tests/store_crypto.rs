@@ -471,7 +471,7 @@ fn test_file_store_index_db_fast_path_and_fallbacks() {
             fill(&mut fs, 200);
             fs.remove_msg(7).unwrap();
             let want = fs.state();
-            let mut d = fs.close().unwrap();
+            let mut d = { fs.close().unwrap(); fs.into_storage() };
             let saved = read_file(&mut d, &index);
             if cipher.is_some() {
                 assert!(!contains(&saved, b"orders."), "index encrypted");
@@ -494,7 +494,7 @@ fn test_file_store_index_db_fast_path_and_fallbacks() {
             assert_eq!(fs.state().msgs, want.msgs + 1);
             assert_eq!(fs.load_msg(201).unwrap().msg, b"after");
             // Corrupt: one flipped byte.
-            let mut d = fs.close().unwrap();
+            let mut d = { fs.close().unwrap(); fs.into_storage() };
             let mut bad = read_file(&mut d, &index);
             let mid = bad.len() / 2;
             bad[mid] ^= 1;

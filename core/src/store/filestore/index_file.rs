@@ -82,17 +82,21 @@ impl<S: Storage> FileStore<S> {
         format!("{}/index.db", self.fcfg.dir)
     }
 
-    /// Flushes, writes the index file, and hands the storage back (Go's
-    /// `Stop`). A store with damage or a quarantined block writes no index
-    /// file, so the next open scans and reports the damage again.
-    pub fn close(mut self) -> Result<S, StoreError> {
+    /// Flushes and writes the index file (Go's `Stop`); afterwards every
+    /// mutation is refused with [`StoreError::Closed`] (the index file must
+    /// keep describing the blocks) and the caller takes the storage back
+    /// with [`FileStore::into_storage`]. A store with damage or a
+    /// quarantined block writes no index file, so the next open scans and
+    /// reports the damage again.
+    pub fn close(&mut self) -> Result<(), StoreError> {
         self.flush()?;
+        self.closed = true;
         let clean = self.report.lost.is_none()
             && self.blocks.values().all(|b| !b.quarantined && !b.dirty);
         if clean {
             self.write_index()?;
         }
-        Ok(self.storage)
+        Ok(())
     }
 
     fn encode_index_body(&self) -> Vec<u8> {

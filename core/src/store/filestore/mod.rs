@@ -156,6 +156,8 @@ pub struct FileStore<S: Storage> {
     prng: Prng,
     /// Derived from the configured key and the stream name.
     stream_key: Option<StreamKey>,
+    /// [`FileStore::close`] ran: no more mutations.
+    closed: bool,
 }
 
 impl<S: Storage> FileStore<S> {
@@ -192,6 +194,7 @@ impl<S: Storage> FileStore<S> {
             last_flush: Instant::ZERO,
             prng: Prng::from_seed(0),
             stream_key: None,
+            closed: false,
         };
         fs.prng = Prng::from_seed(fs.fcfg.seed);
         fs.stream_key = fs
@@ -285,6 +288,9 @@ impl<S: Storage> FileStore<S> {
     }
 
     fn check_failed(&self) -> Result<(), StoreError> {
+        if self.closed {
+            return Err(StoreError::Closed);
+        }
         match &self.failed {
             Some(m) => Err(StoreError::Failed(m.clone())),
             None => Ok(()),
