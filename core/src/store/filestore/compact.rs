@@ -161,6 +161,7 @@ impl<S: Storage> FileStore<S> {
             return self.fail(e);
         }
         self.storage.close(file);
+        self.chunk_cache = None;
         let b = self.blocks.get_mut(&index).expect("checked above");
         b.file = new_file;
         b.len = out.len() as u64;

@@ -159,6 +159,26 @@ impl BlockCodec {
             let rlen = len as u32;
             return Ok((vec![Inner { inner: None, rlen, record }], len));
         }
+        let (flags, payload, len) = self.open_frame(b)?;
+        let records = if flags & FLAG_CHUNK != 0 {
+            self.unchunk(&payload)?
+        } else {
+            let (record, rlen) = decode(self.id, &payload)?;
+            if rlen != payload.len() {
+                return Err(DecodeError::Malformed);
+            }
+            vec![Inner {
+                inner: None,
+                rlen: rlen as u32,
+                record,
+            }]
+        };
+        Ok((records, len))
+    }
+
+    /// Checks a frame's header and its crc or tag: its flags, its plain
+    /// payload and its length.
+    fn open_frame(&self, b: &[u8]) -> Result<(u8, Vec<u8>, usize), DecodeError> {
         if b.len() < FRAME_HDR_LEN {
             return Err(DecodeError::Short);
         }
@@ -194,20 +214,19 @@ impl BlockCodec {
                 b[FRAME_HDR_LEN..len - 4].to_vec()
             }
         };
-        let records = if flags & FLAG_CHUNK != 0 {
-            self.unchunk(&payload)?
-        } else {
-            let (record, rlen) = decode(self.id, &payload)?;
-            if rlen != payload.len() {
-                return Err(DecodeError::Malformed);
-            }
-            vec![Inner {
-                inner: None,
-                rlen: rlen as u32,
-                record,
-            }]
-        };
-        Ok((records, len))
+        Ok((flags, payload, len))
+    }
+
+    /// Verifies (or authenticates and decrypts) a chunk frame and returns
+    /// its decompressed records, back to back, each still carrying its own
+    /// checksum (for the read cache; every record is verified again when it
+    /// is taken from it).
+    pub fn open_chunk(&self, b: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        let (flags, payload, _) = self.open_frame(b)?;
+        if flags & FLAG_CHUNK == 0 {
+            return Err(DecodeError::Malformed);
+        }
+        decompress(&payload)
     }
 
     /// Decompresses a chunk and decodes its records, which must verify and

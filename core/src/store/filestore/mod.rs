@@ -33,7 +33,7 @@ use self::frame::BlockCodec;
 use self::msg_block::{
     block_name, stream_hash, BlockHeader, MsgBlock, BLOCK_HDR_LEN_ENCRYPTED,
 };
-use self::record::{BlockId, Kind, Record, RECORD_LEN_MAX, RECORD_MIN_LEN};
+use self::record::{decode, BlockId, Kind, Record, RECORD_LEN_MAX, RECORD_MIN_LEN};
 use super::index::{is_full_wildcard, Entry, MsgIndex};
 use super::{
     limits, msg_size, LostStreamData, SimpleState, StoreCompression, StoreError, StoreMsg,
@@ -158,6 +158,10 @@ pub struct FileStore<S: Storage> {
     stream_key: Option<StreamKey>,
     /// [`FileStore::close`] ran: no more mutations.
     closed: bool,
+    /// The last chunk read: (block, frame offset, verified decompressed
+    /// records). Sequential reads of a compressed block decode each chunk
+    /// once. Dropped when that block is rewritten or removed.
+    chunk_cache: Option<(u64, u64, Vec<u8>)>,
 }
 
 impl<S: Storage> FileStore<S> {
@@ -195,6 +199,7 @@ impl<S: Storage> FileStore<S> {
             prng: Prng::from_seed(0),
             stream_key: None,
             closed: false,
+            chunk_cache: None,
         };
         fs.prng = Prng::from_seed(fs.fcfg.seed);
         fs.stream_key = fs
@@ -434,21 +439,41 @@ impl<S: Storage> FileStore<S> {
             .blocks
             .get(&loc.blk)
             .ok_or_else(|| StoreError::Corrupt(format!("seq {seq}: block gone")))?;
-        let file = blk.file;
-        let mut buf = vec![0u8; loc.len as usize];
-        let n = self.read_exact(file, loc.off, &mut buf)?;
-        if n < buf.len() {
-            return Err(StoreError::Corrupt(format!("seq {seq}: short read")));
-        }
-        let codec = &self.blocks.get(&loc.blk).expect("looked up above").codec;
-        let (inners, _) = codec
-            .decode(&buf)
-            .map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?;
-        let r = inners
-            .into_iter()
-            .find(|i| i.inner == loc.inner)
-            .map(|i| i.record)
-            .ok_or_else(|| StoreError::Corrupt(format!("seq {seq}: not in its chunk")))?;
+        let (file, id) = (blk.file, blk.id);
+        let cached = self
+            .chunk_cache
+            .as_ref()
+            .is_some_and(|(b, o, _)| *b == loc.blk && *o == loc.off);
+        let r = match loc.inner {
+            Some(inner) => {
+                if !cached {
+                    let buf = self.read_loc(file, loc, seq)?;
+                    let codec = &self.blocks.get(&loc.blk).expect("looked up above").codec;
+                    let raw = codec
+                        .open_chunk(&buf)
+                        .map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?;
+                    self.chunk_cache = Some((loc.blk, loc.off, raw));
+                }
+                let raw = &self.chunk_cache.as_ref().expect("filled above").2;
+                let at = (inner as usize).min(raw.len());
+                decode(id, &raw[at..])
+                    .map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?
+                    .0
+            }
+            None => {
+                let buf = self.read_loc(file, loc, seq)?;
+                let codec = &self.blocks.get(&loc.blk).expect("looked up above").codec;
+                let (inners, _) = codec
+                    .decode(&buf)
+                    .map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?;
+                inners
+                    .into_iter()
+                    .next()
+                    .filter(|i| i.inner.is_none())
+                    .map(|i| i.record)
+                    .ok_or_else(|| StoreError::Corrupt(format!("seq {seq}: a chunk")))?
+            }
+        };
         if r.kind != Kind::Msg || r.seq != seq || r.subj != subj.as_bytes() {
             return Err(StoreError::Corrupt(format!(
                 "seq {seq}: record does not match the index"
@@ -462,6 +487,15 @@ impl<S: Storage> FileStore<S> {
             ts: r.ts,
             ttl,
         })
+    }
+
+    fn read_loc(&mut self, file: crate::storage::FileId, loc: Loc, seq: u64) -> Result<Vec<u8>, StoreError> {
+        let mut buf = vec![0u8; loc.len as usize];
+        let n = self.read_exact(file, loc.off, &mut buf)?;
+        if n < buf.len() {
+            return Err(StoreError::Corrupt(format!("seq {seq}: short read")));
+        }
+        Ok(buf)
     }
 
     fn lookup(&mut self, seq: Option<u64>) -> Result<(StoreMsg, u64), StoreError> {
@@ -520,6 +554,7 @@ impl<S: Storage> FileStore<S> {
             let path = self.block_path(index);
             self.storage.close(file);
             self.blocks.remove(&index);
+            self.chunk_cache = None;
             if let Err(e) = self.storage.remove(&path) {
                 return self.fail(e);
             }
