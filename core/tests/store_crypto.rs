@@ -248,11 +248,11 @@ fn test_file_store_compression_damage_is_contained() {
     assert_eq!(fs.load_msg(200).unwrap().msg, payload(200));
 }
 
-/// TestFileStoreCompactReclaimsSpace (concept of Go's block compaction):
-/// interior deletes shrink sealed blocks; a fully deleted interior block
-/// shrinks to a stub; the state survives a crash.
+/// TestFileStoreSparseCompactionWithInteriorDeletes: interior deletes
+/// shrink sealed blocks (rewritten without the dead records); a fully
+/// deleted interior block shrinks to a stub; the state survives a crash.
 #[test]
-fn test_file_store_compact_reclaim_interior_deletes() {
+fn test_file_store_sparse_compaction_with_interior_deletes() {
     let mut fs = FileStore::open(disk(), fcfg(None, StoreCompression::None, 1), cfg()).unwrap();
     fill(&mut fs, 300);
     let before = block_bytes(&mut fs);
@@ -510,4 +510,48 @@ fn test_file_store_index_db_fast_path_and_fallbacks() {
             assert_eq!(fs.state().msgs, want.msgs + 1);
         }
     }
+}
+
+/// TestFileStoreRestoreEncryptedWithNoKeyFuncFails: an encrypted store
+/// opened without a key fails with a clear error.
+#[test]
+fn test_file_store_restore_encrypted_with_no_key_func_fails() {
+    let mut fs = FileStore::open(disk(), fcfg(Some((Cipher::ChaChaPoly, "k")), StoreCompression::None, 1), cfg()).unwrap();
+    fill(&mut fs, 5);
+    let e = FileStore::open(fs.into_storage(), fcfg(None, StoreCompression::None, 2), cfg()).unwrap_err();
+    assert!(matches!(&e, StoreError::Encryption(m) if m.contains("no key")), "{e:?}");
+}
+
+/// TestFileStoreIndexDBExistsAfterShutdown: a clean shutdown leaves a
+/// durable index file that survives a crash and is used by the next open.
+#[test]
+fn test_file_store_index_db_exists_after_shutdown() {
+    let mut fs = FileStore::open(disk(), fcfg(None, StoreCompression::None, 1), cfg()).unwrap();
+    fill(&mut fs, 20);
+    fs.close().unwrap();
+    assert_eq!(fs.store_msg("x", b"", b"late", 0, NOW).unwrap_err(), StoreError::Closed);
+    let mut d = fs.into_storage();
+    d.crash();
+    assert!(d.durable_contents(&format!("{DIR}/index.db")).is_some());
+    let fs = FileStore::open(d, fcfg(None, StoreCompression::None, 2), cfg()).unwrap();
+    assert!(fs.recovery_report().from_index);
+    assert_eq!(fs.state().msgs, 20);
+}
+
+/// TestFileStoreRecoverWithRemovesAndNoIndexDB: without an index file the
+/// removals are recovered from the tombstones in the blocks.
+#[test]
+fn test_file_store_recover_with_removes_and_no_index_db() {
+    let mut fs = FileStore::open(disk(), fcfg(Some((Cipher::Aes, "k")), StoreCompression::S2, 1), cfg()).unwrap();
+    fill(&mut fs, 100);
+    for seq in (2..100).step_by(3) {
+        fs.remove_msg(seq).unwrap();
+    }
+    fs.flush().unwrap();
+    let want = fs.state();
+    let mut d = fs.into_storage();
+    d.crash();
+    let fs = FileStore::open(d, fcfg(Some((Cipher::Aes, "k")), StoreCompression::S2, 2), cfg()).unwrap();
+    assert!(!fs.recovery_report().from_index);
+    assert_eq!(fs.state(), want);
 }

@@ -226,22 +226,19 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
         } else if roll < 95 {
             // A clean close writes the index file; the restart's crash then
             // drops nothing that close synced.
-            match fs.close() {
-                Ok(()) => {
-                    for m in model.values_mut() {
-                        if !m.durable {
-                            m.durable = true;
-                            report.durable += 1;
-                        }
-                    }
-                    let done: Vec<u64> = model.iter().filter(|(_, m)| m.removing).map(|(k, _)| *k).collect();
-                    for seq in done {
-                        if let Some(m) = model.remove(&seq) {
-                            removed.insert(seq, m);
-                        }
+            if fs.close().is_ok() {
+                for m in model.values_mut() {
+                    if !m.durable {
+                        m.durable = true;
+                        report.durable += 1;
                     }
                 }
-                Err(_) => {}
+                let done: Vec<u64> = model.iter().filter(|(_, m)| m.removing).map(|(k, _)| *k).collect();
+                for seq in done {
+                    if let Some(m) = model.remove(&seq) {
+                        removed.insert(seq, m);
+                    }
+                }
             }
             restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op);
         } else {
