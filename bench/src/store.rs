@@ -67,7 +67,10 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let result = run(&dir, scale);
     let _ = std::fs::remove_dir_all(&dir);
     let lines = result?;
-    println!("Store bench: {PAYLOAD}-byte payloads, {SUBJECTS} subjects, dir {}", dir.display());
+    println!(
+        "Store bench: {PAYLOAD}-byte payloads, {SUBJECTS} subjects, dir {}",
+        dir.display()
+    );
     println!();
     println!("| measurement | msgs | s | msgs/s | MB/s | note |");
     println!("|---|---|---|---|---|---|");
@@ -100,12 +103,23 @@ fn run(dir: &std::path::Path, scale: u64) -> Result<Vec<Line>, String> {
             count: 2000 / scale,
             time: Duration::from_secs(3),
         };
-        lines.push(durable_one(storage()?, fcfg("d1", SyncPolicy::Always), &b1, label)?);
+        lines.push(durable_one(
+            storage()?,
+            fcfg("d1", SyncPolicy::Always),
+            &b1,
+            label,
+        )?);
         let b16 = Bounds {
             count: 20_000 / scale,
             time: Duration::from_secs(5),
         };
-        lines.push(durable_many(storage()?, fcfg("d16", SyncPolicy::Always), 16, &b16, label)?);
+        lines.push(durable_many(
+            storage()?,
+            fcfg("d16", SyncPolicy::Always),
+            16,
+            &b16,
+            label,
+        )?);
         let bi = Bounds {
             count: 300_000 / scale,
             time: Duration::from_secs(5),
@@ -159,7 +173,12 @@ fn msg_bytes() -> u64 {
 }
 
 /// One writer, each message durable before the next (one fsync each).
-fn durable_one(st: FileStorage, fcfg: FileStoreConfig, b: &Bounds, label: &str) -> Result<Line, String> {
+fn durable_one(
+    st: FileStorage,
+    fcfg: FileStoreConfig,
+    b: &Bounds,
+    label: &str,
+) -> Result<Line, String> {
     let mut fs = FileStore::open(st, fcfg, stream("D1")).map_err(err)?;
     let payload = vec![7u8; PAYLOAD];
     let start = Instant::now();
@@ -221,7 +240,9 @@ fn durable_many(
                     g.flushes += 1;
                     cv.notify_all();
                 } else {
-                    let Ok(next) = cv.wait_timeout(g, Duration::from_millis(50)) else { return };
+                    let Ok(next) = cv.wait_timeout(g, Duration::from_millis(50)) else {
+                        return;
+                    };
                     g = next.0;
                 }
             }
@@ -276,7 +297,10 @@ fn durable_many(
         msgs: n,
         secs,
         bytes: n * msg_bytes(),
-        note: format!("{flushes} flushes: {:.1} msgs per fsync", n as f64 / flushes.max(1) as f64),
+        note: format!(
+            "{flushes} flushes: {:.1} msgs per fsync",
+            n as f64 / flushes.max(1) as f64
+        ),
     })
 }
 
@@ -313,7 +337,10 @@ fn interval_appends(
 
 /// Sequential `load_msg` of everything, then `load_next_msg` over one of
 /// the subjects (1 in 16 messages match).
-fn reads(mut fs: FileStore<FileStorage>, label: &str) -> Result<(Line, Line, FileStore<FileStorage>), String> {
+fn reads(
+    mut fs: FileStore<FileStorage>,
+    label: &str,
+) -> Result<(Line, Line, FileStore<FileStorage>), String> {
     let last = fs.state().last_seq;
     let time = Duration::from_secs(5);
     let start = Instant::now();

@@ -19,7 +19,11 @@ fn cfg() -> StreamConfig {
     }
 }
 
-fn fcfg(cipher: Option<(Cipher, &str)>, compression: StoreCompression, seed: u64) -> FileStoreConfig {
+fn fcfg(
+    cipher: Option<(Cipher, &str)>,
+    compression: StoreCompression,
+    seed: u64,
+) -> FileStoreConfig {
     let mut f = FileStoreConfig::new(DIR);
     f.block_size = 2048;
     f.encryption = cipher.map(|(cipher, key)| StoreCipher {
@@ -41,8 +45,14 @@ fn payload(i: u64) -> Vec<u8> {
 
 fn fill(fs: &mut FileStore<SimDisk>, n: u64) {
     for i in 1..=n {
-        fs.store_msg(&format!("orders.{}", i % 3), b"", &payload(i), 0, NOW + i as i64)
-            .unwrap();
+        fs.store_msg(
+            &format!("orders.{}", i % 3),
+            b"",
+            &payload(i),
+            0,
+            NOW + i as i64,
+        )
+        .unwrap();
     }
     fs.flush().unwrap();
 }
@@ -64,7 +74,12 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 #[test]
 fn test_file_store_encrypted() {
     for cipher in [Cipher::Aes, Cipher::ChaChaPoly] {
-        let mut fs = FileStore::open(disk(), fcfg(Some((cipher, "k")), StoreCompression::None, 1), cfg()).unwrap();
+        let mut fs = FileStore::open(
+            disk(),
+            fcfg(Some((cipher, "k")), StoreCompression::None, 1),
+            cfg(),
+        )
+        .unwrap();
         fill(&mut fs, 100);
         fs.erase_msg(5).unwrap();
         fs.flush().unwrap();
@@ -73,9 +88,17 @@ fn test_file_store_encrypted() {
         let img = durable_image(&d);
         assert!(!contains(&img, b"SECRET"), "{cipher:?}: payload in clear");
         assert!(!contains(&img, b"orders."), "{cipher:?}: subject in clear");
-        let mut fs = FileStore::open(d, fcfg(Some((cipher, "k")), StoreCompression::None, 2), cfg()).unwrap();
+        let mut fs = FileStore::open(
+            d,
+            fcfg(Some((cipher, "k")), StoreCompression::None, 2),
+            cfg(),
+        )
+        .unwrap();
         let st = fs.state();
-        assert_eq!((st.msgs, st.first_seq, st.last_seq, st.lost), (99, 1, 100, None));
+        assert_eq!(
+            (st.msgs, st.first_seq, st.last_seq, st.lost),
+            (99, 1, 100, None)
+        );
         assert_eq!(fs.load_msg(77).unwrap().msg, payload(77));
         assert_eq!(fs.load_msg(5).unwrap_err(), StoreError::MsgNotFound);
         fs.check_invariants();
@@ -87,13 +110,25 @@ fn test_file_store_encrypted() {
 /// untouched, so the right configuration still reads everything.
 #[test]
 fn test_file_store_encrypted_wrong_key_is_an_error_not_data_loss() {
-    let mut fs = FileStore::open(disk(), fcfg(Some((Cipher::Aes, "right")), StoreCompression::S2, 1), cfg()).unwrap();
+    let mut fs = FileStore::open(
+        disk(),
+        fcfg(Some((Cipher::Aes, "right")), StoreCompression::S2, 1),
+        cfg(),
+    )
+    .unwrap();
     fill(&mut fs, 60);
     let d = fs.into_storage();
     let before = durable_image(&d);
-    let e = FileStore::open(d, fcfg(Some((Cipher::Aes, "wrong")), StoreCompression::None, 2), cfg())
-        .unwrap_err();
-    assert!(matches!(&e, StoreError::Encryption(m) if m.contains("wrong key")), "{e:?}");
+    let e = FileStore::open(
+        d,
+        fcfg(Some((Cipher::Aes, "wrong")), StoreCompression::None, 2),
+        cfg(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Encryption(m) if m.contains("wrong key")),
+        "{e:?}"
+    );
     // The error consumed the storage; reopen from the same bytes.
     let (e, d) = FileStore::try_open(
         rebuild(&before),
@@ -101,22 +136,39 @@ fn test_file_store_encrypted_wrong_key_is_an_error_not_data_loss() {
         cfg(),
     )
     .unwrap_err();
-    assert!(matches!(&e, StoreError::Encryption(m) if m.contains("no key")), "{e:?}");
+    assert!(
+        matches!(&e, StoreError::Encryption(m) if m.contains("no key")),
+        "{e:?}"
+    );
     assert_eq!(durable_image(&d), before, "a refused open changes nothing");
-    let fs = FileStore::open(d, fcfg(Some((Cipher::Aes, "right")), StoreCompression::None, 4), cfg()).unwrap();
+    let fs = FileStore::open(
+        d,
+        fcfg(Some((Cipher::Aes, "right")), StoreCompression::None, 4),
+        cfg(),
+    )
+    .unwrap();
     assert_eq!(fs.state().msgs, 60);
     // A key on a plaintext store is refused too.
     let mut fs = FileStore::open(disk(), fcfg(None, StoreCompression::None, 1), cfg()).unwrap();
     fill(&mut fs, 3);
-    let e = FileStore::open(fs.into_storage(), fcfg(Some((Cipher::Aes, "k")), StoreCompression::None, 2), cfg())
-        .unwrap_err();
+    let e = FileStore::open(
+        fs.into_storage(),
+        fcfg(Some((Cipher::Aes, "k")), StoreCompression::None, 2),
+        cfg(),
+    )
+    .unwrap_err();
     assert!(matches!(e, StoreError::Encryption(_)), "{e:?}");
 }
 
 /// A disk holding exactly `image`'s files is not available from SimDisk, so
 /// tests that need a second copy rebuild it by replaying the same writes.
 fn rebuild(_image: &[u8]) -> SimDisk {
-    let mut fs = FileStore::open(disk(), fcfg(Some((Cipher::Aes, "right")), StoreCompression::S2, 1), cfg()).unwrap();
+    let mut fs = FileStore::open(
+        disk(),
+        fcfg(Some((Cipher::Aes, "right")), StoreCompression::S2, 1),
+        cfg(),
+    )
+    .unwrap();
     fill(&mut fs, 60);
     fs.into_storage()
 }
@@ -137,7 +189,12 @@ fn flip(d: &mut SimDisk, path: &str, off: u64) {
 #[test]
 fn test_file_store_encrypted_tamper_is_detected_and_later_data_survives() {
     for compression in [StoreCompression::None, StoreCompression::S2] {
-        let mut fs = FileStore::open(disk(), fcfg(Some((Cipher::Aes, "k")), compression, 1), cfg()).unwrap();
+        let mut fs = FileStore::open(
+            disk(),
+            fcfg(Some((Cipher::Aes, "k")), compression, 1),
+            cfg(),
+        )
+        .unwrap();
         fill(&mut fs, 120);
         fs.flush().unwrap();
         let victim = 30;
@@ -146,7 +203,8 @@ fn test_file_store_encrypted_tamper_is_detected_and_later_data_survives() {
         // Served bytes are verified while running, too.
         let mut d = fs.into_storage();
         flip(&mut d, &path, loc.off + u64::from(loc.len) / 2);
-        let mut fs = FileStore::open(d, fcfg(Some((Cipher::Aes, "k")), compression, 2), cfg()).unwrap();
+        let mut fs =
+            FileStore::open(d, fcfg(Some((Cipher::Aes, "k")), compression, 2), cfg()).unwrap();
         let st = fs.state();
         let lost = st.lost.clone().expect("tampering is reported");
         assert!(lost.msgs.contains(&victim), "{compression:?}: {lost:?}");
@@ -155,7 +213,10 @@ fn test_file_store_encrypted_tamper_is_detected_and_later_data_survives() {
         for seq in 1..=120 {
             match fs.load_msg(seq) {
                 Ok(m) => assert_eq!(m.msg, payload(seq), "{compression:?} seq {seq}"),
-                Err(_) => assert!(lost.msgs.contains(&seq), "{compression:?}: seq {seq} missing but not reported"),
+                Err(_) => assert!(
+                    lost.msgs.contains(&seq),
+                    "{compression:?}: seq {seq} missing but not reported"
+                ),
             }
         }
         assert_eq!(fs.load_msg(120).unwrap().msg, payload(120));
@@ -166,7 +227,12 @@ fn test_file_store_encrypted_tamper_is_detected_and_later_data_survives() {
 /// Tampering while the store is open: the read fails verification.
 #[test]
 fn test_file_store_encrypted_tamper_while_open_is_corrupt() {
-    let mut fs = FileStore::open(disk(), fcfg(Some((Cipher::ChaChaPoly, "k")), StoreCompression::None, 1), cfg()).unwrap();
+    let mut fs = FileStore::open(
+        disk(),
+        fcfg(Some((Cipher::ChaChaPoly, "k")), StoreCompression::None, 1),
+        cfg(),
+    )
+    .unwrap();
     fill(&mut fs, 10);
     let loc = fs.msg_location(4).unwrap();
     let path = fs.block_path(loc.blk);
@@ -176,10 +242,18 @@ fn test_file_store_encrypted_tamper_while_open_is_corrupt() {
 }
 
 fn block_bytes(fs: &mut FileStore<SimDisk>) -> u64 {
-    let paths: Vec<String> = fs.block_indexes().iter().map(|i| fs.block_path(*i)).collect();
+    let paths: Vec<String> = fs
+        .block_indexes()
+        .iter()
+        .map(|i| fs.block_path(*i))
+        .collect();
     paths
         .iter()
-        .map(|p| fs.storage_mut().volatile_contents(p).map_or(0, |c| c.len() as u64))
+        .map(|p| {
+            fs.storage_mut()
+                .volatile_contents(p)
+                .map_or(0, |c| c.len() as u64)
+        })
         .sum()
 }
 
@@ -189,8 +263,10 @@ fn block_bytes(fs: &mut FileStore<SimDisk>) -> u64 {
 #[test]
 fn test_file_store_compression() {
     for cipher in [None, Some((Cipher::Aes, "k"))] {
-        let mut plain = FileStore::open(disk(), fcfg(cipher, StoreCompression::None, 1), cfg()).unwrap();
-        let mut comp = FileStore::open(disk(), fcfg(cipher, StoreCompression::S2, 1), cfg()).unwrap();
+        let mut plain =
+            FileStore::open(disk(), fcfg(cipher, StoreCompression::None, 1), cfg()).unwrap();
+        let mut comp =
+            FileStore::open(disk(), fcfg(cipher, StoreCompression::S2, 1), cfg()).unwrap();
         for fs in [&mut plain, &mut comp] {
             for i in 1..=300 {
                 fs.store_msg("orders.x", b"", &payload(i), 0, NOW).unwrap();
@@ -209,7 +285,10 @@ fn test_file_store_compression() {
         for seq in 1..=300 {
             assert_eq!(fs.load_msg(seq).unwrap().msg, payload(seq));
         }
-        assert!(fs.msg_location(1).unwrap().inner.is_some(), "sealed block is chunked");
+        assert!(
+            fs.msg_location(1).unwrap().inner.is_some(),
+            "sealed block is chunked"
+        );
         // Erase inside a compressed block rewrites it without the message.
         assert!(fs.erase_msg(2).unwrap());
         let loc = fs.msg_location(3).unwrap();
@@ -273,7 +352,16 @@ fn test_file_store_sparse_compaction_with_interior_deletes() {
     d.crash();
     let mut fs = FileStore::open(d, fcfg(None, StoreCompression::None, 2), cfg()).unwrap();
     let got = fs.state();
-    assert_eq!((got.msgs, got.first_seq, got.last_seq, got.deleted.clone(), got.lost), (want.msgs, want.first_seq, want.last_seq, want.deleted, None));
+    assert_eq!(
+        (
+            got.msgs,
+            got.first_seq,
+            got.last_seq,
+            got.deleted.clone(),
+            got.lost
+        ),
+        (want.msgs, want.first_seq, want.last_seq, want.deleted, None)
+    );
     for seq in [1, 19, 20, 25, 280, 281, 300] {
         assert_eq!(fs.load_msg(seq).unwrap().msg, payload(seq));
     }
@@ -301,7 +389,10 @@ fn test_file_store_compact_quarantined_block_does_not_stop_reclaim() {
     }
     assert!(fs.block_indexes().contains(&first), "evidence kept");
     let after = block_bytes(&mut fs);
-    assert!(after * 10 < before * 7, "reclaimed past a quarantined block: {before} -> {after}");
+    assert!(
+        after * 10 < before * 7,
+        "reclaimed past a quarantined block: {before} -> {after}"
+    );
     let mut d = fs.into_storage();
     d.crash();
     let mut fs = FileStore::open(d, fcfg(None, StoreCompression::None, 3), cfg()).unwrap();
@@ -337,7 +428,12 @@ impl Storage for CrashAfter {
     fn close(&mut self, file: FileId) {
         self.disk.close(file)
     }
-    fn read_at(&mut self, file: FileId, offset: u64, buf: &mut [u8]) -> Result<usize, StorageError> {
+    fn read_at(
+        &mut self,
+        file: FileId,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, StorageError> {
         self.disk.read_at(file, offset, buf)
     }
     fn write_at(&mut self, file: FileId, offset: u64, data: &[u8]) -> Result<(), StorageError> {
@@ -391,8 +487,12 @@ fn test_file_store_compact_crash_at_every_step() {
         loop {
             // Replay the same workload on a copy, crashing after `step` steps.
             let d = base_copy(cipher, compression);
-            let wrapped = CrashAfter { disk: d, left: step };
-            let mut fs = FileStore::open(wrapped, fcfg(cipher, compression, 10 + step), cfg()).unwrap();
+            let wrapped = CrashAfter {
+                disk: d,
+                left: step,
+            };
+            let mut fs =
+                FileStore::open(wrapped, fcfg(cipher, compression, 10 + step), cfg()).unwrap();
             let mut removed_durable: Vec<u64> = Vec::new();
             let mut pending: Vec<u64> = Vec::new();
             let mut ok = true;
@@ -420,7 +520,10 @@ fn test_file_store_compact_crash_at_every_step() {
             for seq in 1..=150u64 {
                 let got = fs.load_msg(seq);
                 if removed_durable.contains(&seq) {
-                    assert!(got.is_err(), "{compression:?} step {step}: seq {seq} came back");
+                    assert!(
+                        got.is_err(),
+                        "{compression:?} step {step}: seq {seq} came back"
+                    );
                 } else if !(10..=140).contains(&seq) || seq % 4 == 0 {
                     assert_eq!(got.unwrap().msg, payload(seq), "step {step}: seq {seq}");
                 } else if let Ok(m) = got {
@@ -471,21 +574,30 @@ fn test_file_store_index_db_fast_path_and_fallbacks() {
             fill(&mut fs, 200);
             fs.remove_msg(7).unwrap();
             let want = fs.state();
-            let mut d = { fs.close().unwrap(); fs.into_storage() };
+            let mut d = {
+                fs.close().unwrap();
+                fs.into_storage()
+            };
             let saved = read_file(&mut d, &index);
             if cipher.is_some() {
                 assert!(!contains(&saved, b"orders."), "index encrypted");
             }
             // Fast path.
             let mut fs = FileStore::open(d, fcfg(cipher, compression, 2), cfg()).unwrap();
-            assert!(fs.recovery_report().from_index, "{cipher:?} {compression:?}");
+            assert!(
+                fs.recovery_report().from_index,
+                "{cipher:?} {compression:?}"
+            );
             assert_eq!(fs.state(), want);
             assert_eq!(fs.load_msg(150).unwrap().msg, payload(150));
             fs.check_invariants();
             fs.store_msg("orders.x", b"", b"after", 0, NOW).unwrap();
             fs.flush().unwrap();
             let mut d = fs.into_storage();
-            assert!(d.volatile_contents(&index).is_none(), "consumed by the open");
+            assert!(
+                d.volatile_contents(&index).is_none(),
+                "consumed by the open"
+            );
             // Stale: the old index file put back after more appends.
             write_file(&mut d, &index, &saved);
             d.crash();
@@ -494,7 +606,10 @@ fn test_file_store_index_db_fast_path_and_fallbacks() {
             assert_eq!(fs.state().msgs, want.msgs + 1);
             assert_eq!(fs.load_msg(201).unwrap().msg, b"after");
             // Corrupt: one flipped byte.
-            let mut d = { fs.close().unwrap(); fs.into_storage() };
+            let mut d = {
+                fs.close().unwrap();
+                fs.into_storage()
+            };
             let mut bad = read_file(&mut d, &index);
             let mid = bad.len() / 2;
             bad[mid] ^= 1;
@@ -516,10 +631,23 @@ fn test_file_store_index_db_fast_path_and_fallbacks() {
 /// opened without a key fails with a clear error.
 #[test]
 fn test_file_store_restore_encrypted_with_no_key_func_fails() {
-    let mut fs = FileStore::open(disk(), fcfg(Some((Cipher::ChaChaPoly, "k")), StoreCompression::None, 1), cfg()).unwrap();
+    let mut fs = FileStore::open(
+        disk(),
+        fcfg(Some((Cipher::ChaChaPoly, "k")), StoreCompression::None, 1),
+        cfg(),
+    )
+    .unwrap();
     fill(&mut fs, 5);
-    let e = FileStore::open(fs.into_storage(), fcfg(None, StoreCompression::None, 2), cfg()).unwrap_err();
-    assert!(matches!(&e, StoreError::Encryption(m) if m.contains("no key")), "{e:?}");
+    let e = FileStore::open(
+        fs.into_storage(),
+        fcfg(None, StoreCompression::None, 2),
+        cfg(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Encryption(m) if m.contains("no key")),
+        "{e:?}"
+    );
 }
 
 /// TestFileStoreIndexDBExistsAfterShutdown: a clean shutdown leaves a
@@ -529,7 +657,10 @@ fn test_file_store_index_db_exists_after_shutdown() {
     let mut fs = FileStore::open(disk(), fcfg(None, StoreCompression::None, 1), cfg()).unwrap();
     fill(&mut fs, 20);
     fs.close().unwrap();
-    assert_eq!(fs.store_msg("x", b"", b"late", 0, NOW).unwrap_err(), StoreError::Closed);
+    assert_eq!(
+        fs.store_msg("x", b"", b"late", 0, NOW).unwrap_err(),
+        StoreError::Closed
+    );
     let mut d = fs.into_storage();
     d.crash();
     assert!(d.durable_contents(&format!("{DIR}/index.db")).is_some());
@@ -542,7 +673,12 @@ fn test_file_store_index_db_exists_after_shutdown() {
 /// removals are recovered from the tombstones in the blocks.
 #[test]
 fn test_file_store_recover_with_removes_and_no_index_db() {
-    let mut fs = FileStore::open(disk(), fcfg(Some((Cipher::Aes, "k")), StoreCompression::S2, 1), cfg()).unwrap();
+    let mut fs = FileStore::open(
+        disk(),
+        fcfg(Some((Cipher::Aes, "k")), StoreCompression::S2, 1),
+        cfg(),
+    )
+    .unwrap();
     fill(&mut fs, 100);
     for seq in (2..100).step_by(3) {
         fs.remove_msg(seq).unwrap();
@@ -551,7 +687,12 @@ fn test_file_store_recover_with_removes_and_no_index_db() {
     let want = fs.state();
     let mut d = fs.into_storage();
     d.crash();
-    let fs = FileStore::open(d, fcfg(Some((Cipher::Aes, "k")), StoreCompression::S2, 2), cfg()).unwrap();
+    let fs = FileStore::open(
+        d,
+        fcfg(Some((Cipher::Aes, "k")), StoreCompression::S2, 2),
+        cfg(),
+    )
+    .unwrap();
     assert!(!fs.recovery_report().from_index);
     assert_eq!(fs.state(), want);
 }

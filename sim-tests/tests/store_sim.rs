@@ -9,7 +9,15 @@ fn store_survives_crashes_and_disk_faults() {
     let mut fired = [0u64; DAMAGE_FAULTS.len()];
     let mut durable = 0;
     let (mut encrypted, mut compressed) = (0, 0);
-    for seed in 0..40 {
+    // STORE_SIM_SEEDS=a..b widens the batch (default 0..40).
+    let seeds = std::env::var("STORE_SIM_SEEDS")
+        .ok()
+        .and_then(|v| {
+            let (a, b) = v.split_once("..")?;
+            Some(a.parse::<u64>().ok()?..b.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0..40);
+    for seed in seeds {
         let r = run_store_seed(seed);
         encrypted += u32::from(!r.params.contains("cipher=None"));
         compressed += u32::from(r.params.contains("compression=S2"));

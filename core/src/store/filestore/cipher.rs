@@ -103,7 +103,8 @@ impl StreamKey {
         info.extend_from_slice(stream.as_bytes());
         let mut key = [0u8; KEY_LEN];
         // HKDF-SHA256 can expand up to 8160 bytes; 32 always fits.
-        hk.expand(&info, &mut key).expect("32 bytes fit HKDF-SHA256");
+        hk.expand(&info, &mut key)
+            .expect("32 bytes fit HKDF-SHA256");
         StreamKey {
             cipher: sc.cipher,
             key,
@@ -123,14 +124,15 @@ impl StreamKey {
         info.push(cipher.id());
         info.extend_from_slice(label);
         let mut okm = [0u8; KEY_LEN + KCV_LEN];
-        hk.expand(&info, &mut okm).expect("40 bytes fit HKDF-SHA256");
+        hk.expand(&info, &mut okm)
+            .expect("40 bytes fit HKDF-SHA256");
         let mut kcv = [0u8; KCV_LEN];
         kcv.copy_from_slice(&okm[KEY_LEN..]);
         let aead = match cipher {
             Cipher::Aes => Aead::Aes(Box::new(Aes256Gcm::new(okm[..KEY_LEN].into()))),
-            Cipher::ChaChaPoly => Aead::ChaCha(Box::new(ChaCha20Poly1305::new(
-                okm[..KEY_LEN].into(),
-            ))),
+            Cipher::ChaChaPoly => {
+                Aead::ChaCha(Box::new(ChaCha20Poly1305::new(okm[..KEY_LEN].into())))
+            }
         };
         FrameKey { cipher, aead, kcv }
     }

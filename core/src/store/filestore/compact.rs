@@ -53,9 +53,9 @@ impl<S: Storage> FileStore<S> {
     /// Whether a removal marker in block `index` still matters: some
     /// earlier block may hold a message record it kills.
     fn needed_below(&self, index: u64, pred: impl Fn(u64, u64) -> bool) -> bool {
-        self.blocks.range(..index).any(|(_, b)| {
-            b.quarantined || b.msg_range.is_some_and(|(lo, hi)| pred(lo, hi))
-        })
+        self.blocks
+            .range(..index)
+            .any(|(_, b)| b.quarantined || b.msg_range.is_some_and(|(lo, hi)| pred(lo, hi)))
     }
 
     /// Which records of block `index` a rewrite keeps.
@@ -80,18 +80,27 @@ impl<S: Storage> FileStore<S> {
     /// if the store compresses. A block that no longer scans clean is
     /// quarantined instead.
     pub(super) fn rewrite_block(&mut self, index: u64) -> Result<(), StoreError> {
-        let b = self.blocks.get(&index).expect("caller checked the block exists");
+        let b = self
+            .blocks
+            .get(&index)
+            .expect("caller checked the block exists");
         if b.quarantined {
             return Ok(());
         }
-        assert!(!b.dirty && !b.writable, "only clean sealed blocks are rewritten");
+        assert!(
+            !b.dirty && !b.writable,
+            "only clean sealed blocks are rewritten"
+        );
         let (file, len, start) = (b.file, b.len, b.hdr_len);
         let mut bytes = vec![0u8; usize::try_from(len).expect("block length fits memory")];
         let n = self.read_exact(file, 0, &mut bytes)?;
         let b = self.blocks.get(&index).expect("checked above");
         let scan = scan_frames(&bytes[..n], &b.codec, HeaderCheck::Ok, start as usize);
         if n < bytes.len() || !scan.damaged.is_empty() {
-            self.blocks.get_mut(&index).expect("checked above").quarantined = true;
+            self.blocks
+                .get_mut(&index)
+                .expect("checked above")
+                .quarantined = true;
             return Ok(());
         }
         let kept: Vec<Record> = scan

@@ -95,13 +95,22 @@ impl BlockCodec {
 
     /// Encodes a chunk of bare records (as [`encode`] wrote them).
     pub fn encode_chunk(&self, records: &[u8], prng: &mut Prng) -> Vec<u8> {
-        assert!(records.len() <= CHUNK_RAW_MAX, "chunk bounded by the caller");
+        assert!(
+            records.len() <= CHUNK_RAW_MAX,
+            "chunk bounded by the caller"
+        );
         let payload = minlz::encode(records);
         let flags = FLAG_CHUNK | if self.key.is_some() { FLAG_SEALED } else { 0 };
         self.frame(flags, payload, self.key.as_ref(), prng)
     }
 
-    fn frame(&self, flags: u8, mut payload: Vec<u8>, key: Option<&FrameKey>, prng: &mut Prng) -> Vec<u8> {
+    fn frame(
+        &self,
+        flags: u8,
+        mut payload: Vec<u8>,
+        key: Option<&FrameKey>,
+        prng: &mut Prng,
+    ) -> Vec<u8> {
         let total = FRAME_HDR_LEN
             + payload.len()
             + match key {
@@ -157,7 +166,14 @@ impl BlockCodec {
         if self.key.is_none() && b.len() >= 2 && b[..2] == super::record::RECORD_MAGIC {
             let (record, len) = decode(self.id, b)?;
             let rlen = len as u32;
-            return Ok((vec![Inner { inner: None, rlen, record }], len));
+            return Ok((
+                vec![Inner {
+                    inner: None,
+                    rlen,
+                    record,
+                }],
+                len,
+            ));
         }
         let (flags, payload, len) = self.open_frame(b)?;
         let records = if flags & FLAG_CHUNK != 0 {
@@ -313,7 +329,10 @@ mod tests {
             for i in 0..bytes.len() * 8 {
                 let mut b = bytes.clone();
                 b[i / 8] ^= 1 << (i % 8);
-                assert!(c.decode(&b).is_err(), "{cipher:?}: flip of bit {i} undetected");
+                assert!(
+                    c.decode(&b).is_err(),
+                    "{cipher:?}: flip of bit {i} undetected"
+                );
             }
             // The same bytes in another block do not authenticate.
             let mut other = keyed(cipher);

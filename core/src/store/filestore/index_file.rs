@@ -91,8 +91,8 @@ impl<S: Storage> FileStore<S> {
     pub fn close(&mut self) -> Result<(), StoreError> {
         self.flush()?;
         self.closed = true;
-        let clean = self.report.lost.is_none()
-            && self.blocks.values().all(|b| !b.quarantined && !b.dirty);
+        let clean =
+            self.report.lost.is_none() && self.blocks.values().all(|b| !b.quarantined && !b.dirty);
         if clean {
             self.write_index()?;
         }
@@ -149,7 +149,12 @@ impl<S: Storage> FileStore<S> {
         hdr.u64(self.stream_hash);
         hdr.0.extend_from_slice(&salt);
         hdr.0.extend_from_slice(&nonce);
-        let body_len = body.len() + if key.is_some() { super::cipher::TAG_LEN } else { 0 };
+        let body_len = body.len()
+            + if key.is_some() {
+                super::cipher::TAG_LEN
+            } else {
+                0
+            };
         let body_len = u32::try_from(body_len)
             .map_err(|_| StoreError::BadRequest("index too large".into()))?;
         hdr.u32(body_len);
@@ -321,7 +326,8 @@ fn decode_index(body: &[u8]) -> Option<(Vec<Listed>, MsgIndex<Loc>)> {
             msg_range,
         });
     }
-    let (first, last, last_ts, msgs, bytes) = (r.u64()?, r.u64()?, r.u64()? as i64, r.u64()?, r.u64()?);
+    let (first, last, last_ts, msgs, bytes) =
+        (r.u64()?, r.u64()?, r.u64()? as i64, r.u64()?, r.u64()?);
     let mut idx: MsgIndex<Loc> = MsgIndex::default();
     for _ in 0..msgs {
         let (seq, ts, ttl, size) = (r.u64()?, r.u64()? as i64, r.u64()? as i64, r.u64()?);
@@ -356,6 +362,12 @@ fn decode_index(body: &[u8]) -> Option<(Vec<Listed>, MsgIndex<Loc>)> {
     if last > idx.last_seq() {
         idx.skip(last, last_ts);
     }
-    let st = (idx.first_seq(), idx.last_seq(), idx.last_ts(), idx.msgs(), idx.bytes());
+    let st = (
+        idx.first_seq(),
+        idx.last_seq(),
+        idx.last_ts(),
+        idx.msgs(),
+        idx.bytes(),
+    );
     (st == (first, last, last_ts, msgs, bytes)).then_some((listed, idx))
 }
