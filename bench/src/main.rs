@@ -9,6 +9,7 @@ mod report;
 mod rows;
 mod scanner;
 mod server;
+mod store;
 mod workload;
 
 use std::process::ExitCode;
@@ -27,6 +28,16 @@ const FD_RESERVE: u64 = 256;
 const NOFILE_WANTED: u64 = 65_536;
 
 fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().is_some_and(|a| a == "store") {
+        return match store::main(&argv[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("rnatsd-bench store: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let parsed = Args::parse(
         std::env::args().skip(1),
         std::env::var("CARGO_TARGET_DIR").ok(),

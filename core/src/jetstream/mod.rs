@@ -84,6 +84,11 @@ pub struct JsConfig {
     /// When false, acks go out at once and stores are flushed every
     /// [`DEFAULT_SYNC_INTERVAL`] (Go's `sync_interval`).
     pub sync_always: bool,
+    /// Encryption at rest of file streams (`jetstream { cipher, key }`).
+    pub cipher: Option<crate::store::filestore::StoreCipher>,
+    /// Seeds block salts and nonces; the adapter draws it from OS
+    /// randomness at every start (it must never repeat with a key).
+    pub store_seed: u64,
 }
 
 impl Default for JsConfig {
@@ -94,6 +99,8 @@ impl Default for JsConfig {
             max_store: -1,
             domain: None,
             sync_always: true,
+            cipher: None,
+            store_seed: 0,
         }
     }
 }
@@ -309,6 +316,15 @@ impl JetStream {
                 if !self.cfg.sync_always {
                     fcfg.sync = SyncPolicy::Interval(DEFAULT_SYNC_INTERVAL);
                 }
+                fcfg.encryption = self.cfg.cipher.clone();
+                fcfg.compression = match cfg.compression {
+                    types::StoreCompression::S2 => crate::store::StoreCompression::S2,
+                    types::StoreCompression::None => crate::store::StoreCompression::None,
+                };
+                // A fresh seed per open: the start seed, the stream, the time.
+                fcfg.seed = self.cfg.store_seed
+                    ^ crate::store::filestore::msg_block::stream_hash(&cfg.name)
+                    ^ (realtime as u64).rotate_left(29);
                 let fs = FileStore::open(storage, fcfg, scfg).map_err(|e| e.to_string())?;
                 (Box::new(fs), Some(dir), self.cfg.sync_always)
             }
