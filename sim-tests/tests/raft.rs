@@ -29,6 +29,31 @@ fn raft_fixed_seeds_pass() {
     assert!(committed > 100 * runs as usize, "the workload barely committed ({committed})");
 }
 
+/// Snapshots (local compaction and installs from a leader), membership
+/// changes, leader stepdowns and meta damage that makes a node refuse to
+/// start all happen across the seeded suite, under the checkers.
+#[test]
+fn raft_features_fire_under_faults() {
+    let (mut compactions, mut installs, mut changes, mut stepdowns, mut refused) = (0, 0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for seed in 0..24 {
+        let r = run_seed_catching(&RaftSimConfig { harsh: seed % 2 == 0, ..RaftSimConfig::new(seed) });
+        if r.failed() {
+            failures.push(report(&r));
+        }
+        compactions += r.compactions;
+        installs += r.installs;
+        changes += r.membership_changes;
+        stepdowns += r.stepdowns;
+        refused += r.refused_starts;
+    }
+    assert!(failures.is_empty(), "failing seeds:\n{}", failures.join("\n"));
+    eprintln!("compactions={compactions} installs={installs} membership_changes={changes} stepdowns={stepdowns} refused_starts={refused}");
+    assert!(compactions > 50 && installs > 5, "snapshots barely used");
+    assert!(changes > 5 && stepdowns > 5, "membership barely exercised");
+    assert!(refused > 0, "no meta damage made a node refuse to start");
+}
+
 #[test]
 fn raft_is_deterministic() {
     for seed in [1000u64, 1001] {
@@ -86,4 +111,17 @@ fn bug_vote_with_unrepaired_log_is_caught() {
     let bugs = InjectedBugs { vote_with_unrepaired_log: true, ..InjectedBugs::default() };
     let found = caught(100, |s| harsh(s, bugs, RecoveryBugs::default()));
     assert!(found.is_some(), "vote-with-unrepaired-log survived 100 harsh seeds");
+}
+
+/// Replays `SIM_SEED` in harsh mode with the trace (a debugging aid:
+/// `SIM_SEED=20 cargo test -p rnatsd-sim-tests --test raft replay_harsh -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn replay_harsh() {
+    let seed = env_u64("SIM_SEED", 0);
+    let r = run_seed_catching(&RaftSimConfig { harsh: true, log: true, ..RaftSimConfig::new(seed) });
+    for l in r.log.iter().flatten() {
+        println!("{l}");
+    }
+    println!("{}", report(&r));
 }

@@ -141,8 +141,7 @@ impl RaftNode {
             .voters
             .iter()
             .map(|p| {
-                let pr = Progress { match_index: 0, next_index: next, repaired: true, last_ack: Some(now) };
-                (*p, pr)
+                (*p, Progress::new(next, Some(now)))
             })
             .collect();
         self.quorum_deadline = now + self.cfg.election_timeout_max;

@@ -19,13 +19,14 @@ fn peer_id(data: &[u8]) -> Option<NodeId> {
 }
 
 impl RaftNode {
-    /// Rebuilds the voter set from the base and the log.
-    pub(super) fn recompute_voters(&mut self) {
+    /// The voter set as of `index`: the snapshot's voters (or the
+    /// configured peers), then the log's peer entries through `index`.
+    pub(super) fn voters_through(&self, index: u64) -> BTreeSet<NodeId> {
         let mut voters: BTreeSet<NodeId> = match &self.snapshot {
             Some(s) => s.voters.iter().copied().collect(),
             None => self.cfg.peers.iter().copied().collect(),
         };
-        for e in self.log.entries() {
+        for e in self.log.entries().iter().take_while(|e| e.index <= index) {
             match e.entry.entry_type {
                 EntryType::PeerState => {
                     if let Some(p) = decode_peers(&e.entry.data) {
@@ -45,16 +46,16 @@ impl RaftNode {
                 _ => {}
             }
         }
-        self.voters = voters;
+        voters
+    }
+
+    /// Rebuilds the voter set from the base and the log.
+    pub(super) fn recompute_voters(&mut self) {
+        self.voters = self.voters_through(u64::MAX);
         if self.state == RaftState::Leader {
             let next = self.log.last_index() + 1;
             for v in &self.voters {
-                self.progress.entry(*v).or_insert(Progress {
-                    match_index: 0,
-                    next_index: next,
-                    repaired: true,
-                    last_ack: None,
-                });
+                self.progress.entry(*v).or_insert(Progress::new(next, None));
             }
         }
     }

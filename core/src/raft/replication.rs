@@ -59,7 +59,7 @@ impl RaftNode {
         }
         let pr = *pr;
         if pr.next_index <= self.log.snap_index() {
-            self.send_snapshot(to);
+            self.send_snapshot(to, heartbeat);
             return;
         }
         let inflight = (pr.next_index - 1).saturating_sub(pr.match_index);
@@ -91,13 +91,14 @@ impl RaftNode {
         self.send(to, Message::AppendEntry(ae));
     }
 
-    fn respond_append(&mut self, to: NodeId, success: bool, index: u64) {
+    pub(super) fn respond_append(&mut self, to: NodeId, success: bool, index: u64) {
         let resp = AppendEntryResponse {
             term: self.term,
             index,
             peer: self.cfg.id,
             success,
             repaired: self.is_repaired() || self.cfg.bugs.vote_with_unrepaired_log,
+            snapshot: false,
         };
         self.send_after_persist(to, Message::AppendEntryResponse(resp));
     }
@@ -206,6 +207,10 @@ impl RaftNode {
             return;
         };
         pr.last_ack = Some(now);
+        if r.snapshot {
+            self.handle_snapshot_ack(from, r.index);
+            return;
+        }
         // Only news triggers a send: duplicated or stale responses must not
         // multiply the traffic.
         let before = *pr;
@@ -216,6 +221,9 @@ impl RaftNode {
             pr.match_index = pr.match_index.max(r.index);
             pr.next_index = pr.next_index.max(pr.match_index + 1);
             pr.repaired = r.repaired;
+            if pr.snap_send.is_some_and(|s| pr.match_index >= s.index) {
+                pr.snap_send = None;
+            }
             self.maybe_commit(now);
         } else {
             if !r.repaired && r.index < pr.match_index {

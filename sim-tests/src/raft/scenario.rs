@@ -15,7 +15,7 @@
 
 use super::checkers::{entry_hash, RaftChecker};
 use super::Ev;
-use super::{raft_config, Sim, SimNode, DIR, LIVENESS_MAX, STEPS_MAX};
+use super::{new_sim_node, raft_config, Features, Sim, DIR, LIVENESS_MAX, STEPS_MAX};
 use rnatsd_core::raft::{InjectedBugs, NodeId, RaftNode};
 use rnatsd_core::time::Instant;
 use rnatsd_io_sim::clock::NodeClock;
@@ -75,6 +75,8 @@ pub struct Scenario {
     /// When the script phase ends (after the last action).
     pub script_end: Duration,
     pub bugs: InjectedBugs,
+    /// Snapshots and chunking (membership is scripted, not random).
+    pub features: Features,
     pub log: bool,
 }
 
@@ -93,6 +95,7 @@ impl Scenario {
             schedule: Vec::new(),
             script_end: Duration::from_secs(5),
             bugs: InjectedBugs::default(),
+            features: Features::NONE,
             log: false,
         }
     }
@@ -172,12 +175,7 @@ fn build(sc: &Scenario) -> Sim {
         );
         let mut proc = Process::new(*id, placeholder, clock, Some(disk));
         proc.crash();
-        nodes.push(SimNode {
-            proc,
-            store: None,
-            outstanding: None,
-            timer_at: Instant::ZERO,
-        });
+        nodes.push(new_sim_node(proc));
     }
     let cfg = super::RaftSimConfig {
         seed: sc.seed,
@@ -207,6 +205,13 @@ fn build(sc: &Scenario) -> Sim {
         steps: 0,
         auto_restart: false,
         proposing: true,
+        features: sc.features,
+        removable: Vec::new(),
+        refused_starts: 0,
+        installs: 0,
+        compactions: 0,
+        membership_changes: 0,
+        transfers: 0,
         prng,
     }
 }
