@@ -14,11 +14,12 @@ fn env_u64(key: &str, default: u64) -> u64 {
 fn raft_fixed_seeds_pass() {
     let from = env_u64("SIM_SEED", 0);
     let runs = env_u64("SIM_RUNS", 8);
+    let harsh = env_u64("SIM_HARSH", 0) == 1;
     let mut failures = Vec::new();
     let mut committed = 0;
     for seed in from..from + runs {
         for nodes in [3, 5] {
-            let r = run_seed_catching(&RaftSimConfig { nodes, ..RaftSimConfig::new(seed) });
+            let r = run_seed_catching(&RaftSimConfig { nodes, harsh, ..RaftSimConfig::new(seed) });
             committed += r.committed;
             if r.failed() {
                 failures.push(report(&r));

@@ -193,6 +193,8 @@ struct Sim {
     removable: Vec<NodeId>,
     /// Starts refused because both meta slots were damaged.
     refused_starts: u64,
+    /// Restarts that found a corrupt snapshot file.
+    corrupt_snapshots: u64,
     /// Snapshots installed from a leader, and local compactions.
     installs: u64,
     compactions: u64,
@@ -224,6 +226,9 @@ impl Sim {
         match LogStore::open(disk, DIR, rbugs) {
             Ok((store, rec)) => {
                 let repair = rec.repair_index;
+                if rec.report.snapshot_corrupt {
+                    self.corrupt_snapshots += 1;
+                }
                 sn.store = Some(store);
                 sn.outstanding = None;
                 sn.app = rec.snapshot.as_ref().map(App::decode).unwrap_or_default();
@@ -717,6 +722,7 @@ pub fn run_seed(cfg: &RaftSimConfig) -> RaftReport {
         features,
         removable,
         refused_starts: 0,
+        corrupt_snapshots: 0,
         installs: 0,
         compactions: 0,
         membership_changes: 0,
