@@ -6,6 +6,7 @@ mod args;
 mod conn;
 mod error;
 mod report;
+mod raft;
 mod rows;
 mod scanner;
 mod server;
@@ -27,6 +28,10 @@ const FD_RESERVE: u64 = 256;
 const NOFILE_WANTED: u64 = 65_536;
 
 fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("raft") {
+        return raft::main(&argv[1..]);
+    }
     let parsed = Args::parse(
         std::env::args().skip(1),
         std::env::var("CARGO_TARGET_DIR").ok(),

@@ -114,6 +114,16 @@ fn bug_vote_with_unrepaired_log_is_caught() {
     assert!(found.is_some(), "vote-with-unrepaired-log survived 100 harsh seeds");
 }
 
+/// The throughput bench runs clean (checkers on) and commits steadily.
+#[test]
+fn raft_sim_bench_commits() {
+    use rnatsd_sim_tests::raft::bench::{run_sim_bench, SimBenchConfig};
+    let cfg = SimBenchConfig { duration: std::time::Duration::from_secs(1), burst: 64, ..SimBenchConfig::default() };
+    let r = run_sim_bench(&cfg);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    assert!(r.committed > 10_000, "committed only {} in {:?}", r.committed, r.sim_time);
+}
+
 /// Replays `SIM_SEED` in harsh mode with the trace (a debugging aid:
 /// `SIM_SEED=20 cargo test -p rnatsd-sim-tests --test raft replay_harsh -- --ignored --nocapture`).
 #[test]

@@ -183,6 +183,8 @@ pub struct RaftNode {
     pub(super) refused_truncations: u64,
     /// A LeaderTransfer entry naming us was just appended.
     pub(super) pending_transfer: bool,
+    /// Proposals were appended since the last broadcast.
+    pub(super) broadcast_pending: bool,
 }
 
 impl RaftNode {
@@ -224,6 +226,7 @@ impl RaftNode {
             snapshots_rejected: 0,
             refused_truncations: 0,
             pending_transfer: false,
+            broadcast_pending: false,
         };
         if let Some(s) = rec.snapshot {
             n.set_snapshot(s);
@@ -341,6 +344,7 @@ impl RaftNode {
     pub fn has_ready(&self) -> bool {
         self.outstanding.is_none()
             && (self.pending.hard_state
+                || self.broadcast_pending
                 || self.pending.snapshot.is_some()
                 || self.pending.truncate_from.is_some()
                 || !self.pending.entries.is_empty()
@@ -353,6 +357,11 @@ impl RaftNode {
     pub fn ready(&mut self) -> Option<Ready> {
         if !self.has_ready() {
             return None;
+        }
+        if std::mem::take(&mut self.broadcast_pending) && self.state == RaftState::Leader {
+            for p in self.peers() {
+                self.send_append(p, false);
+            }
         }
         let p = std::mem::take(&mut self.pending);
         let hard_state = (p.hard_state && !self.cfg.bugs.term_not_persisted)

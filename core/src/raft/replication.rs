@@ -25,7 +25,7 @@ impl RaftNode {
         Ok(index)
     }
 
-    pub(super) fn propose_entry(&mut self, now: Instant, e: Entry) -> Result<u64, ProposeError> {
+    pub(super) fn propose_entry(&mut self, _now: Instant, e: Entry) -> Result<u64, ProposeError> {
         if self.state != RaftState::Leader {
             return Err(ProposeError::NotLeader(self.leader));
         }
@@ -33,7 +33,9 @@ impl RaftNode {
             return Err(ProposeError::Transferring);
         }
         let index = self.append_new(e);
-        self.broadcast_append(now, false);
+        // Sent with the next Ready, so that proposals made together
+        // travel in one append entry per follower.
+        self.broadcast_pending = true;
         Ok(index)
     }
 

@@ -8,6 +8,7 @@
 //! step. A *liveness phase* then stops the faults: the group must elect a
 //! leader and commit a new entry within [`LIVENESS_MAX`] simulated time.
 
+pub mod bench;
 pub mod checkers;
 pub mod scenario;
 
@@ -188,6 +189,9 @@ struct Sim {
     /// The workload proposes new values (false once a scenario drains).
     proposing: bool,
     features: Features,
+    /// Bench mode: entries proposed per millisecond (0: the normal
+    /// workload).
+    burst: u64,
     /// Nodes that may be removed from the voters (those whose disks are
     /// intact stay, so the intact majority is always a voter majority).
     removable: Vec<NodeId>,
@@ -461,6 +465,10 @@ impl Sim {
         if !self.proposing {
             return;
         }
+        if self.burst > 0 {
+            self.propose_burst();
+            return;
+        }
         let v = self.next_value;
         self.next_value += 1;
         let data = v.to_le_bytes().to_vec();
@@ -475,6 +483,31 @@ impl Sim {
         }
         let gap = Duration::from_millis(range_inclusive(&mut self.prng, 1, 40));
         self.q.schedule(self.q.now() + gap, Ev::Propose);
+    }
+
+    /// Bench workload: up to `burst` entries every millisecond, while the
+    /// leader has fewer than `BENCH_BACKLOG` uncommitted.
+    fn propose_burst(&mut self) {
+        if let Some(i) = self.leader_index() {
+            let now = self.node_now(i);
+            let mut proposed = false;
+            for _ in 0..self.burst {
+                let Some(n) = self.nodes[i].proc.running() else { break };
+                if n.log().last_index() - n.commit_index() >= bench::BENCH_BACKLOG {
+                    break;
+                }
+                let data = [self.next_value.to_le_bytes().as_slice(), &[0u8; 120]].concat();
+                if n.propose(now, data).is_err() {
+                    break;
+                }
+                self.next_value += 1;
+                proposed = true;
+            }
+            if proposed {
+                self.after_step(i);
+            }
+        }
+        self.q.schedule(self.q.now() + Duration::from_millis(1), Ev::Propose);
     }
 
     fn fault(&mut self) {
@@ -720,6 +753,7 @@ pub fn run_seed(cfg: &RaftSimConfig) -> RaftReport {
         auto_restart: true,
         proposing: true,
         features,
+        burst: 0,
         removable,
         refused_starts: 0,
         corrupt_snapshots: 0,

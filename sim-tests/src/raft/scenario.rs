@@ -172,7 +172,7 @@ impl ScenarioReport {
     }
 }
 
-fn build(sc: &Scenario) -> Sim {
+pub(super) fn build(sc: &Scenario) -> Sim {
     assert!(sc.nodes >= 1, "a scenario needs nodes");
     let mut prng = Prng::from_seed(sc.seed ^ 0x4a45_5053);
     let ids: Vec<NodeId> = (1..=sc.nodes).collect();
@@ -231,6 +231,7 @@ fn build(sc: &Scenario) -> Sim {
         auto_restart: false,
         proposing: true,
         features: sc.features,
+        burst: 0,
         removable: Vec::new(),
         refused_starts: 0,
         corrupt_snapshots: 0,
@@ -244,7 +245,7 @@ fn build(sc: &Scenario) -> Sim {
 
 /// Runs events up to `until`, or until `stop` holds; false if a violation
 /// or the step budget ended it.
-fn run_until(sim: &mut Sim, until: Instant, stop: impl Fn(&Sim) -> bool) -> bool {
+pub(super) fn run_until(sim: &mut Sim, until: Instant, stop: impl Fn(&Sim) -> bool) -> bool {
     while let Some(t) = sim.q.peek_time() {
         if !sim.checker.violations.is_empty() {
             return false;
