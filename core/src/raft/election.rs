@@ -140,6 +140,7 @@ impl RaftNode {
         self.progress = self
             .voters
             .iter()
+            .chain(&self.observers)
             .map(|p| {
                 (*p, Progress::new(next, Some(now)))
             })
@@ -176,7 +177,10 @@ impl RaftNode {
             return;
         }
         let repaired = self.is_repaired() || self.cfg.bugs.vote_with_unrepaired_log;
-        let eligible = repaired && self.voters.contains(&from) && !self.cfg.observer;
+        let eligible = repaired
+            && self.voters.contains(&from)
+            && self.voters.contains(&self.cfg.id)
+            && !self.cfg.observer;
         let up_to_date = self.log.is_up_to_date(v.last_term, v.last_index);
         let sticky = self.leader_is_fresh(now) && !v.transfer;
         if v.pre_vote {

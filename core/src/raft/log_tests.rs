@@ -238,7 +238,7 @@ fn reopen_dir(s: &mut MemStorage, dir: &str) -> Recovered {
 }
 
 fn snap(index: u64) -> Snapshot {
-    Snapshot { index, term: 1, voters: vec![1, 2, 3], data: format!("state@{index}").into_bytes() }
+    Snapshot { index, term: 1, voters: vec![1, 2, 3], observers: vec![4], data: format!("state@{index}").into_bytes() }
 }
 
 /// A store with entries 1..=n, compacted through `at`.

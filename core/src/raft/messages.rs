@@ -38,6 +38,10 @@ pub enum EntryType {
     LeaderTransfer = 5,
     /// A snapshot: sent to a follower that is behind the leader's log.
     Snapshot = 6,
+    /// Adds one non-voting member, or demotes a voter to one (data: the
+    /// id, u64 LE). Not in NRG, whose observers are voters that do not
+    /// campaign.
+    AddObserver = 7,
 }
 
 impl EntryType {
@@ -49,6 +53,7 @@ impl EntryType {
             4 => EntryType::RemovePeer,
             5 => EntryType::LeaderTransfer,
             6 => EntryType::Snapshot,
+            7 => EntryType::AddObserver,
             _ => return None,
         })
     }

@@ -159,6 +159,8 @@ pub struct RaftNode {
     /// The log's last index that is durable (on disk and synced).
     pub(super) durable_last: u64,
     pub(super) voters: BTreeSet<NodeId>,
+    /// Non-voting members: replicated to, never counted, never voting.
+    pub(super) observers: BTreeSet<NodeId>,
     pub(super) progress: BTreeMap<NodeId, Progress>,
     pub(super) votes: BTreeMap<NodeId, bool>,
     pub(super) election_deadline: Instant,
@@ -199,6 +201,7 @@ impl RaftNode {
         let durable_last = log.last_index();
         let mut n = RaftNode {
             voters: cfg.peers.iter().copied().collect(),
+            observers: BTreeSet::new(),
             cfg,
             prng: Prng::from_seed(seed),
             state: RaftState::Follower,
@@ -268,6 +271,11 @@ impl RaftNode {
     }
     pub fn voters(&self) -> &BTreeSet<NodeId> {
         &self.voters
+    }
+    /// The non-voting members (added with
+    /// [`propose_add_observer`](Self::propose_add_observer)).
+    pub fn observers(&self) -> &BTreeSet<NodeId> {
+        &self.observers
     }
     /// False while the node repairs a damaged log.
     pub fn is_repaired(&self) -> bool {
@@ -507,9 +515,15 @@ impl RaftNode {
         }
     }
 
-    /// Everyone the node talks to as leader: voters other than itself.
+    /// Everyone the node talks to as leader: voters and observers other
+    /// than itself.
     pub(super) fn peers(&self) -> Vec<NodeId> {
-        self.voters.iter().copied().filter(|p| *p != self.cfg.id).collect()
+        self.voters
+            .iter()
+            .chain(&self.observers)
+            .copied()
+            .filter(|p| *p != self.cfg.id)
+            .collect()
     }
 
     /// Leader: appends a new entry of this term.

@@ -604,7 +604,7 @@ fn corrupt_snapshot_chunks_are_never_installed() {
     }
     let now = Instant::from_nanos(1);
     let mut n = RaftNode::new(RaftConfig::new(2, vec![1, 2, 3]), Recovered::empty(), 2, now);
-    let snap = Snapshot { index: 5, term: 1, voters: vec![1, 2, 3], data: b"state".to_vec() };
+    let snap = Snapshot { index: 5, term: 1, voters: vec![1, 2, 3], observers: vec![], data: b"state".to_vec() };
     let mut bytes = snap.encode();
     let last = bytes.len() - 1;
     bytes[last] ^= 1; // damage inside the snapshot, with valid chunk crcs
@@ -707,4 +707,55 @@ fn test_nrg_snapshot_excludes_uncommitted_membership_change() {
     g.compact(l).expect("compacts at applied");
     let s = g.node(l).last_snapshot().expect("snapshot");
     assert_eq!(s.voters, vec![1, 2, 3]);
+}
+
+/// Observers (non-voting members): a voter demoted to observer keeps
+/// receiving and applying entries, but its acknowledgements do not count
+/// and it neither votes nor campaigns; AddPeer promotes it back. The
+/// observer set survives compaction (it is in the snapshot).
+#[test]
+fn observer_members_replicate_but_never_vote_or_count() {
+    let mut g = Group::new(3);
+    let l = g.wait_on_leader();
+    g.advance(Duration::from_millis(100));
+    let o = g.non_leader();
+    let other = (1..=3).find(|id| *id != l && *id != o).expect("third");
+    let now = g.now;
+    g.node(l).propose_add_observer(now, o).expect("leader");
+    g.advance(Duration::from_millis(100));
+    assert!(g.node(l).observers().contains(&o) && !g.node(l).voters().contains(&o));
+    assert!(g.node(o).observers().contains(&o));
+    // Applies like everyone.
+    propose_n(&mut g, l, 0, 3);
+    g.advance(Duration::from_millis(100));
+    assert_eq!(g.state(o), values(0, 3));
+    // With the other voter gone, the observer's acks do not commit.
+    g.cut.insert(other);
+    let c = g.node(l).commit_index();
+    propose_n(&mut g, l, 3, 4);
+    g.advance(Duration::from_millis(100));
+    assert_eq!(g.node(l).commit_index(), c, "an observer's ack counted");
+    // The observer neither votes nor campaigns: with the leader gone too,
+    // nobody is elected.
+    g.cut.clear();
+    g.advance(Duration::from_millis(100));
+    g.compact(o).expect("observer compacts");
+    assert_eq!(g.node(o).last_snapshot().map(|s| s.observers.clone()), Some(vec![o]));
+    g.cut.insert(l);
+    g.cut.insert(other);
+    g.advance(Duration::from_secs(2));
+    assert_eq!(g.node(o).state(), RaftState::Follower);
+    let vr = VoteRequest { term: 99, last_term: 99, last_index: 999, candidate: other, pre_vote: false, transfer: true };
+    let now = g.now;
+    g.node(o).handle_message(now, other, Message::VoteRequest(vr));
+    let rd = g.node(o).ready().expect("answer");
+    assert!(rd.persisted_messages.iter().all(|(_, m)| !matches!(m, Message::VoteResponse(v) if v.granted)));
+    g.node(o).on_persisted(now, rd.number);
+    // Promoted back, it counts again.
+    g.cut.clear();
+    let l = g.wait_on_leader();
+    let now = g.now;
+    g.node(l).propose_add_peer(now, o).expect("leader");
+    g.advance(Duration::from_millis(200));
+    assert!(g.node(l).voters().contains(&o) && g.node(l).observers().is_empty());
 }

@@ -6,7 +6,8 @@
 //! [`EntryType::Snapshot`](super::messages::EntryType::Snapshot) entry):
 //!
 //! ```text
-//! magic:u32 "RSNP" crc:u32 (over the rest) index:u64 term:u64 n:u32 voter:u64*n data
+//! magic:u32 "RSNP" crc:u32 (over the rest) index:u64 term:u64
+//!   n:u32 voter:u64*n m:u32 observer:u64*m data
 //! ```
 //!
 //! A leader sends it to a follower that needs entries it replaced in
@@ -32,6 +33,8 @@ pub struct Snapshot {
     pub term: u64,
     /// The voting peers as of `index`.
     pub voters: Vec<NodeId>,
+    /// The non-voting members as of `index`.
+    pub observers: Vec<NodeId>,
     /// The state machine's own bytes.
     pub data: Vec<u8>,
 }
@@ -45,10 +48,12 @@ impl Snapshot {
         let mut body = Vec::with_capacity(SNAP_HEADER_LEN + self.data.len() + 8 * self.voters.len());
         body.extend_from_slice(&self.index.to_le_bytes());
         body.extend_from_slice(&self.term.to_le_bytes());
-        let n = u32::try_from(self.voters.len()).unwrap_or(u32::MAX);
-        body.extend_from_slice(&n.to_le_bytes());
-        for v in self.voters.iter().take(n as usize) {
-            body.extend_from_slice(&v.to_le_bytes());
+        for set in [&self.voters, &self.observers] {
+            let n = u32::try_from(set.len()).unwrap_or(u32::MAX);
+            body.extend_from_slice(&n.to_le_bytes());
+            for v in set.iter().take(n as usize) {
+                body.extend_from_slice(&v.to_le_bytes());
+            }
         }
         body.extend_from_slice(&self.data);
         let mut out = Vec::with_capacity(body.len() + 8);
@@ -72,14 +77,24 @@ impl Snapshot {
         if u32_at(0) != SNAP_MAGIC || u32_at(4) != crc32fast::hash(&buf[8..]) {
             return Err(BadSnapshot);
         }
-        let (index, term, n) = (u64_at(8), u64_at(16), u32_at(24) as usize);
-        let voters_end = n
-            .checked_mul(8)
-            .and_then(|b| b.checked_add(SNAP_HEADER_LEN))
-            .filter(|end| *end <= buf.len())
-            .ok_or(BadSnapshot)?;
-        let voters = (0..n).map(|i| u64_at(SNAP_HEADER_LEN + 8 * i)).collect();
-        Ok(Snapshot { index, term, voters, data: buf[voters_end..].to_vec() })
+        let (index, term) = (u64_at(8), u64_at(16));
+        let mut at = SNAP_HEADER_LEN - 4;
+        let mut sets = [Vec::new(), Vec::new()];
+        for set in sets.iter_mut() {
+            if at + 4 > buf.len() {
+                return Err(BadSnapshot);
+            }
+            let n = u32_at(at) as usize;
+            let end = n
+                .checked_mul(8)
+                .and_then(|b| b.checked_add(at + 4))
+                .filter(|end| *end <= buf.len())
+                .ok_or(BadSnapshot)?;
+            *set = (0..n).map(|i| u64_at(at + 4 + 8 * i)).collect();
+            at = end;
+        }
+        let [voters, observers] = sets;
+        Ok(Snapshot { index, term, voters, observers, data: buf[at..].to_vec() })
     }
 }
 
@@ -172,8 +187,14 @@ impl RaftNode {
             return Err(CompactError::InstallPending);
         }
         let term = self.log.term_at(index).expect("an applied index is in the log");
-        let voters = self.voters_through(index).into_iter().collect();
-        let snap = Snapshot { index, term, voters, data };
+        let (voters, observers) = self.members_through(index);
+        let snap = Snapshot {
+            index,
+            term,
+            voters: voters.into_iter().collect(),
+            observers: observers.into_iter().collect(),
+            data,
+        };
         self.log.compact(index);
         self.set_snapshot(snap.clone());
         self.pending.snapshot = Some(snap);
@@ -359,7 +380,7 @@ mod tests {
 
     #[test]
     fn snapshot_round_trips_and_detects_damage() {
-        let s = Snapshot { index: 9, term: 3, voters: vec![1, 2, 3], data: b"state".to_vec() };
+        let s = Snapshot { index: 9, term: 3, voters: vec![1, 2, 3], observers: vec![7, 8], data: b"state".to_vec() };
         let b = s.encode();
         assert_eq!(Snapshot::decode(&b), Ok(s));
         for i in 0..b.len() {

@@ -612,9 +612,10 @@ impl Sim {
         best.map(|b| b.1)
     }
 
-    /// Membership faults: remove a removable voter or add it back, step
-    /// the leader down (to a preferred successor or not), toggle an
-    /// observer.
+    /// Membership faults: remove a removable voter or demote it to a
+    /// non-voting observer, or add it back as a voter; step the leader
+    /// down (to a preferred successor or not); toggle NRG's observer mode
+    /// (a voter that does not campaign).
     fn membership_fault(&mut self, pick: usize) {
         let Some(l) = self.leader_index() else { return };
         let now = self.node_now(l);
@@ -626,8 +627,10 @@ impl Sim {
                 let removable = self.removable.contains(&target);
                 let Some(n) = self.nodes[l].proc.running() else { return };
                 let missing = self.ids.iter().copied().find(|id| !n.voters().contains(id));
+                let demote = self.prng.below(2) == 0;
                 let r = match missing {
                     Some(m) => n.propose_add_peer(now, m),
+                    None if removable && demote => n.propose_add_observer(now, target),
                     None if removable => n.propose_remove_peer(now, target),
                     None => Err(ProposeError::NotLeader(None)),
                 };

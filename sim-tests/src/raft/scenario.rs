@@ -58,6 +58,9 @@ pub enum Action {
     RemovePeer(NodeId),
     /// The current leader proposes adding the peer back (retried likewise).
     AddPeer(NodeId),
+    /// The current leader proposes demoting the peer to a non-voting
+    /// observer (retried likewise).
+    AddObserver(NodeId),
     /// The current leader steps down, naming a preferred successor or not.
     StepDown(Option<NodeId>),
 }
@@ -361,7 +364,7 @@ fn apply(sim: &mut Sim, action: &Action, tally: &mut Tally) {
                 sim.step(Ev::Resume { node: i });
             }
         }
-        Action::RemovePeer(_) | Action::AddPeer(_) | Action::StepDown(_) => {
+        Action::RemovePeer(_) | Action::AddPeer(_) | Action::AddObserver(_) | Action::StepDown(_) => {
             let end = sim.q.now() + Duration::from_secs(3);
             while sim.q.now() < end {
                 if leader_op(sim, action) {
@@ -400,6 +403,7 @@ fn leader_op(sim: &mut Sim, action: &Action) -> bool {
     let ok = match action {
         Action::RemovePeer(p) => n.propose_remove_peer(now, *p).is_ok(),
         Action::AddPeer(p) => n.propose_add_peer(now, *p).is_ok(),
+        Action::AddObserver(p) => n.propose_add_observer(now, *p).is_ok(),
         Action::StepDown(p) => {
             n.step_down(now, *p);
             true
