@@ -162,6 +162,15 @@ impl Group {
         rec
     }
 
+    /// A brand-new node that knows no peers: it joins when the leader adds it.
+    fn add_node(&mut self, id: NodeId) {
+        let mut disk = MemStorage::default();
+        let (store, rec) = LogStore::open(&mut disk, "g", RecoveryBugs::default()).expect("new store");
+        let now = self.now;
+        self.nodes.insert(id, RaftNode::new(RaftConfig::new(id, Vec::new()), rec, id, now));
+        self.disks.insert(id, (disk, store));
+    }
+
     fn state(&self, id: NodeId) -> Vec<Vec<u8>> {
         self.sm.get(&id).cloned().unwrap_or_default()
     }
@@ -758,4 +767,132 @@ fn observer_members_replicate_but_never_vote_or_count() {
     g.node(l).propose_add_peer(now, o).expect("leader");
     g.advance(Duration::from_millis(200));
     assert!(g.node(l).voters().contains(&o) && g.node(l).observers().is_empty());
+}
+
+/// Go: TestNRGProposeRemovePeer. A removed follower leaves every node's
+/// peer set.
+#[test]
+fn test_nrg_propose_remove_peer() {
+    let mut g = Group::new(3);
+    let l = g.wait_on_leader();
+    g.advance(Duration::from_millis(100));
+    let f = g.non_leader();
+    let now = g.now;
+    g.node(l).propose_remove_peer(now, f).expect("leader");
+    g.advance(Duration::from_millis(300));
+    for id in 1..=3 {
+        if id != f {
+            assert_eq!(g.node(id).voters().len(), 2, "node {id}");
+        }
+    }
+    // The group of two still commits.
+    propose_n(&mut g, l, 0, 1);
+    g.advance(Duration::from_millis(100));
+    assert_eq!(g.state(l), values(0, 1));
+}
+
+/// Go: TestNRGProposeRemovePeerLeader. A leader removing itself keeps the
+/// change in progress until it commits, then steps down; a new leader is
+/// elected among the rest.
+#[test]
+fn test_nrg_propose_remove_peer_leader() {
+    let mut g = Group::new(3);
+    let l = g.wait_on_leader();
+    g.advance(Duration::from_millis(100));
+    let f0 = g.non_leader();
+    g.cut.insert(f0);
+    let f1 = (1..=3).find(|id| *id != l && *id != f0).expect("third");
+    g.cut.insert(f1);
+    let now = g.now;
+    g.node(l).propose_remove_peer(now, l).expect("leader");
+    g.drain();
+    assert!(g.node(l).is_leader(), "keeps leading until the removal commits");
+    assert_eq!(g.node(l).propose_add_peer(now, 9), Err(ProposeError::MembershipChangeInProgress));
+    g.cut.clear();
+    g.advance(Duration::from_millis(100));
+    assert!(!g.node(l).is_leader(), "stepped down once its removal committed");
+    let l2 = g.wait_on_leader();
+    assert_ne!(l2, l);
+    assert!(!g.node(l2).voters().contains(&l));
+}
+
+/// Go: TestNRGProposeRemovePeerConcurrent. One membership change at a
+/// time: a second proposal while the first is uncommitted is refused.
+#[test]
+fn test_nrg_propose_remove_peer_concurrent() {
+    let mut g = Group::new(3);
+    let l = g.wait_on_leader();
+    g.advance(Duration::from_millis(100));
+    let now = g.now;
+    let f = g.non_leader();
+    g.node(l).propose_remove_peer(now, f).expect("first");
+    assert_eq!(g.node(l).propose_remove_peer(now, f), Err(ProposeError::MembershipChangeInProgress));
+    g.advance(Duration::from_millis(200));
+    let now = g.now;
+    g.node(l).propose_add_peer(now, f).expect("after the first committed");
+}
+
+/// Go: TestNRGAddPeers. New, empty nodes added one at a time grow the
+/// group to 9; each catches up and applies everything.
+#[test]
+fn test_nrg_add_peers() {
+    let mut g = Group::new(3);
+    let l = g.wait_on_leader();
+    propose_n(&mut g, l, 0, 5);
+    g.advance(Duration::from_millis(100));
+    for id in 4..=9 {
+        g.add_node(id);
+        let now = g.now;
+        g.node(l).propose_add_peer(now, id).expect("leader");
+        g.advance(Duration::from_millis(150));
+    }
+    assert_eq!(g.node(l).voters().len(), 9);
+    g.advance(Duration::from_millis(300));
+    for id in 1..=9 {
+        assert_eq!(g.state(id), values(0, 5), "node {id}");
+        assert_eq!(g.node(id).voters().len(), 9, "node {id}");
+    }
+}
+
+/// Go: TestNRGTruncateWALRevertsUncommittedRemovePeer. A RemovePeer entry
+/// that gets truncated no longer counts: the peer is a voter again.
+#[test]
+fn test_nrg_truncate_wal_reverts_uncommitted_remove_peer() {
+    let mut g = Group::new(3);
+    let l = g.wait_on_leader();
+    g.advance(Duration::from_millis(100));
+    let f = g.non_leader();
+    g.cut.insert(l);
+    let now = g.now;
+    g.node(l).propose_remove_peer(now, f).expect("leader");
+    assert!(!g.node(l).voters().contains(&f));
+    g.advance(Duration::from_secs(2));
+    assert_ne!(g.leader(), Some(l));
+    g.cut.clear();
+    g.advance(Duration::from_secs(1));
+    assert!(g.node(l).voters().contains(&f), "uncommitted remove peer reverted");
+}
+
+/// Go: TestNRGQuorumAfterLeaderStepdown (in part). A leader that stops
+/// hearing from a quorum steps down by itself; stepping down with a
+/// preferred successor hands over to it.
+#[test]
+fn test_nrg_quorum_after_leader_stepdown() {
+    let mut g = Group::new(3);
+    let l = g.wait_on_leader();
+    g.advance(Duration::from_millis(100));
+    for id in 1..=3 {
+        if id != l {
+            g.cut.insert(id);
+        }
+    }
+    g.advance(Duration::from_secs(1));
+    assert!(!g.node(l).is_leader(), "a leader without a quorum steps down");
+    g.cut.clear();
+    let l = g.wait_on_leader();
+    g.advance(Duration::from_millis(100));
+    let succ = g.non_leader();
+    let now = g.now;
+    g.node(l).step_down(now, Some(succ));
+    assert_eq!(g.wait_on_leader(), succ);
 }
