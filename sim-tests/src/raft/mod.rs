@@ -360,7 +360,7 @@ impl Sim {
             n.check_invariants();
             self.checker.after_step(n);
         }
-        if self.steps % 512 == 0 {
+        if self.steps.is_multiple_of(512) {
             self.checker.check_log_matching(self.nodes.iter().filter_map(|s| s.proc.node()));
         }
         self.pump(i);
