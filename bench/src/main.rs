@@ -6,6 +6,7 @@ mod args;
 mod conn;
 mod error;
 mod report;
+mod raft;
 mod rows;
 mod scanner;
 mod server;
@@ -37,6 +38,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if argv.first().map(String::as_str) == Some("raft") {
+        return raft::main(&argv[1..]);
     }
     let parsed = Args::parse(
         std::env::args().skip(1),
