@@ -253,7 +253,7 @@ fn test_jwt_user_limits() {
 /// wrap past midnight (UTC).
 #[test]
 fn test_jwt_validate_times_at() {
-    let day = 1_700_006_400 - 1_700_006_400 % 86_400; // a midnight UTC
+    let day = IAT - IAT % 86_400 + 86_400; // the midnight (UTC) after IAT
     let at = |h: i64, m: i64| day + h * 3600 + m * 60;
     let tr = |s: &str, e: &str| TimeRange { start: s.into(), end: e.into() };
     let cases: Vec<(i64, Vec<TimeRange>, bool, Option<i64>)> = vec![

@@ -279,14 +279,14 @@ pub fn validate_src(uc: &UserClaims, host: &str) -> bool {
     if src.is_empty() {
         return true;
     }
-    let Ok(ip) = host.parse::<std::net::IpAddr>() else {
+    let Ok(ip) = host.parse::<core::net::IpAddr>() else {
         return false;
     };
     src.iter().any(|cidr| parse_cidr(cidr).is_some_and(|(net, bits)| cidr_contains(net, bits, ip)))
 }
 
-fn cidr_contains(net: std::net::IpAddr, bits: u8, ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr::{V4, V6};
+fn cidr_contains(net: core::net::IpAddr, bits: u8, ip: core::net::IpAddr) -> bool {
+    use core::net::IpAddr::{V4, V6};
     let (n, i, width) = match (net, ip) {
         (V4(n), V4(i)) => (u128::from(u32::from(n)), u128::from(u32::from(i)), 32u32),
         (V6(n), V6(i)) => (u128::from(n), u128::from(i), 128u32),

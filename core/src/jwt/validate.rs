@@ -2,7 +2,7 @@
 //! `Validate` methods): blocking errors, time checks (expired, not yet
 //! valid) and warnings. `now` is passed in as unix seconds.
 
-use std::net::IpAddr;
+use core::net::IpAddr;
 
 use super::claims::{AccountClaims, ClaimsData, OperatorClaims, UserClaims};
 use super::nkey::{is_valid_public_account_key, is_valid_public_operator_key, is_valid_public_user_key};
