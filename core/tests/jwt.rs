@@ -543,3 +543,62 @@ fn test_jwt_go_fixtures_decode_and_verify() {
     assert_eq!(v1.claims.name, "Synadia Communications Inc.");
     assert_eq!(v1.nats.signing_keys.len(), 3);
 }
+
+/// Account content validation with Go's texts (jwt v2 `Account.Validate`,
+/// `Export.Validate`, `Import.Validate`).
+#[test]
+fn test_jwt_account_validation() {
+    use rnatsd_core::jwt::types::{Export, ExportType, Import};
+    use rnatsd_core::jwt::validate::{is_contained_in, parse_cidr, parse_clock, validate_account, ValidationResults};
+    let c = TestChain::new(1, IAT).unwrap();
+    let issues = |ac: &AccountClaims| {
+        let mut vr = ValidationResults::default();
+        validate_account(ac, IAT, &mut vr);
+        (vr.errors(), vr.is_blocking(true), vr.descriptions())
+    };
+    let svc = |s: &str| Export { subject: s.into(), export_type: ExportType::Service, ..Default::default() };
+    let mut ac = AccountClaims::new(&c.account.public_key());
+    ac.nats.exports = vec![svc("a.>"), svc("a.b")];
+    assert_eq!(issues(&ac).0, vec!["service export subject \"a.>\" already exports \"a.b\""]);
+    ac.nats.exports = vec![svc("a.*")];
+    ac.nats.limits.wildcard_exports = false;
+    ac.nats.limits.exports = 5;
+    assert_eq!(issues(&ac).0, vec!["the account contains wildcard exports that are not allowed by the operator"]);
+    ac.nats.limits = rnatsd_core::jwt::types::OperatorLimits::unlimited();
+    ac.nats.exports = vec![Export { response_type: "Stream".into(), ..svc("x") }, Export {
+        account_token_position: 2,
+        ..svc("y.z")
+    }];
+    ac.nats.exports[0].export_type = ExportType::Stream;
+    assert_eq!(
+        issues(&ac).0,
+        vec![
+            "invalid response type for stream: \"Stream\"",
+            "Account Token Position can only be used with wildcard subjects: y.z"
+        ]
+    );
+    ac.nats.exports.clear();
+    ac.nats.imports = vec![Import { subject: "i".into(), import_type: ExportType::Stream, ..Default::default() }];
+    ac.nats.limits.imports = 0;
+    assert_eq!(
+        issues(&ac).0,
+        vec!["account to import from is not specified", "the account contains more imports than allowed by the operator"]
+    );
+    // A self-signed account with limits only gets a warning.
+    let mut own = AccountClaims::new(&c.account.public_key());
+    own.claims.issuer = c.account.public_key();
+    let (errs, blocking, all) = issues(&own);
+    assert!(errs.is_empty() && !blocking);
+    assert_eq!(all, vec!["self-signed account JWTs shouldn't contain operator limits"]);
+
+    assert!(is_contained_in("a.b.c", "a.>") && is_contained_in("a.b", "a.*") && !is_contained_in("a", "a.*"));
+    assert_eq!(parse_cidr("10.0.0.0/8"), Some(("10.0.0.0".parse().unwrap(), 8)));
+    assert_eq!(parse_cidr("::/0").map(|c| c.1), Some(0));
+    for bad in ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/", "x/8", "10.0.0.0/+8", "::/129"] {
+        assert_eq!(parse_cidr(bad), None, "{bad}");
+    }
+    assert_eq!(parse_clock("23:59:59"), Some(86_399));
+    for bad in ["24:00:00", "1:00:00", "12:60:00", "12:00", "ab:cd:ef", "12:00:00 "] {
+        assert_eq!(parse_clock(bad), None, "{bad}");
+    }
+}

@@ -48,3 +48,30 @@ fn jwt_mutation_fuzz() {
         }
     });
 }
+
+/// Arbitrary config text through the config parser and the operator-mode
+/// keys (`operator` names are read through a callback that returns the
+/// same text): errors only, never a panic.
+#[test]
+fn operator_config_fuzz() {
+    bolero::check!().with_type::<Vec<u8>>().for_each(|input| {
+        let text = String::from_utf8_lossy(input);
+        let env = |_: &str| None;
+        let mut include = |_: &str| -> Result<(String, String), String> { Err("no includes".into()) };
+        if let Ok(map) = rnatsd_core::conf::parse(&text, "fuzz.conf", &env, &mut include) {
+            let mut read = |_: &str| -> Result<String, String> { Ok(text.to_string()) };
+            if let Ok(cfg) = rnatsd_core::conf::operator::parse_operator_config(&map, &mut read) {
+                let _ = cfg.trusted_operators();
+                let _ = cfg.pinned_accounts();
+            }
+        }
+        // The same text as the value of each operator-mode key.
+        for key in ["operator", "resolver", "resolver_preload", "resolver_pinned_accounts"] {
+            let line = format!("{key}: {text}\n");
+            if let Ok(map) = rnatsd_core::conf::parse(&line, "fuzz.conf", &env, &mut include) {
+                let mut read = |_: &str| -> Result<String, String> { Err("no file".into()) };
+                let _ = rnatsd_core::conf::operator::parse_operator_config(&map, &mut read);
+            }
+        }
+    });
+}

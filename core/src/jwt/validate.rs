@@ -193,16 +193,24 @@ fn validate_import(i: &Import, vr: &mut ValidationResults) {
     }
     if i.account.is_empty() {
         vr.add_error("account to import from is not specified");
-    } else if !is_valid_public_account_key(&i.account) {
-        vr.add_error(format!("account to import from {:?} is not a valid account public key", i.account));
+    }
+    if !i.to.is_empty() {
+        vr.add_warning("the field to has been deprecated (use LocalSubject instead)");
     }
     validate_subject(&i.subject, vr);
+    if !i.local_subject.is_empty() && !i.to.is_empty() {
+        vr.add_error("Local Subject replaces To");
+    }
     if i.share && i.import_type != ExportType::Service {
-        vr.add_error("sharing information (for latency tracking) is only valid for services");
+        vr.add_error(format!(
+            "sharing information (for latency tracking) is only valid for services: {:?}",
+            i.subject
+        ));
     }
 }
 
 fn validate_export(e: &Export, vr: &mut ValidationResults) {
+    let is_service = e.export_type == ExportType::Service;
     match e.export_type {
         ExportType::Unknown => vr.add_error(format!("invalid export type: {:?}", "unknown")),
         ExportType::Service => {
@@ -214,22 +222,85 @@ fn validate_export(e: &Export, vr: &mut ValidationResults) {
             if !e.response_type.is_empty() {
                 vr.add_error(format!("invalid response type for stream: {:?}", e.response_type));
             }
+            if e.allow_trace {
+                vr.add_error("AllowTrace only valid for service export");
+            }
+        }
+    }
+    if let Some(l) = &e.latency {
+        if !is_service {
+            vr.add_error("latency tracking only permitted for services");
+        }
+        if l.sampling.0 != 0 && !(1..=100).contains(&l.sampling.0) {
+            vr.add_error("sampling percentage needs to be between 1-100");
+        }
+        validate_subject(&l.results, vr);
+        if has_wildcards(&l.results) {
+            vr.add_error("results subject can not contain wildcards");
         }
     }
     if e.response_threshold_nanos < 0 {
         vr.add_error("negative response threshold is invalid");
     }
+    if e.response_threshold_nanos > 0 && !is_service {
+        vr.add_error("response threshold only valid for services");
+    }
     validate_subject(&e.subject, vr);
     if e.account_token_position > 0 {
         let tokens: Vec<&str> = e.subject.split('.').collect();
-        let pos = e.account_token_position as usize;
+        let pos = e.account_token_position;
         if !has_wildcards(&e.subject) {
-            vr.add_error("Account Token Position can only be used with wildcard subjects");
-        } else if pos > tokens.len() {
-            vr.add_error("Account Token Position exceeds length of subject");
-        } else if tokens[pos - 1] != "*" {
-            vr.add_error("Account Token Position references a non-wildcard token");
+            vr.add_error(format!(
+                "Account Token Position can only be used with wildcard subjects: {}",
+                e.subject
+            ));
+        } else if pos > tokens.len() as u64 {
+            vr.add_error(format!("Account Token Position {pos} exceeds length of subject '{}'", e.subject));
+        } else if tokens[(pos - 1) as usize] != "*" {
+            let tk = tokens[(pos - 1) as usize];
+            vr.add_error(format!(
+                "Account Token Position {pos} matches '{tk}' but must match a * in: {}",
+                e.subject
+            ));
         }
+    }
+}
+
+/// Go's `Subject.IsContainedIn`: `s` is matched by the (wildcard) `other`.
+pub fn is_contained_in(s: &str, other: &str) -> bool {
+    let o: Vec<&str> = other.split('.').collect();
+    let m: Vec<&str> = s.split('.').collect();
+    if m.len() > o.len() && o.last() != Some(&">") {
+        return false;
+    }
+    if m.len() < o.len() {
+        return false;
+    }
+    for (i, tok) in o.iter().enumerate() {
+        if i == o.len() - 1 && *tok == ">" {
+            return true;
+        }
+        if *tok != m[i] && *tok != "*" {
+            return false;
+        }
+    }
+    true
+}
+
+/// Go's `isContainedIn` over one kind of exports: an export subject that
+/// another export of the same kind already covers is an error.
+fn exports_contained_in(kind: ExportType, subjects: &[&str], vr: &mut ValidationResults) {
+    let name = if kind == ExportType::Service { "service" } else { "stream" };
+    let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
+    for (i, ns) in subjects.iter().enumerate() {
+        for (j, s) in subjects.iter().enumerate() {
+            if i != j && is_contained_in(ns, s) {
+                seen.entry(s).or_insert(ns);
+            }
+        }
+    }
+    for (k, v) in seen {
+        vr.add_error(format!("{name} export subject {k:?} already exports {v:?}"));
     }
 }
 
@@ -242,6 +313,15 @@ pub fn validate_account(ac: &AccountClaims, now_secs: i64, vr: &mut ValidationRe
     }
     for e in &a.exports {
         validate_export(e, vr);
+    }
+    for kind in [ExportType::Service, ExportType::Stream] {
+        let subjects: Vec<&str> = a
+            .exports
+            .iter()
+            .filter(|e| (e.export_type == ExportType::Service) == (kind == ExportType::Service))
+            .map(|e| e.subject.as_str())
+            .collect();
+        exports_contained_in(kind, &subjects, vr);
     }
     validate_permissions(&a.default_permissions, vr);
     let lim = &a.limits;
@@ -265,8 +345,43 @@ pub fn validate_account(ac: &AccountClaims, now_secs: i64, vr: &mut ValidationRe
     if !matches!(a.cluster_traffic.as_str(), "" | "system" | "owner") {
         vr.add_error(format!("unknown cluster traffic option: {:?}", a.cluster_traffic));
     }
+    if !lim.jetstream_tiered.is_empty() {
+        if lim.jetstream != Default::default() {
+            vr.add_error("JetStream Limits and tiered JetStream Limits are mutually exclusive");
+        }
+        if lim.jetstream_tiered.contains_key("") {
+            vr.add_error("Tiered JetStream Limits can not contain a blank \"\" tier name");
+        }
+    }
+    for (from, to) in &a.mappings {
+        validate_subject(from, vr);
+        let mut total: u32 = 0;
+        let mut per_cluster: std::collections::BTreeMap<&str, u32> = Default::default();
+        for m in to {
+            validate_subject(&m.subject, vr);
+            let w = u32::from(m.get_weight());
+            if w > 100 {
+                vr.add_error(format!("Mapping {from:?} has a weight {w} that exceeds 100"));
+            }
+            if m.cluster.is_empty() {
+                total += w;
+            } else {
+                let t = per_cluster.entry(m.cluster.as_str()).or_default();
+                *t += w;
+                if *t > 100 {
+                    vr.add_error(format!(
+                        "Mapping {from:?} in cluster {:?} exceeds 100% among all of it's weighted to mappings",
+                        m.cluster
+                    ));
+                }
+            }
+        }
+        if total > 100 {
+            vr.add_error(format!("Mapping {from:?} exceeds 100% among all of it's weighted to mappings"));
+        }
+    }
     if is_valid_public_account_key(&ac.claims.issuer) && !lim.is_empty() {
-        vr.add_error("self-signed account JWTs shouldn't contain operator limits");
+        vr.add_warning("self-signed account JWTs shouldn't contain operator limits");
     }
 }
 
