@@ -109,6 +109,43 @@ impl Storage for DiskRef<'_> {
     }
 }
 
+/// Crash safety of the atomic replace: with write and fsync errors and
+/// torn unsynced sectors, a reopened store holds either the old or the new
+/// JWT of an account (never a torn mix), and the new one whenever the save
+/// reported success.
+#[test]
+fn dir_store_crash_keeps_old_or_new_jwt() {
+    use rnatsd_io_sim::prng::Ratio;
+    let c = TestChain::new(1, IAT).unwrap();
+    let (k, old) = account_jwt(&c, 10, "old", IAT, 0);
+    let (_, new) = account_jwt(&c, 10, "new-and-somewhat-longer-name", IAT + 1, 0);
+    let mut outcomes = [0usize; 2];
+    for seed in 0..60 {
+        let mut d = SimDisk::new(seed, DiskConfig::perfect(), FaultAtlas::anywhere());
+        let mut store = DirJwtStore::open(&mut d, DIR, DeleteType::NoDelete, 0).unwrap();
+        store.save(&mut d, &k, &old).unwrap();
+        let mut config = DiskConfig::perfect();
+        config.sector_size = 64;
+        config.torn_write = Ratio::ALWAYS;
+        config.eio_write = Ratio::new(1, 4);
+        config.eio_sync = Ratio::new(1, 4);
+        d.set_config(config);
+        let saved = store.save(&mut d, &k, &new).is_ok();
+        d.crash();
+        d.set_config(DiskConfig::perfect());
+        let again = DirJwtStore::open(&mut d, DIR, DeleteType::NoDelete, 0).unwrap();
+        let got = again.load(&k).expect("the account survives");
+        assert!(got == old || got == new, "seed {seed}: torn JWT {got:?}");
+        if saved {
+            assert_eq!(got, new, "seed {seed}: a reported save was lost");
+        }
+        outcomes[usize::from(got == new)] += 1;
+        // No temporary file is left behind after a reopen.
+        assert!(files(&mut d).iter().all(|n| n.ends_with(".jwt")), "seed {seed}: {:?}", files(&mut d));
+    }
+    assert!(outcomes[0] > 0 && outcomes[1] > 0, "both outcomes exercised: {outcomes:?}");
+}
+
 /// Go: TestMergeOnlyOnNewer — save_if_newer keeps the newer `iat`.
 #[test]
 fn test_merge_only_on_newer() {
