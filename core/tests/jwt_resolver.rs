@@ -440,6 +440,38 @@ fn test_operator_config_full_resolver() {
     assert!(t.is_trusted_issuer(&c.operator.public_key()));
 }
 
+/// `configure_resolver` builds the full resolver in the storage root and
+/// stores the preloads; a reopen finds them on disk.
+#[test]
+fn test_configure_resolver_full_with_preload() {
+    use rnatsd_core::jwt::resolver::{configure_resolver, AccountResolver};
+    let c = TestChain::new(1, IAT).unwrap();
+    let (sys, sys_jwt) = account_jwt(&c, 11, "sys", IAT, 0);
+    let text = format!(
+        "operator: \"{}\"\nsystem_account: {sys}\nresolver: {{type: full, dir: x, allow_delete: true}}\n\
+         resolver_preload: {{ {sys}: \"{sys_jwt}\" }}\n",
+        c.operator_jwt
+    );
+    let cfg = conf(&text, &[]).unwrap();
+    let t = cfg.trusted_operators().unwrap();
+    let mut d = disk();
+    let mut r = configure_resolver(&cfg, &t, &mut d).unwrap();
+    assert!(r.is_tracking_update());
+    assert_eq!(r.fetch(&sys), Ok(sys_jwt.as_str()));
+    assert_eq!(d.list("").unwrap(), vec![format!("{sys}.jwt")]);
+    let dir = r.dir().unwrap();
+    assert_eq!(dir.store.delete_type(), DeleteType::RenameDeleted);
+    let again = DirJwtStore::open(&mut d, "", DeleteType::NoDelete, 0).unwrap();
+    assert_eq!(again.load(&sys), Some(sys_jwt.as_str()));
+    // MEMORY, and an unsupported URL resolver.
+    let cfg = conf(&format!("operator: \"{}\"\nresolver: MEMORY\nresolver_preload: {{ {sys}: \"{sys_jwt}\" }}\n", c.operator_jwt), &[]).unwrap();
+    let r = configure_resolver(&cfg, &t, &mut d).unwrap();
+    assert!(matches!(r, AccountResolver::Memory(_)));
+    assert_eq!(r.fetch(&sys), Ok(sys_jwt.as_str()));
+    let cfg = conf(&format!("operator: \"{}\"\nresolver: URL(\"http://127.0.0.1:1/jwt/v1\")\n", c.operator_jwt), &[]).unwrap();
+    assert!(configure_resolver(&cfg, &t, &mut d).unwrap_err().contains("not supported"));
+}
+
 /// `operator` as a (decorated) file read through the callback, and
 /// `resolver: MEMORY`; the operator's system account is taken over.
 #[test]

@@ -15,8 +15,13 @@ pub mod sys_api;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::auth::TrustedOperators;
 use super::decode::decode_account_claims;
 use super::nkey::is_valid_public_account_key;
+use crate::conf::operator::{OperatorConfig, ResolverConfig};
+use crate::storage::Storage;
+use dirstore::{DeleteType, DirJwtStore};
+use sys_api::DirAccResolver;
 
 /// A resolver failure (Go's error values and texts).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,5 +100,73 @@ impl MemAccResolver {
             self.store(k, v);
         }
         Ok(())
+    }
+}
+
+/// The configured resolver (Go's `AccountResolver` interface, for the two
+/// kinds ported).
+#[derive(Clone, Debug)]
+pub enum AccountResolver {
+    Memory(MemAccResolver),
+    Full(DirAccResolver),
+}
+
+impl AccountResolver {
+    /// Go's `fetchAccount`: the account JWT by public key (local only; a
+    /// full resolver that misses should then ask other servers).
+    pub fn fetch(&self, name: &str) -> Result<&str, ResolverError> {
+        match self {
+            AccountResolver::Memory(m) => m.fetch(name),
+            AccountResolver::Full(d) => d.fetch(name),
+        }
+    }
+
+    /// Go's `IsTrackingUpdate`: the full resolver takes `$SYS` updates.
+    pub fn is_tracking_update(&self) -> bool {
+        matches!(self, AccountResolver::Full(_))
+    }
+
+    pub fn dir(&mut self) -> Option<&mut DirAccResolver> {
+        match self {
+            AccountResolver::Full(d) => Some(d),
+            AccountResolver::Memory(_) => None,
+        }
+    }
+}
+
+/// Go's `configureResolver` for the ported kinds: builds the resolver of
+/// `cfg` and stores `resolver_preload` into it. For `type: full`,
+/// `storage` must be rooted at the resolver's `dir` (the adapter opens it);
+/// the JWT files are `<account>.jwt` in that root. URL and cache resolvers
+/// are refused.
+pub fn configure_resolver(
+    cfg: &OperatorConfig,
+    trusted: &TrustedOperators,
+    storage: &mut dyn Storage,
+) -> Result<AccountResolver, String> {
+    let preloads = cfg.resolver_preload.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    match &cfg.resolver {
+        None => Err("operators require an account resolver to be configured".into()),
+        Some(ResolverConfig::Memory) => {
+            let mut m = MemAccResolver::new();
+            m.preload(preloads)?;
+            Ok(AccountResolver::Memory(m))
+        }
+        Some(ResolverConfig::Full { allow_delete, hard_delete, limit, .. }) => {
+            let delete = match (allow_delete, hard_delete) {
+                (false, _) => DeleteType::NoDelete,
+                (true, true) => DeleteType::HardDelete,
+                (true, false) => DeleteType::RenameDeleted,
+            };
+            let store = DirJwtStore::open(storage, "", delete, *limit).map_err(|e| e.to_string())?;
+            let mut d = DirAccResolver::new(store, trusted.clone()).map_err(|e| e.to_string())?;
+            for (k, v) in preloads {
+                decode_account_claims(v).map_err(|e| format!("preload account error for {k:?}: {e}"))?;
+                d.store_jwt(storage, k, v).map_err(|e| format!("preload account error for {k:?}: {e}"))?;
+            }
+            Ok(AccountResolver::Full(d))
+        }
+        Some(ResolverConfig::Url(u)) => Err(format!("URL account resolver ({u}) is not supported")),
+        Some(ResolverConfig::Cache { .. }) => Err("CACHE account resolver is not supported".into()),
     }
 }
