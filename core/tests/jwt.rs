@@ -584,6 +584,12 @@ fn test_jwt_account_validation() {
         issues(&ac).0,
         vec!["account to import from is not specified", "the account contains more imports than allowed by the operator"]
     );
+    ac.nats.imports.clear();
+    let wm = |s: &str, w: u8| rnatsd_core::jwt::types::WeightedMapping { subject: s.into(), weight: w, cluster: String::new() };
+    ac.nats.mappings.insert("m".into(), vec![wm("a", 60), wm("b", 60)]);
+    assert_eq!(issues(&ac).0, vec!["Mapping \"m\" exceeds 100% among all of it's weighted to mappings"]);
+    ac.nats.mappings.insert("m".into(), vec![wm("a", 60), wm("b", 40)]);
+    assert!(issues(&ac).0.is_empty());
     // A self-signed account with limits only gets a warning.
     let mut own = AccountClaims::new(&c.account.public_key());
     own.claims.issuer = c.account.public_key();

@@ -304,6 +304,40 @@ fn exports_contained_in(kind: ExportType, subjects: &[&str], vr: &mut Validation
     }
 }
 
+/// Go's `Mapping.Validate`: weights per destination set stay within 100%.
+fn validate_mappings(
+    mappings: &std::collections::BTreeMap<String, Vec<super::types::WeightedMapping>>,
+    vr: &mut ValidationResults,
+) {
+    for (from, to) in mappings {
+        validate_subject(from, vr);
+        let mut total: u32 = 0;
+        let mut per_cluster: std::collections::BTreeMap<&str, u32> = Default::default();
+        for m in to {
+            validate_subject(&m.subject, vr);
+            let w = u32::from(m.get_weight());
+            if w > 100 {
+                vr.add_error(format!("Mapping {from:?} has a weight {w} that exceeds 100"));
+            }
+            if m.cluster.is_empty() {
+                total += w;
+            } else {
+                let t = per_cluster.entry(m.cluster.as_str()).or_default();
+                *t += w;
+                if *t > 100 {
+                    vr.add_error(format!(
+                        "Mapping {from:?} in cluster {:?} exceeds 100% among all of it's weighted to mappings",
+                        m.cluster
+                    ));
+                }
+            }
+        }
+        if total > 100 {
+            vr.add_error(format!("Mapping {from:?} exceeds 100% among all of it's weighted to mappings"));
+        }
+    }
+}
+
 /// Go's `AccountClaims.Validate`.
 pub fn validate_account(ac: &AccountClaims, now_secs: i64, vr: &mut ValidationResults) {
     validate_claims_data(&ac.claims, now_secs, vr);
@@ -353,33 +387,7 @@ pub fn validate_account(ac: &AccountClaims, now_secs: i64, vr: &mut ValidationRe
             vr.add_error("Tiered JetStream Limits can not contain a blank \"\" tier name");
         }
     }
-    for (from, to) in &a.mappings {
-        validate_subject(from, vr);
-        let mut total: u32 = 0;
-        let mut per_cluster: std::collections::BTreeMap<&str, u32> = Default::default();
-        for m in to {
-            validate_subject(&m.subject, vr);
-            let w = u32::from(m.get_weight());
-            if w > 100 {
-                vr.add_error(format!("Mapping {from:?} has a weight {w} that exceeds 100"));
-            }
-            if m.cluster.is_empty() {
-                total += w;
-            } else {
-                let t = per_cluster.entry(m.cluster.as_str()).or_default();
-                *t += w;
-                if *t > 100 {
-                    vr.add_error(format!(
-                        "Mapping {from:?} in cluster {:?} exceeds 100% among all of it's weighted to mappings",
-                        m.cluster
-                    ));
-                }
-            }
-        }
-        if total > 100 {
-            vr.add_error(format!("Mapping {from:?} exceeds 100% among all of it's weighted to mappings"));
-        }
-    }
+    validate_mappings(&a.mappings, vr);
     if is_valid_public_account_key(&ac.claims.issuer) && !lim.is_empty() {
         vr.add_warning("self-signed account JWTs shouldn't contain operator limits");
     }
