@@ -8,6 +8,7 @@ pub mod apply;
 mod auth;
 pub mod duration;
 pub mod lexer;
+pub mod operator;
 pub mod parser;
 mod tls;
 pub mod value;
