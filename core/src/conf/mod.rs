@@ -20,7 +20,7 @@ mod lexer_tests;
 #[cfg(test)]
 mod parser_tests;
 
-pub use apply::apply_config;
+pub use apply::{apply_config, apply_config_with_files};
 pub use duration::parse_duration;
 pub use parser::{parse, EnvFn, IncludeFn};
 pub use tls::TlsConfigOpts;

@@ -21,6 +21,8 @@ pub enum TimerKind {
     Tls,
     /// Service import responses past their threshold (a server-wide timer).
     Responses,
+    /// A JWT user's expiry (operator mode).
+    JwtExpire,
 }
 
 #[derive(Debug, Default)]
