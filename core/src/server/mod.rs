@@ -50,6 +50,8 @@ mod zstatus;
 
 #[cfg(test)]
 mod ops_tests;
+#[cfg(test)]
+mod operator_tests;
 
 use std::collections::{BTreeMap, VecDeque};
 
