@@ -399,15 +399,15 @@ async fn test_jwt_operator_config_errors() {
     let p = plane();
     let base = format!("operator: \"{}\"\nsystem_account: {}\n", p.op_jwt, p.sys.public_key());
     let no_resolver = parse_conf(&base).unwrap();
-    let e = rnatsd_io_tokio::start(no_resolver, 1).await.err().expect("refused");
+    let Err(e) = rnatsd_io_tokio::start(no_resolver, 1).await else { panic!("refused") };
     assert!(e.contains("operators require an account resolver to be configured"), "{e}");
     let with_accounts = parse_conf(&format!("{base}resolver: MEMORY\naccounts {{ X {{ users = [{{user: x}}] }} }}\n")).unwrap();
-    let e = rnatsd_io_tokio::start(with_accounts, 1).await.err().expect("refused");
+    let Err(e) = rnatsd_io_tokio::start(with_accounts, 1).await else { panic!("refused") };
     assert!(e.contains("operators do not allow Accounts to be configured directly"), "{e}");
     let with_users = parse_conf(&format!("{base}resolver: MEMORY\nauthorization {{ users = [{{user: x}}] }}\n")).unwrap();
-    let e = rnatsd_io_tokio::start(with_users, 1).await.err().expect("refused");
+    let Err(e) = rnatsd_io_tokio::start(with_users, 1).await else { panic!("refused") };
     assert!(e.contains("operators do not allow users to be configured directly"), "{e}");
-    let bad = parse_conf("operator: \"eyJnot-a-jwt\"\nresolver: MEMORY\n").err().expect("a bad operator JWT is a config error");
+    let bad = parse_conf("operator: \"eyJnot-a-jwt\"\nresolver: MEMORY\n").expect_err("a bad operator JWT is a config error");
     assert!(bad.contains("error parsing operator JWT"), "{bad}");
 }
 

@@ -456,7 +456,10 @@ impl Server {
 
     /// Subscribes the system account's claim request subjects.
     pub(super) fn operator_subscribe_sys(&mut self) {
-        let Some(sys) = self.operator.as_ref().and_then(|st| st.system_account.clone()) else { return };
+        let tracking = self.operator.as_ref().is_some_and(|st| st.resolver.is_tracking_update());
+        let Some(sys) = self.operator.as_ref().and_then(|st| st.system_account.clone()).filter(|_| tracking) else {
+            return;
+        };
         let Some(acc) = self.accounts.lookup(&sys) else { return };
         for s in SYS_CLAIM_SUBJECTS {
             if let Err(e) = self.subscribe_internal_in(acc, s) {
@@ -512,14 +515,8 @@ impl Server {
                     None
                 }
             }
-            (AccountResolver::Memory(mem), _) => {
-                // Go's MEMORY resolver answers lookups only and ignores updates.
-                match sys_api::lookup_subject_account(&subject).filter(|_| is_lookup_subject(&subject)) {
-                    Some(acc) => Some(mem.fetch(acc).map(|j| j.as_bytes().to_vec()).unwrap_or_default()),
-                    None => None,
-                }
-            }
-            (AccountResolver::Full(_), None) => None,
+            // Go serves these requests for the nats-based (full) resolver only.
+            (AccountResolver::Memory(_), _) | (AccountResolver::Full(_), None) => None,
         };
         for k in changed {
             self.apply_account_update(&k);
