@@ -516,3 +516,87 @@ async fn test_jwt_claims_update_limits_and_list() {
     assert!(body["error"].is_object(), "{body}");
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// Go's TestJWTUserSigningKey: a user issued by one of the account's
+/// signing keys (with `issuer_account`) is accepted; by an unknown key, not.
+#[tokio::test]
+async fn test_jwt_user_signing_key() {
+    let p = plane();
+    let signer = test_key(TestKeyKind::Account, 77);
+    let spk = signer.public_key();
+    let (a, a_jwt) = account(&p, 1, |ac| ac.nats.signing_keys.add(&spk));
+    let akey = a.public_key();
+    let (_, _, good) = user(&signer, 1, |u| u.nats.issuer_account = akey.clone());
+    let rogue = test_key(TestKeyKind::Account, 78);
+    let (_, _, bad) = user(&rogue, 2, |u| u.nats.issuer_account = akey.clone());
+    let s = start(memory_conf(&p, &[(&a, &a_jwt)])).await;
+    let nc = connect_creds(&s, &good).await.expect("a signing-key user connects");
+    nc.flush().await.unwrap();
+    assert!(connect_creds(&s, &bad).await.is_err(), "a key the account does not list is refused");
+    s.shutdown(Duration::from_secs(1)).await;
+}
+
+/// The binary's config loading: `operator` names a JWT file, the full
+/// resolver's directory is opened by the adapter.
+#[tokio::test]
+async fn test_jwt_operator_file_and_full_resolver_from_config_file() {
+    let p = plane();
+    let dir = TempDir::new("conffile");
+    let (a, a_jwt) = account(&p, 1, |_| {});
+    let (_, _, creds) = user(&a, 1, |_| {});
+    let op_path = dir.0.join("op.jwt");
+    std::fs::write(&op_path, rnatsd_core::jwt::creds::decorate_jwt("operator", &p.op_jwt)).unwrap();
+    let jwt_dir = dir.0.join("jwt");
+    let conf_path = dir.0.join("server.conf");
+    let text = format!(
+        "listen: 127.0.0.1:-1\noperator: \"{}\"\nsystem_account: {}\nresolver: {{ type: full, dir: \"{}\" }}\nresolver_preload: {{ {}: \"{}\", {}: \"{}\" }}\n",
+        op_path.display(),
+        p.sys.public_key(),
+        jwt_dir.display(),
+        p.sys.public_key(),
+        p.sys_jwt,
+        a.public_key(),
+        a_jwt
+    );
+    std::fs::write(&conf_path, text).unwrap();
+    let mut o = opts();
+    rnatsd::config::load_config_file(&conf_path.display().to_string(), &mut o).expect("config file loads");
+    o.host = "127.0.0.1".into();
+    o.port = -1;
+    let s = start(o).await;
+    assert!(jwt_dir.join(format!("{}.jwt", a.public_key())).exists(), "the resolver dir holds the preload");
+    let nc = connect_creds(&s, &creds).await.expect("user connects");
+    nc.flush().await.unwrap();
+    s.shutdown(Duration::from_secs(1)).await;
+}
+
+/// `$SYS.REQ.CLAIMS.DELETE` with `allow_delete`: an operator-signed
+/// request removes the account; its users are cut and cannot come back.
+#[tokio::test]
+async fn test_jwt_claims_delete() {
+    use rnatsd_core::jwt::claims::GenericClaims;
+    use rnatsd_core::jwt::encode::encode_generic;
+    let p = plane();
+    let dir = TempDir::new("delete");
+    let (a, a_jwt) = account(&p, 1, |_| {});
+    let (uk, uj, _) = user(&a, 1, |_| {});
+    let (_, _, sys_creds) = user(&p.sys, 50, |_| {});
+    let s = start(full_conf(&p, &dir, &[(&a, &a_jwt)])).await;
+    let (mut victim, lines) = raw_login(&s, &uj, Some(&uk)).await;
+    assert!(lines.is_empty(), "{lines:?}");
+    let sys = connect_creds(&s, &sys_creds).await.expect("system user connects");
+    let mut gc = GenericClaims::default();
+    gc.claims.subject = p.op.public_key();
+    gc.data.insert("accounts".into(), serde_json::json!([a.public_key()]));
+    let req = encode_generic(&mut gc, &p.op, now_secs()).unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(3), sys.request("$SYS.REQ.CLAIMS.DELETE", req.into()))
+        .await
+        .unwrap()
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&r.payload).expect("JSON reply");
+    assert_eq!(body["data"]["code"], 200, "{body}");
+    assert_eq!(victim.read_line().await.as_deref(), Some(AUTH_VIOLATION));
+    let (_, lines) = raw_login(&s, &uj, Some(&uk)).await;
+    assert_eq!(lines, vec![AUTH_VIOLATION], "the deleted account is gone");
+    s.shutdown(Duration::from_secs(1)).await;
+}
