@@ -433,6 +433,10 @@ impl Server {
                 self.on_response_timer(now);
                 continue;
             }
+            if kind == TimerKind::AccountExpire {
+                self.on_account_expire_timer(now);
+                continue;
+            }
             let Some(c) = self.conns.get(&id) else { continue };
             if c.is_closing() {
                 continue;
@@ -440,7 +444,7 @@ impl Server {
             let current = match kind {
                 TimerKind::Ping => c.ping_deadline,
                 TimerKind::Auth => c.auth_deadline,
-                TimerKind::LameDuck | TimerKind::Responses => None,
+                TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire => None,
                 TimerKind::Tls => c.tls_deadline,
                 TimerKind::JwtExpire => c.jwt.as_ref().and_then(|u| u.expires),
             };
@@ -452,7 +456,7 @@ impl Server {
             match kind {
                 TimerKind::Ping => self.on_ping_timer(now, id),
                 TimerKind::Auth => self.on_auth_timer(id),
-                TimerKind::LameDuck | TimerKind::Responses => {}
+                TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire => {}
                 TimerKind::Tls => self.on_tls_timer(id),
                 TimerKind::JwtExpire => self.on_jwt_expire_timer(id),
             }
@@ -666,7 +670,7 @@ impl Server {
         match kind {
             TimerKind::Ping => c.ping_deadline = Some(at),
             TimerKind::Auth => c.auth_deadline = Some(at),
-            TimerKind::LameDuck | TimerKind::Responses => {}
+            TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire => {}
             TimerKind::Tls => c.tls_deadline = Some(at),
             TimerKind::JwtExpire => {
                 if let Some(u) = c.jwt.as_mut() {

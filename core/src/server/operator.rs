@@ -83,6 +83,8 @@ pub(super) struct OperatorState {
     /// Accounts registered from JWTs, by public key.
     accounts: BTreeMap<String, AccountClaims>,
     system_account: Option<String>,
+    /// When the account-expiry timer is armed for.
+    account_timer: Option<Instant>,
 }
 
 impl std::fmt::Debug for OperatorState {
@@ -170,6 +172,7 @@ impl OperatorState {
             storage,
             accounts: BTreeMap::new(),
             system_account,
+            account_timer: None,
         }))
     }
 
@@ -430,11 +433,64 @@ impl Server {
         self.accounts.lookup(key).ok_or_else(|| "account missing".to_string())
     }
 
-    /// Reconfigures the accounts table from the JWT accounts.
+    /// Reconfigures the accounts table from the JWT accounts and arms the
+    /// account-expiry timer.
     fn rebuild_jwt_accounts(&mut self) -> Result<(), String> {
         let Some(st) = self.operator.as_ref() else { return Ok(()) };
         let o = accounts_options(&self.opts, st);
-        self.accounts.configure(&o, &mut self.prng)
+        self.accounts.configure(&o, &mut self.prng)?;
+        self.arm_account_expiry();
+        Ok(())
+    }
+
+    /// Arms the server-wide timer for the next account JWT expiry.
+    fn arm_account_expiry(&mut self) {
+        let now_secs = self.unix_secs();
+        let now = self.now;
+        let Some(st) = self.operator.as_mut() else { return };
+        let next = st.accounts.values().map(|ac| ac.claims.expires).filter(|&e| e > now_secs).min();
+        let Some(exp) = next else { return };
+        let at = now + std::time::Duration::from_secs((exp - now_secs).unsigned_abs());
+        if st.account_timer.is_some_and(|t| t <= at && t > now) {
+            return;
+        }
+        st.account_timer = Some(at);
+        self.timers.schedule(at, super::INTERNAL_CONN, TimerKind::AccountExpire);
+    }
+
+    /// Go's `Account.expiredTimeout`: every client of an account whose JWT
+    /// expired gets `Account Authentication Expired` and is closed.
+    pub(super) fn on_account_expire_timer(&mut self, now: Instant) {
+        let now_secs = self.unix_secs();
+        let Some(st) = self.operator.as_mut() else { return };
+        if st.account_timer.is_some_and(|t| t > now) {
+            return; // A stale entry: a later expiry was armed since.
+        }
+        st.account_timer = None;
+        let expired: Vec<String> = st
+            .accounts
+            .iter()
+            .filter(|(_, ac)| ac.claims.expires > 0 && ac.claims.expires <= now_secs)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in expired {
+            let Some(acc) = self.accounts.lookup(&key) else { continue };
+            let mut ids: Vec<ConnId> = self
+                .conns
+                .iter()
+                .filter(|(_, c)| c.acc == acc && !c.is_closing() && c.jwt.is_some())
+                .map(|(id, _)| *id)
+                .collect();
+            ids.sort_unstable();
+            for id in ids {
+                if let Some(c) = self.conns.get(&id) {
+                    tracing::debug!("{} - Account Authentication Expired", c.log_prefix());
+                }
+                self.send_err(id, "Account Authentication Expired");
+                self.close_conn(id, CloseReason::AuthenticationExpired, true);
+            }
+        }
+        self.arm_account_expiry();
     }
 
     /// The options the accounts table is built from at startup: in

@@ -230,3 +230,30 @@ fn test_jwt_operator_config_apply() {
     crate::conf::apply_config_with_files(&map, &mut o, &mut read).unwrap();
     assert_eq!(o.operator.unwrap().operators[0].0, chain.operator_jwt);
 }
+
+/// Go's TestJWTAccountExpiresAfterConnect: when the account JWT expires,
+/// its clients get `Account Authentication Expired` and are closed.
+#[test]
+fn test_jwt_account_expires_after_connect() {
+    let chain = TestChain::new(1, T0_SECS - 100).unwrap();
+    let mut ac = AccountClaims::new(&chain.account.public_key());
+    ac.claims.expires = T0_SECS + 20;
+    let acc_jwt = encode_account(&mut ac, &chain.operator, T0_SECS - 50).unwrap();
+    let opts = operator_opts(&chain, vec![(chain.account.public_key(), acc_jwt)]);
+    let mut s = server(opts).unwrap();
+    let (_, out, closed) = login(&mut s, Instant::ZERO, &chain.user_jwt, &chain.user);
+    assert_eq!((out.as_str(), closed), ("PONG\r\n", false));
+    let before = Instant::ZERO + Duration::from_secs(19);
+    s.handle_timeout(before);
+    let (out, closed) = drain(&mut s, before);
+    assert!(!closed && !out.contains("-ERR"), "{out}");
+    let at = Instant::ZERO + Duration::from_secs(20);
+    s.handle_timeout(at);
+    let (out, closed) = drain(&mut s, at);
+    assert!(closed);
+    assert!(out.ends_with("-ERR 'Account Authentication Expired'\r\n"), "{out}");
+    // A new user of the expired account is refused.
+    let later = at + Duration::from_secs(1);
+    let (_, out, closed) = login(&mut s, later, &chain.user_jwt, &chain.user);
+    assert_eq!((out.as_str(), closed), ("-ERR 'Authorization Violation'\r\n", true));
+}

@@ -23,6 +23,8 @@ pub enum TimerKind {
     Responses,
     /// A JWT user's expiry (operator mode).
     JwtExpire,
+    /// An account JWT's expiry (operator mode, a server-wide timer).
+    AccountExpire,
 }
 
 #[derive(Debug, Default)]
