@@ -600,3 +600,35 @@ async fn test_jwt_claims_delete() {
     assert_eq!(lines, vec![AUTH_VIOLATION], "the deleted account is gone");
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// Go's TestJWTAccountImportSignerRemoved (the signing-key half): an
+/// account update that drops a signing key closes the users it signed and
+/// keeps the others.
+#[tokio::test]
+async fn test_jwt_account_signer_removed() {
+    let p = plane();
+    let dir = TempDir::new("signer");
+    let signer = test_key(TestKeyKind::Account, 77);
+    let spk = signer.public_key();
+    let (a, a_jwt) = account(&p, 1, |ac| ac.nats.signing_keys.add(&spk));
+    let akey = a.public_key();
+    let (sk_user, sk_jwt, _) = user(&signer, 1, |u| u.nats.issuer_account = akey.clone());
+    let (plain_user, plain_jwt, _) = user(&a, 2, |_| {});
+    let (_, _, sys_creds) = user(&p.sys, 50, |_| {});
+    let s = start(full_conf(&p, &dir, &[(&a, &a_jwt)])).await;
+    let (mut signed, lines) = raw_login(&s, &sk_jwt, Some(&sk_user)).await;
+    assert!(lines.is_empty(), "{lines:?}");
+    let (mut plain, lines) = raw_login(&s, &plain_jwt, Some(&plain_user)).await;
+    assert!(lines.is_empty(), "{lines:?}");
+    let sys = connect_creds(&s, &sys_creds).await.expect("system user connects");
+    let (_, updated) = account(&p, 1, |_| {});
+    let r = tokio::time::timeout(Duration::from_secs(3), sys.request("$SYS.REQ.CLAIMS.UPDATE", updated.into()))
+        .await
+        .unwrap()
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&r.payload).expect("JSON reply");
+    assert_eq!(body["data"]["code"], 200, "{body}");
+    assert!(signed.is_closed().await, "the signing key's user is closed");
+    assert!(plain.flush().await.is_empty(), "the account's own user stays");
+    s.shutdown(Duration::from_secs(1)).await;
+}

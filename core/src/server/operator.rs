@@ -67,6 +67,8 @@ pub struct JwtUser {
     pub issued_at: i64,
     /// The account public key.
     pub account: String,
+    /// The key that issued the user JWT (the account or a signing key).
+    pub issuer: String,
     pub bearer: bool,
     /// When the connection must close (JWT `exp` or connect window end).
     pub expires: Option<Instant>,
@@ -365,6 +367,7 @@ impl Server {
             user: uc.claims.subject.clone(),
             issued_at: uc.claims.issued_at,
             account: authorized.account.clone(),
+            issuer: uc.claims.issuer.clone(),
             bearer: uc.nats.limits.bearer_token,
             expires,
         };
@@ -605,7 +608,7 @@ impl Server {
                 return;
             }
         };
-        st.accounts.insert(key.to_string(), ac.clone());
+        let old = st.accounts.insert(key.to_string(), ac.clone());
         if let Err(e) = self.rebuild_jwt_accounts() {
             tracing::error!("Account {key}: update not applied: {e}");
             return;
@@ -626,6 +629,12 @@ impl Server {
             let Some(u) = c.jwt.clone() else { continue };
             if u.bearer && ac.nats.limits.disallow_bearer {
                 self.auth_violation(id, "Bearer User JWT not allowed");
+                continue;
+            }
+            if u.issuer != key && signer_changed(old.as_ref(), &ac, &u.issuer) {
+                // Go's `signersChanged`: closed without an error line.
+                tracing::debug!("{} - User signing key removed or rescoped", c.log_prefix());
+                self.close_conn(id, CloseReason::AuthenticationViolation, true);
                 continue;
             }
             if ac.is_user_revoked(&u.user, u.issued_at) {
@@ -675,6 +684,16 @@ impl Server {
         }
         self.send_err(id, "User Authentication Expired");
         self.close_conn(id, CloseReason::AuthenticationExpired, true);
+    }
+}
+
+/// Whether a user signed by `issuer` must go after an account update: the
+/// key is no longer a signing key of the account, or its scope changed.
+fn signer_changed(old: Option<&AccountClaims>, new: &AccountClaims, issuer: &str) -> bool {
+    match new.has_issuer(issuer) {
+        None => true,
+        Some(None) => false,
+        Some(Some(scope)) => old.and_then(|o| o.has_issuer(issuer)) != Some(Some(scope)),
     }
 }
 
