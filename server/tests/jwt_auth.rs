@@ -632,3 +632,23 @@ async fn test_jwt_account_signer_removed() {
     assert!(plain.flush().await.is_empty(), "the account's own user stays");
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// Go's TestJWTAccountLimitsSubs, plus the user JWT's own `subs` limit.
+#[tokio::test]
+async fn test_jwt_account_limits_subs() {
+    let p = plane();
+    let (a, a_jwt) = account(&p, 1, |ac| ac.nats.limits.subs = 2);
+    let (ka, ja, _) = user(&a, 1, |_| {});
+    let (b, b_jwt) = account(&p, 2, |_| {});
+    let (kb, jb, _) = user(&b, 2, |u| u.nats.limits.subs = 1);
+    let s = start(memory_conf(&p, &[(&a, &a_jwt), (&b, &b_jwt)])).await;
+    let (mut ra, lines) = raw_login(&s, &ja, Some(&ka)).await;
+    assert!(lines.is_empty(), "{lines:?}");
+    ra.send("SUB a 1\r\nSUB b 2\r\nSUB c 3\r\n").await;
+    assert_eq!(ra.flush().await, vec!["-ERR 'maximum subscriptions exceeded'"], "account limit 2");
+    let (mut rb, lines) = raw_login(&s, &jb, Some(&kb)).await;
+    assert!(lines.is_empty(), "{lines:?}");
+    rb.send("SUB a 1\r\nSUB b 2\r\n").await;
+    assert_eq!(rb.flush().await, vec!["-ERR 'maximum subscriptions exceeded'"], "user limit 1");
+    s.shutdown(Duration::from_secs(1)).await;
+}

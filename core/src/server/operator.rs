@@ -70,6 +70,8 @@ pub struct JwtUser {
     /// The key that issued the user JWT (the account or a signing key).
     pub issuer: String,
     pub bearer: bool,
+    /// The user JWT's `subs` limit (-1: none).
+    pub max_subs: i64,
     /// When the connection must close (JWT `exp` or connect window end).
     pub expires: Option<Instant>,
 }
@@ -369,6 +371,7 @@ impl Server {
             account: authorized.account.clone(),
             issuer: uc.claims.issuer.clone(),
             bearer: uc.nats.limits.bearer_token,
+            max_subs: uc.nats.limits.subs,
             expires,
         };
         let user_payload = uc.nats.limits.payload;

@@ -372,7 +372,8 @@ impl Server {
             return;
         }
         let acc_max = self.accounts.get(c.acc).limits.max_subscriptions;
-        let over_acc = acc_max >= 0 && c.subs.len() as i64 >= acc_max;
+        let user_max = c.jwt.as_ref().map_or(-1, |u| u.max_subs);
+        let over_acc = (acc_max >= 0 && c.subs.len() as i64 >= acc_max) || (user_max >= 0 && c.subs.len() as i64 >= user_max);
         if over_acc || (self.opts.max_subs > 0 && c.subs.len() >= self.opts.max_subs as usize) {
             tracing::error!("{} - maximum subscriptions exceeded", c.log_prefix());
             self.send_err(id, "maximum subscriptions exceeded");
