@@ -652,3 +652,36 @@ async fn test_jwt_account_limits_subs() {
     assert_eq!(rb.flush().await, vec!["-ERR 'maximum subscriptions exceeded'"], "user limit 1");
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// With `resolver: MEMORY`, an account JWT pushed on
+/// `$SYS.ACCOUNT.<acc>.CLAIMS.UPDATE` updates the live account (Go's
+/// `accountClaimUpdate`): a revocation cuts the user and keeps it out.
+#[tokio::test]
+async fn test_jwt_memory_resolver_claims_push() {
+    let p = plane();
+    let (a, a_jwt) = account(&p, 1, |_| {});
+    let (uk, uj, _) = user(&a, 1, |_| {});
+    let (_, _, sys_creds) = user(&p.sys, 50, |_| {});
+    let s = start(memory_conf(&p, &[(&a, &a_jwt)])).await;
+    let (mut victim, lines) = raw_login(&s, &uj, Some(&uk)).await;
+    assert!(lines.is_empty(), "{lines:?}");
+    let sys = connect_creds(&s, &sys_creds).await.expect("system user connects");
+    let ukey = uk.public_key();
+    let (_, updated) = account(&p, 1, |ac| ac.revoke_at(&ukey, now_secs()));
+    let subject = format!("$SYS.ACCOUNT.{}.CLAIMS.UPDATE", a.public_key());
+    let r = tokio::time::timeout(Duration::from_secs(3), sys.request(subject.clone(), updated.into()))
+        .await
+        .unwrap()
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&r.payload).expect("JSON reply");
+    assert_eq!(body["data"]["message"], "jwt updated", "{body}");
+    assert_eq!(victim.read_line().await.as_deref(), Some("-ERR 'User Authentication Revoked'"));
+    let (_, lines) = raw_login(&s, &uj, Some(&uk)).await;
+    assert_eq!(lines, vec![AUTH_VIOLATION], "the revocation holds for new connections");
+    // A JWT for another account than the subject names is refused.
+    let (_, other) = account(&p, 2, |_| {});
+    let r = tokio::time::timeout(Duration::from_secs(3), sys.request(subject, other.into())).await.unwrap().unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&r.payload).expect("JSON reply");
+    assert_eq!(body["error"]["description"], "jwt update resulted in error - subject does not match jwt content", "{body}");
+    s.shutdown(Duration::from_secs(1)).await;
+}

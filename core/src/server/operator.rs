@@ -27,7 +27,7 @@ use crate::jwt::auth::{authorize_connect, verify_account_claims, ConnectAuth, Tr
 use crate::jwt::claims::AccountClaims;
 use crate::jwt::decode::decode_user_claims;
 use crate::jwt::resolver::sys_api::{
-    self, ACC_CLAIMS_REQ_SUBJ, ACC_DELETE_REQ_SUBJ, ACC_LIST_REQ_SUBJ, ACC_LOOKUP_REQ_WILDCARD,
+    self, ClaimUpdateError, ClaimUpdateResponse, ClaimUpdateStatus, ACC_CLAIMS_REQ_SUBJ, ACC_DELETE_REQ_SUBJ, ACC_LIST_REQ_SUBJ, ACC_LOOKUP_REQ_WILDCARD,
     ACC_UPDATE_NEW_WILDCARD, ACC_UPDATE_OLD_WILDCARD,
 };
 use crate::jwt::resolver::{configure_resolver, AccountResolver};
@@ -519,11 +519,11 @@ impl Server {
     /// Subscribes the system account's claim request subjects.
     pub(super) fn operator_subscribe_sys(&mut self) {
         let tracking = self.operator.as_ref().is_some_and(|st| st.resolver.is_tracking_update());
-        let Some(sys) = self.operator.as_ref().and_then(|st| st.system_account.clone()).filter(|_| tracking) else {
-            return;
-        };
+        let Some(sys) = self.operator.as_ref().and_then(|st| st.system_account.clone()) else { return };
         let Some(acc) = self.accounts.lookup(&sys) else { return };
-        for s in SYS_CLAIM_SUBJECTS {
+        // Without a tracking resolver Go listens to claim pushes only.
+        let subjects: &[&str] = if tracking { &SYS_CLAIM_SUBJECTS } else { &SYS_CLAIM_SUBJECTS[..2] };
+        for s in subjects.iter().copied() {
             if let Err(e) = self.subscribe_internal_in(acc, s) {
                 tracing::error!("system account subscription {s}: {e}");
             }
@@ -550,6 +550,21 @@ impl Server {
     fn handle_claims_request(&mut self, sys_id: AccountId, sys: &str, m: InternalMsg) {
         let subject = String::from_utf8_lossy(&m.subject).into_owned();
         let server = json!({"name": self.info.server_name, "id": self.info.server_id});
+        let memory = self.operator.as_ref().is_some_and(|st| matches!(st.resolver, AccountResolver::Memory(_)));
+        if memory && is_update_subject(&subject) {
+            // Go's `accountClaimUpdate` for a resolver that does not track
+            // updates: applied to a live account only.
+            let key = sys_api::update_subject_account(&subject).unwrap_or_default().to_string();
+            let (resp, apply) = self.memory_claim_update(&key, &m.payload);
+            if apply {
+                self.apply_account_update(&key);
+            }
+            if let Some(reply) = m.reply {
+                let payload = Bytes::from(resp.to_json(&server));
+                self.publish_internal_in(sys_id, Outgoing { subject: reply, reply: None, deliver_as: None, headers: None, payload });
+            }
+            return;
+        }
         let Some(st) = self.operator.as_mut() else { return };
         let mut changed = Vec::new();
         let mut deleted = Vec::new();
@@ -577,7 +592,7 @@ impl Server {
                     None
                 }
             }
-            // Go serves these requests for the nats-based (full) resolver only.
+            // Lookups, lists and deletes: the nats-based (full) resolver only.
             (AccountResolver::Memory(_), _) | (AccountResolver::Full(_), None) => None,
         };
         for k in changed {
@@ -592,6 +607,46 @@ impl Server {
                 Outgoing { subject: reply, reply: None, deliver_as: None, headers: None, payload: Bytes::from(body) },
             );
         }
+    }
+
+    /// The checks of Go's `accountClaimUpdate` with a MEMORY resolver; on
+    /// success the JWT replaces the resolver's copy (so later CONNECTs see
+    /// it too) and the caller re-applies the account.
+    fn memory_claim_update(&mut self, key: &str, body: &[u8]) -> (ClaimUpdateResponse, bool) {
+        let now_secs = self.unix_secs();
+        let err = |message: &str, e: &str| {
+            tracing::error!("{message} - {key} - {e}");
+            let description = format!("{message} - {e}");
+            (ClaimUpdateResponse::Err(ClaimUpdateError { account: key.to_string(), code: 500, description }), false)
+        };
+        let ok = |message: &str, apply: bool| {
+            tracing::debug!("{message} - {key}");
+            let status = ClaimUpdateStatus { account: key.to_string(), code: 200, message: message.to_string() };
+            (ClaimUpdateResponse::Ok(status), apply)
+        };
+        let Some(st) = self.operator.as_mut() else { return err("jwt update error", "not in operator mode") };
+        if body.is_empty() {
+            return err("jwt update error", "request body is empty");
+        }
+        let text = String::from_utf8_lossy(body);
+        let jwt = text.trim();
+        let ac = match crate::jwt::decode::decode_account_claims(jwt) {
+            Ok(ac) => ac,
+            Err(e) => return err("jwt update resulted in error", &e.to_string()),
+        };
+        if ac.claims.subject != key {
+            return err("jwt update resulted in error", "subject does not match jwt content");
+        }
+        if !st.accounts.contains_key(key) {
+            return ok("jwt update skipped", false);
+        }
+        if let Err(e) = verify_account_claims(&st.trusted, jwt, now_secs) {
+            return err("jwt update resulted in error", &e.to_string());
+        }
+        if let AccountResolver::Memory(mem) = &mut st.resolver {
+            mem.store(key, jwt);
+        }
+        ok("jwt updated", true)
     }
 
     /// Go's `updateAccountClaimsWithRefresh` for an account whose JWT
