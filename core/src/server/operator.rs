@@ -411,6 +411,7 @@ impl Server {
         }
         let now_secs = self.unix_secs();
         let Some(st) = self.operator.as_mut() else { return Err("not in operator mode".into()) };
+        let before = st.accounts.clone();
         let mut todo = vec![key.to_string()];
         let mut fetched = 0usize;
         while let Some(k) = todo.pop() {
@@ -435,7 +436,12 @@ impl Server {
             todo.extend(ac.nats.imports.iter().map(|i| i.account.clone()));
             st.accounts.insert(k, ac);
         }
-        self.rebuild_jwt_accounts()?;
+        if let Err(e) = self.rebuild_jwt_accounts() {
+            if let Some(st) = self.operator.as_mut() {
+                st.accounts = before;
+            }
+            return Err(e);
+        }
         self.accounts.lookup(key).ok_or_else(|| "account missing".to_string())
     }
 
@@ -444,6 +450,9 @@ impl Server {
     fn rebuild_jwt_accounts(&mut self) -> Result<(), String> {
         let Some(st) = self.operator.as_ref() else { return Ok(()) };
         let o = accounts_options(&self.opts, st);
+        // Check on a scratch table first: a bad JWT (an import cycle, ...)
+        // must not leave the live table half configured.
+        super::accounts::Accounts::from_options(&o, &mut crate::prng::Prng::from_seed(0))?;
         self.accounts.configure(&o, &mut self.prng)?;
         self.arm_account_expiry();
         Ok(())
@@ -669,6 +678,9 @@ impl Server {
         let old = st.accounts.insert(key.to_string(), ac.clone());
         if let Err(e) = self.rebuild_jwt_accounts() {
             tracing::error!("Account {key}: update not applied: {e}");
+            if let (Some(st), Some(old)) = (self.operator.as_mut(), old) {
+                st.accounts.insert(key.to_string(), old);
+            }
             return;
         }
         let Some(acc) = self.accounts.lookup(key) else { return };

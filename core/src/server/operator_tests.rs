@@ -257,3 +257,48 @@ fn test_jwt_account_expires_after_connect() {
     let (_, out, closed) = login(&mut s, later, &chain.user_jwt, &chain.user);
     assert_eq!((out.as_str(), closed), ("-ERR 'Authorization Violation'\r\n", true));
 }
+
+/// An account JWT the accounts table refuses (a service import cycle) is
+/// refused at CONNECT and leaves the other accounts working.
+#[test]
+fn test_jwt_bad_account_does_not_break_others() {
+    let chain = TestChain::new(1, T0_SECS - 100).unwrap();
+    let bad = test_key(TestKeyKind::Account, 5);
+    let mut bc = AccountClaims::new(&bad.public_key());
+    bc.nats.exports.push(Export { subject: "svc".into(), export_type: ExportType::Service, ..Export::default() });
+    bc.nats.imports.push(Import {
+        subject: "svc".into(),
+        account: bad.public_key(),
+        import_type: ExportType::Service,
+        ..Import::default()
+    });
+    let bad_jwt = encode_account(&mut bc, &chain.operator, T0_SECS - 50).unwrap();
+    let bad_user = test_key(TestKeyKind::User, 5);
+    let bad_user_jwt = encode_user(&mut UserClaims::new(&bad_user.public_key()), &bad, T0_SECS - 5).unwrap();
+    let third = test_key(TestKeyKind::Account, 6);
+    let third_jwt = encode_account(&mut AccountClaims::new(&third.public_key()), &chain.operator, T0_SECS - 50).unwrap();
+    let third_user = test_key(TestKeyKind::User, 6);
+    let third_user_jwt = encode_user(&mut UserClaims::new(&third_user.public_key()), &third, T0_SECS - 5).unwrap();
+    let opts = operator_opts(
+        &chain,
+        vec![
+            (chain.account.public_key(), chain.account_jwt.clone()),
+            (bad.public_key(), bad_jwt),
+            (third.public_key(), third_jwt),
+        ],
+    );
+    let mut s = server(opts).unwrap();
+    let t = Instant::ZERO;
+    let (good, out, _) = login(&mut s, t, &chain.user_jwt, &chain.user);
+    assert_eq!(out, "PONG\r\n");
+    s.handle_read(t, good, b"SUB foo 1\r\n");
+    let (_, out, closed) = login(&mut s, t, &bad_user_jwt, &bad_user);
+    assert_eq!((out.as_str(), closed), ("-ERR 'Authorization Violation'\r\n", true));
+    s.handle_read(t, good, b"PUB foo 2\r\nhi\r\n");
+    let (out, _) = drain(&mut s, t);
+    assert_eq!(out, "MSG foo 1 2\r\nhi\r\n", "the good account still routes");
+    let (_, out, _) = login(&mut s, t, &chain.user_jwt, &chain.user);
+    assert_eq!(out, "PONG\r\n", "and still admits its users");
+    let (_, out, _) = login(&mut s, t, &third_user_jwt, &third_user);
+    assert_eq!(out, "PONG\r\n", "an account registered after the bad one works");
+}
