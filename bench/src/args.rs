@@ -19,7 +19,8 @@ usage: rnatsd-bench [--compare GO_SERVER] [--rnatsd PATH] [--only go|rnatsd]
   --repeats N      runs per row and server; the median is reported (default 3)
   --time-cap SECS  soft cap on each run's measured phase (default 20)
   --rows LIST      comma-separated subset of: pub16,pub128,pub1k,sub,fanout,
-                   queue,reqrep,mem (default: all)
+                   queue,reqrep,mem,js1,js256,js256lazy
+                   (default: all)
   --markdown FILE  also write the table to FILE";
 
 /// Which servers to run.

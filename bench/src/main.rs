@@ -6,9 +6,11 @@ mod args;
 mod conn;
 mod error;
 mod report;
+mod raft;
 mod rows;
 mod scanner;
 mod server;
+mod store;
 mod workload;
 
 use std::process::ExitCode;
@@ -27,6 +29,19 @@ const FD_RESERVE: u64 = 256;
 const NOFILE_WANTED: u64 = 65_536;
 
 fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().is_some_and(|a| a == "store") {
+        return match store::main(&argv[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("rnatsd-bench store: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if argv.first().map(String::as_str) == Some("raft") {
+        return raft::main(&argv[1..]);
+    }
     let parsed = Args::parse(
         std::env::args().skip(1),
         std::env::var("CARGO_TARGET_DIR").ok(),
@@ -53,7 +68,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> BenchResult<()> {
     let rnatsd = ServerSpec {
-        label: "rnatsd",
+        label: rows::RNATSD_LABEL,
         binary: args.rnatsd.clone(),
     };
     let go = ServerSpec {

@@ -6,7 +6,10 @@ use std::time::Duration;
 use crate::error::BenchResult;
 use crate::server::{RunningServer, ServerSpec};
 use crate::workload::delivery::{self, Mode};
-use crate::workload::{latency, memory, publish, RunLimits, Sample};
+use crate::workload::{jetstream, latency, memory, publish, pull, RunLimits, Sample};
+
+/// The label of the rnatsd column's server (see `main.rs`).
+pub const RNATSD_LABEL: &str = "rnatsd";
 
 /// Whether bigger or smaller figures are better for a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,19 @@ pub enum Workload {
     IdleConns {
         conns: usize,
     },
+    /// JetStream publish to a file stream, `in_flight` publishes awaiting
+    /// their PubAck at any time.
+    JsPublish {
+        payload_len: usize,
+        in_flight: u64,
+        /// rnatsd runs with `sync_interval: "2m"` (Go runs in its default,
+        /// which is already lazy).
+        rnatsd_lazy: bool,
+    },
+    /// JetStream pull consumption with explicit acks (`workload::pull`).
+    Pull {
+        payload_len: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,8 +77,19 @@ pub struct Row {
     pub metrics: Vec<Metric>,
 }
 
-pub const ROW_KEYS: [&str; 8] = [
-    "pub16", "pub128", "pub1k", "sub", "fanout", "queue", "reqrep", "mem",
+pub const ROW_KEYS: [&str; 12] = [
+    "pub16",
+    "pub128",
+    "pub1k",
+    "sub",
+    "fanout",
+    "queue",
+    "reqrep",
+    "mem",
+    "js1",
+    "js256",
+    "js256lazy",
+    "pull",
 ];
 
 fn metric(label: impl Into<String>, unit: Unit, better: Better) -> Metric {
@@ -184,7 +211,58 @@ pub fn all_rows(divisor: u64, conns_max: usize) -> Vec<Row> {
                 ),
             ],
         },
+        throughput(
+            "js1",
+            Workload::JsPublish {
+                payload_len: 128,
+                in_flight: 1,
+                rnatsd_lazy: false,
+            },
+            20_000,
+            vec![rate("JetStream publish 128 B to a file stream, 1 in flight, acked msgs/s")],
+        ),
+        throughput(
+            "js256",
+            Workload::JsPublish {
+                payload_len: 128,
+                in_flight: 256,
+                rnatsd_lazy: false,
+            },
+            500_000,
+            vec![rate("JetStream publish 128 B to a file stream, 256 in flight, acked msgs/s")],
+        ),
+        throughput(
+            "js256lazy",
+            Workload::JsPublish {
+                payload_len: 128,
+                in_flight: 256,
+                rnatsd_lazy: true,
+            },
+            1_000_000,
+            vec![rate(
+                "JetStream publish 128 B, 256 in flight, both lazy (rnatsd sync_interval 2m), acked msgs/s",
+            )],
+        ),
+        Row {
+            key: "pull",
+            workload: Workload::Pull { payload_len: 128 },
+            // Whole batches: every pull request is answered in full.
+            warm: (n(200_000) / 10 / pull::BATCH).max(1) * pull::BATCH,
+            count: (n(200_000) / pull::BATCH).max(1) * pull::BATCH,
+            metrics: vec![rate(
+                "JetStream pull, explicit ack, batch 100, 128 B file stream, msgs/s",
+            )],
+        },
     ]
+}
+
+/// A fresh store directory for a JetStream row (removed after the run).
+fn js_store_dir() -> std::path::PathBuf {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rnatsd-bench-js-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 /// Starts `spec`, runs `row` once against it, and stops it.
@@ -194,7 +272,32 @@ pub fn run_once(
     limits: RunLimits,
     quick: bool,
 ) -> BenchResult<Sample> {
-    let mut server = RunningServer::start(spec)?;
+    if let Workload::JsPublish {
+        payload_len,
+        in_flight,
+        rnatsd_lazy,
+    } = row.workload
+    {
+        // Starts its own server, with JetStream and a fresh store directory.
+        let lazy = rnatsd_lazy && spec.label == RNATSD_LABEL;
+        return jetstream::run_server(
+            spec,
+            payload_len,
+            in_flight,
+            row.warm,
+            row.count,
+            lazy,
+            limits,
+        );
+    }
+    let js_dir = matches!(row.workload, Workload::Pull { .. }).then(js_store_dir);
+    let mut server = match &js_dir {
+        Some(dir) => {
+            let sd = dir.to_string_lossy().into_owned();
+            RunningServer::start_with_args(spec, &["-js", "-sd", &sd])?
+        }
+        None => RunningServer::start(spec)?,
+    };
     let addr = server.addr;
     let sample = match row.workload {
         Workload::Publish { payload_len } => {
@@ -208,6 +311,8 @@ pub fn run_once(
         Workload::RequestReply { payload_len } => {
             latency::run(addr, payload_len, row.warm, row.count, limits)
         }
+        Workload::JsPublish { .. } => unreachable!("handled above"),
+        Workload::Pull { payload_len } => pull::run(addr, payload_len, row.warm, row.count, limits),
         Workload::IdleConns { conns } => {
             let settle = if quick {
                 Duration::from_millis(300)
@@ -220,6 +325,9 @@ pub fn run_once(
     };
     let alive = server.check_alive();
     server.stop();
+    if let Some(dir) = js_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let sample = sample?;
     alive?;
     Ok(sample)

@@ -30,10 +30,17 @@ impl RunningServer {
     /// Starts `spec.binary -a 127.0.0.1 -p <free port>` and waits until the
     /// port accepts connections.
     pub fn start(spec: &ServerSpec) -> BenchResult<Self> {
+        Self::start_with_args(spec, &[])
+    }
+
+    /// Like [`RunningServer::start`], with `extra` flags appended (e.g.
+    /// `-js -sd <dir>` for the JetStream rows).
+    pub fn start_with_args(spec: &ServerSpec, extra: &[&str]) -> BenchResult<Self> {
         let port = free_port()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let child = Command::new(&spec.binary)
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -20,5 +20,6 @@ pub mod server;
 pub mod storage;
 pub mod store;
 pub mod subject;
+pub mod subject_transform;
 pub mod sublist;
 pub mod time;

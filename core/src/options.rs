@@ -84,6 +84,11 @@ pub struct JetStreamOptions {
     pub sync_always: bool,
     pub strict: bool,
     pub domain: Option<String>,
+    /// `cipher`: the AEAD for encryption at rest (default AES-GCM when a
+    /// key is set).
+    pub cipher: Option<crate::store::filestore::Cipher>,
+    /// `key` / `ek` / `encryption_key`: turns on encryption at rest.
+    pub key: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,13 +1,16 @@
 //! The shared StreamStore conformance suite (ported from Go's
 //! server/store_test.go, memstore_test.go and filestore_test.go where they
-//! apply; names kept, snake_cased). Every test runs on three stores:
-//! MemStore, FileStore over io-sim's SimDisk, and FileStore over SimDisk
-//! with a flush + crash + recovery at each `restart()` point.
+//! apply; names kept, snake_cased). Every test runs on MemStore, FileStore
+//! over io-sim's SimDisk, and FileStore over SimDisk with a flush + crash +
+//! recovery at each `restart()` point; the file stores run in every cipher
+//! and compression permutation (Go's `testFileStoreAllPermutations`).
 
 use rnatsd_core::storage::Storage as _;
-use rnatsd_core::store::filestore::{FileStore, FileStoreConfig, SyncPolicy};
+use rnatsd_core::store::filestore::{Cipher, FileStore, FileStoreConfig, StoreCipher, SyncPolicy};
 use rnatsd_core::store::memstore::MemStore;
-use rnatsd_core::store::{msg_size, DiscardPolicy, StoreError, StreamConfig, StreamStore};
+use rnatsd_core::store::{
+    msg_size, DiscardPolicy, StoreCompression, StoreError, StreamConfig, StreamStore,
+};
 use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
 use rnatsd_io_sim::faults::FaultAtlas;
 use std::time::Duration;
@@ -22,35 +25,76 @@ enum Kind {
     FileCrash,
 }
 
+/// A file store permutation: cipher and compression.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Perm {
+    cipher: Option<Cipher>,
+    compression: StoreCompression,
+}
+
+const PERMS: [Perm; 4] = [
+    Perm {
+        cipher: None,
+        compression: StoreCompression::None,
+    },
+    Perm {
+        cipher: Some(Cipher::Aes),
+        compression: StoreCompression::None,
+    },
+    Perm {
+        cipher: None,
+        compression: StoreCompression::S2,
+    },
+    Perm {
+        cipher: Some(Cipher::ChaChaPoly),
+        compression: StoreCompression::S2,
+    },
+];
+
 struct Ctx {
     kind: Kind,
+    perm: Perm,
+    opens: u64,
     cfg: StreamConfig,
     mem: Option<MemStore>,
     fs: Option<FileStore<SimDisk>>,
 }
 
 fn fcfg() -> FileStoreConfig {
-    FileStoreConfig {
-        dir: "streams/TEST".into(),
-        block_size: 1024,
-        sync: SyncPolicy::Always,
-    }
+    perm_cfg(PERMS[0], 0)
+}
+
+fn perm_cfg(perm: Perm, seed: u64) -> FileStoreConfig {
+    let mut f = FileStoreConfig::new("streams/TEST");
+    f.block_size = 1024;
+    f.sync = SyncPolicy::Always;
+    f.encryption = perm.cipher.map(|cipher| StoreCipher {
+        cipher,
+        key: b"s3cr3t-k3y".to_vec(),
+    });
+    f.compression = perm.compression;
+    f.seed = seed;
+    f
 }
 
 impl Ctx {
-    fn new(kind: Kind, cfg: StreamConfig) -> Ctx {
+    fn new(kind: Kind, perm: Perm, cfg: StreamConfig) -> Ctx {
         match kind {
             Kind::Mem => Ctx {
                 kind,
+                perm,
+                opens: 0,
                 mem: Some(MemStore::new(cfg.clone())),
                 fs: None,
                 cfg,
             },
             _ => {
                 let disk = SimDisk::new(1, DiskConfig::perfect(), FaultAtlas::pristine());
-                let fs = FileStore::open(disk, fcfg(), cfg.clone()).unwrap();
+                let fs = FileStore::open(disk, perm_cfg(perm, 1), cfg.clone()).unwrap();
                 Ctx {
                     kind,
+                    perm,
+                    opens: 1,
                     mem: None,
                     fs: Some(fs),
                     cfg,
@@ -72,15 +116,26 @@ impl Ctx {
     fn restart(&mut self) {
         let before = self.s().state();
         self.s().flush().unwrap();
-        let Some(fs) = self.fs.take() else {
+        let Some(mut fs) = self.fs.take() else {
             return;
         };
-        let mut disk = fs.into_storage();
+        // A clean close writes the index file (used by the next open); a
+        // crash leaves none, so the next open scans every block.
+        let mut disk = match self.kind {
+            Kind::FileCrash => fs.into_storage(),
+            _ => { fs.close().unwrap(); fs.into_storage() },
+        };
         if self.kind == Kind::FileCrash {
             disk.crash();
         }
-        let fs = FileStore::open(disk, fcfg(), self.cfg.clone()).unwrap();
+        self.opens += 1;
+        let fs = FileStore::open(disk, perm_cfg(self.perm, self.opens), self.cfg.clone()).unwrap();
         fs.check_invariants();
+        assert_eq!(
+            fs.recovery_report().from_index,
+            self.kind == Kind::File,
+            "a clean close is reopened from the index file"
+        );
         self.fs = Some(fs);
         let after = self.s().state();
         assert_eq!(
@@ -113,8 +168,13 @@ impl Ctx {
 }
 
 fn all(cfg: StreamConfig, f: impl Fn(&mut Ctx)) {
-    for kind in [Kind::Mem, Kind::File, Kind::FileCrash] {
-        let mut c = Ctx::new(kind, cfg.clone());
+    let mut runs = vec![(Kind::Mem, PERMS[0])];
+    for perm in PERMS {
+        runs.push((Kind::File, perm));
+        runs.push((Kind::FileCrash, perm));
+    }
+    for (kind, perm) in runs {
+        let mut c = Ctx::new(kind, perm, cfg.clone());
         f(&mut c);
         c.s().check_invariants();
         c.restart();

@@ -1,4 +1,5 @@
-//! The HTTP monitoring listener (`-m`/`http_port`). Every endpoint is
+//! The HTTP monitoring listener (`-m`/`http_port`, or `https_port` with
+//! the server's `tls {}` certificate, as Go's `StartMonitoring`). Every endpoint is
 //! answered by the engine ([`Server::handle_monitor_request`]: Go's
 //! paths, query options and JSON); this adapter only reads the request
 //! line, adds the process facts (memory, CPU, cores) and writes the reply.
@@ -12,26 +13,80 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rnatsd_core::options::ServerOptions;
 use rnatsd_core::server::{MonitorResponse, ProcessStats};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 use crate::runtime::Shared;
 
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+/// The bound monitoring listener; `tls` is set for HTTPS.
+pub(crate) struct MonitorListener {
+    pub listener: TcpListener,
+    pub tls: Option<TlsAcceptor>,
+}
+
+/// Binds the monitoring port `opts` asks for (Go's `StartMonitoring`:
+/// HTTP or HTTPS, never both; HTTPS needs the `tls {}` certificate and
+/// asks no client certificate). A negative port picks a free one; the
+/// bound port is written back to `opts`.
+pub(crate) async fn bind(opts: &mut ServerOptions) -> Result<Option<MonitorListener>, String> {
+    if opts.http_port != 0 && opts.https_port != 0 {
+        return Err(format!("can't specify both HTTP ({}) and HTTPs ({}) ports", opts.http_port, opts.https_port));
+    }
+    let secure = opts.https_port != 0;
+    let port = if secure { opts.https_port } else { opts.http_port };
+    if port == 0 {
+        return Ok(None);
+    }
+    let tls = if secure {
+        if !opts.tls || opts.tls_cert.is_none() || opts.tls_key.is_none() {
+            return Err("TLS cert and key required for HTTPS".to_string());
+        }
+        let mut no_client_auth = opts.clone();
+        no_client_auth.tls_verify = false;
+        crate::tls::build_acceptor(&no_client_auth)?
+    } else {
+        None
+    };
+    let hp = if port < 0 { 0 } else { port as u16 };
+    let l = TcpListener::bind((opts.http_host.as_str(), hp))
+        .await
+        .map_err(|e| format!("Can't listen to the monitor port: listen tcp {}:{}: {}", opts.http_host, hp, e))?;
+    let bound = i32::from(l.local_addr().map_err(|e| e.to_string())?.port());
+    if secure {
+        opts.https_port = bound;
+    } else {
+        opts.http_port = bound;
+    }
+    Ok(Some(MonitorListener { listener: l, tls }))
+}
+
+pub(crate) async fn serve(m: MonitorListener, shared: Arc<Shared>) {
     loop {
         let (stream, _) = tokio::select! {
-            r = listener.accept() => match r { Ok(x) => x, Err(_) => continue },
+            r = m.listener.accept() => match r { Ok(x) => x, Err(_) => continue },
             _ = shared.shutdown.notified() => return,
         };
         let shared = shared.clone();
+        let tls = m.tls.clone();
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(Duration::from_secs(10), handle(stream, shared)).await;
+            let _ = tokio::time::timeout(Duration::from_secs(10), async move {
+                match tls {
+                    Some(acceptor) => match acceptor.accept(stream).await {
+                        Ok(s) => handle(s, shared).await,
+                        Err(_) => Ok(()),
+                    },
+                    None => handle(stream, shared).await,
+                }
+            })
+            .await;
         });
     }
 }
 
-async fn handle(mut stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
+async fn handle<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, shared: Arc<Shared>) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {

@@ -168,17 +168,8 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
     let client_addr = listener.local_addr().map_err(|e| e.to_string())?;
     opts.port = i32::from(client_addr.port());
 
-    let http_listener = if opts.http_port != 0 {
-        let hp = if opts.http_port < 0 { 0 } else { opts.http_port as u16 };
-        let l = TcpListener::bind((opts.http_host.as_str(), hp))
-            .await
-            .map_err(|e| format!("Can't listen to the monitor port: listen tcp {}:{}: {}", opts.http_host, hp, e))?;
-        opts.http_port = i32::from(l.local_addr().map_err(|e| e.to_string())?.port());
-        Some(l)
-    } else {
-        None
-    };
-    let http_addr = http_listener.as_ref().and_then(|l| l.local_addr().ok());
+    let http_listener = monitor::bind(&mut opts).await?;
+    let http_addr = http_listener.as_ref().and_then(|m| m.listener.local_addr().ok());
 
     let acceptor = tls::build_acceptor(&opts)?;
     let clock = Clock::new();

@@ -5,6 +5,7 @@
 //! and group commit keeps them to one fsync per store per flush.
 
 use rnatsd_core::jetstream::StorageFactory;
+use rnatsd_core::store::filestore::StoreCipher;
 use rnatsd_core::storage::{validate_path, FileId, Storage, StorageError, StorageErrorKind};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -126,9 +127,37 @@ pub fn jetstream_service(
         domain: opts.domain.clone(),
         // An explicit sync interval opts out of durable-before-ack, as in Go.
         sync_always: !matches!(opts.sync_interval, Some(d) if !d.is_zero()),
+        cipher: opts.key.as_ref().map(|k| StoreCipher {
+            cipher: opts.cipher.unwrap_or_default(),
+            key: k.as_bytes().to_vec(),
+        }),
+        store_seed: os_seed(),
     };
     let js = JetStream::new(cfg, storage_factory(PathBuf::from(dir)), now, realtime)?;
+    // A key that does not fit the stored streams is a startup error, never
+    // a silent skip (nothing on disk was changed).
+    if let Some(w) = js
+        .recovery_warnings()
+        .iter()
+        .find(|w| w.reason.contains("store encryption"))
+    {
+        return Err(format!("JetStream stream {:?}: {}", w.stream, w.reason));
+    }
     Ok(Box::new(js))
+}
+
+/// A seed from OS randomness (std's per-process random hash keys) and the
+/// clock: block salts and nonces must never repeat across starts.
+pub fn os_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.write_u128(t);
+    h.write_u32(std::process::id());
+    h.finish()
 }
 
 /// A storage whose root could not be created: every operation fails.

@@ -56,7 +56,9 @@ fn timestamp(_utc: bool) -> String {
 
 /// A file sink shared by the subscriber's writer; [`reopen`] swaps the
 /// file (SIGUSR1, for log rotation).
-struct FileSink(Mutex<std::fs::File>, String);
+/// Where log lines go: the log file and its path, or stderr (`None`).
+/// Reopening (SIGUSR1) and a reloaded `log_file` swap the file in place.
+struct FileSink(Mutex<Option<(std::fs::File, String)>>);
 
 type LevelHandle = tracing_subscriber::reload::Handle<LevelFilter, tracing_subscriber::Registry>;
 
@@ -87,21 +89,48 @@ pub fn reopen() -> Result<(), String> {
     let Some(sink) = FILE.get() else {
         return Err("File log re-open ignored, not a file logger".to_string());
     };
-    let f = std::fs::OpenOptions::new()
+    let mut guard = sink.0.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((file, path)) = guard.as_mut() else {
+        return Err("File log re-open ignored, not a file logger".to_string());
+    };
+    *file = open_log(path)?;
+    Ok(())
+}
+
+/// Applies a reloaded `log_file` (Go's `ConfigureLogger` on reload): lines
+/// from now on go to `path`, or to stderr when it is `None`.
+pub fn set_file(path: Option<&str>) -> Result<(), String> {
+    let Some(sink) = FILE.get() else {
+        return Err("logging is not initialized".to_string());
+    };
+    let next = match path {
+        Some(p) => Some((open_log(p)?, p.to_string())),
+        None => None,
+    };
+    *sink.0.lock().unwrap_or_else(|e| e.into_inner()) = next;
+    Ok(())
+}
+
+fn open_log(path: &str) -> Result<std::fs::File, String> {
+    std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&sink.1)
-        .map_err(|e| format!("error opening log file {:?}: {e}", sink.1))?;
-    *sink.0.lock().unwrap_or_else(|e| e.into_inner()) = f;
-    Ok(())
+        .open(path)
+        .map_err(|e| format!("error opening log file {path:?}: {e}"))
 }
 
 impl Write for &FileSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).write(buf)
+        match self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            Some((f, _)) => f.write(buf),
+            None => std::io::stderr().write(buf),
+        }
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
+        match self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            Some((f, _)) => f.flush(),
+            None => std::io::stderr().flush(),
+        }
     }
 }
 
@@ -112,23 +141,14 @@ pub fn init(debug: bool, trace: bool, logtime: bool, utc: bool, log_file: Option
     let (filter, handle) = tracing_subscriber::reload::Layer::new(level_of(debug, trace));
     let fmt = GoFormat { pid: std::process::id(), logtime, utc };
     let registry = tracing_subscriber::registry().with(filter);
-    let res = match log_file {
-        Some(path) => {
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| format!("error opening log file {path:?}: {e}"))?;
-            let sink: &'static FileSink = Box::leak(Box::new(FileSink(Mutex::new(f), path.to_string())));
-            let _ = FILE.set(sink);
-            let layer = tracing_subscriber::fmt::layer().event_format(fmt).with_writer(move || sink);
-            registry.with(layer).try_init()
-        }
-        None => {
-            let layer = tracing_subscriber::fmt::layer().event_format(fmt).with_writer(std::io::stderr);
-            registry.with(layer).try_init()
-        }
+    let file = match log_file {
+        Some(path) => Some((open_log(path)?, path.to_string())),
+        None => None,
     };
+    let sink: &'static FileSink = Box::leak(Box::new(FileSink(Mutex::new(file))));
+    let _ = FILE.set(sink);
+    let layer = tracing_subscriber::fmt::layer().event_format(fmt).with_writer(move || sink);
+    let res = registry.with(layer).try_init();
     let _ = LEVEL.set(handle);
     res.map_err(|e| e.to_string())
 }

@@ -87,7 +87,8 @@ pub async fn run(opts: ServerOptions) -> i32 {
         tracing::info!("-------------------------------------------");
     }
     if let Some(addr) = server.http_addr {
-        tracing::info!("Starting http monitor on {}:{}", opts.http_host, addr.port());
+        let scheme = if opts.https_port != 0 { "https" } else { "http" };
+        tracing::info!("Starting {} monitor on {}:{}", scheme, opts.http_host, addr.port());
     }
     let client = server.client_addr;
     tracing::info!("Listening for client connections on {}:{}", opts.host, client.port());
@@ -142,7 +143,8 @@ fn write_ports_file(dir: &str, opts: &ServerOptions, server: &rnatsd_io_tokio::R
     let host = if opts.host == "0.0.0.0" || opts.host.is_empty() { "127.0.0.1" } else { opts.host.as_str() };
     let mut ports = serde_json::json!({ "nats": [format!("nats://{}:{}", host, server.client_addr.port())] });
     if let Some(h) = server.http_addr {
-        ports["monitoring"] = serde_json::json!([format!("http://{}:{}", host, h.port())]);
+        let scheme = if opts.https_port != 0 { "https" } else { "http" };
+        ports["monitoring"] = serde_json::json!([format!("{}://{}:{}", scheme, host, h.port())]);
     }
     match std::fs::write(&path, ports.to_string()) {
         Ok(()) => Some(path),
@@ -200,6 +202,11 @@ pub fn reload(server: &rnatsd_io_tokio::RunningServer) -> Result<(), String> {
     let now = server.options();
     if changed.iter().any(|k| matches!(*k, "debug" | "trace")) {
         crate::logging::set_level(now.debug, now.trace);
+    }
+    if changed.contains(&"log_file") {
+        if let Err(e) = crate::logging::set_file(now.log_file.as_deref()) {
+            tracing::error!("{}", e);
+        }
     }
     if changed.contains(&"pid_file") {
         if let Some(p) = &now.pid_file {

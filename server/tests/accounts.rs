@@ -274,3 +274,35 @@ async fn test_connz_and_accountz_show_accounts() {
     assert_eq!(varz["system_account"], "$SYS");
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+/// Reload: a user moved to another account is cut, a user whose password
+/// changed is cut, the others keep working (Go's reloadAuthorization).
+#[tokio::test]
+async fn test_reload_accounts_cuts_moved_users() {
+    let base = r#"accounts {
+      A { users = [ {user: a, password: a}, {user: stay, password: s} ] }
+      B { users = [ {user: b, password: b} ] }
+    }"#;
+    let s = start(conf(base)).await;
+    let (mut moved, _) = Raw::connect(&s).await;
+    moved.send("CONNECT {\"user\":\"a\",\"pass\":\"a\",\"verbose\":false}\r\nPING\r\n").await;
+    assert_eq!(moved.read_line().await.as_deref(), Some("PONG"));
+    let stay = login(&s, "stay", "s").await;
+    let mut sub = stay.subscribe("still.here").await.unwrap();
+    stay.flush().await.unwrap();
+    let mut o = conf(
+        r#"accounts {
+      A { users = [ {user: stay, password: s} ] }
+      B { users = [ {user: b, password: b}, {user: a, password: a} ] }
+    }"#,
+    );
+    o.port = s.client_addr.port().into();
+    s.reload(o).expect("reload applies");
+    // The moved user's connection is cut, as Go cuts it.
+    assert_eq!(moved.read_line().await.as_deref(), Some("-ERR 'Authorization Violation'"));
+    assert_eq!(moved.read_line().await, None, "closed");
+    stay.publish("still.here", "ok".into()).await.unwrap();
+    stay.flush().await.unwrap();
+    assert_eq!(&next(&mut sub).await.payload[..], b"ok");
+    s.shutdown(Duration::from_secs(1)).await;
+}

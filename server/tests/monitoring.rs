@@ -347,7 +347,7 @@ async fn routez_gatewayz_leafz_are_empty_without_clustering() {
     assert_eq!(g["inbound_gateways"], serde_json::json!({}));
     let l = json(&s, "/leafz").await;
     assert_eq!(l["leafnodes"], 0);
-    assert_eq!(l["leafs"], serde_json::json!([]));
+    assert_eq!(l["leafs"], Value::Null, "Go's nil slice");
     assert_eq!(get(s.http_addr.unwrap(), "/routez?subs=xxx").await.0, 400);
 }
 
@@ -355,7 +355,8 @@ async fn routez_gatewayz_leafz_are_empty_without_clustering() {
 async fn test_monitor_accountz_and_account_statz() {
     let s = monitored("").await;
     let a = json(&s, "/accountz").await;
-    assert_eq!(a["accounts"], serde_json::json!(["$G"]));
+    // As Go: the system account `$SYS` always exists next to `$G`.
+    assert_eq!(a["accounts"], serde_json::json!(["$G", "$SYS"]));
     let st = json(&s, "/accstatz").await;
     assert_eq!(st["account_statz"], serde_json::json!([]), "no connections: nothing unless unused");
     let st = json(&s, "/accstatz?unused=1").await;

@@ -10,6 +10,7 @@
 
 pub mod checkers;
 pub mod harness;
+pub mod js_consumer_sim;
 pub mod js_sim;
 pub mod raft;
 pub mod store_sim;

@@ -8,6 +8,7 @@
 //! rnatsd-sim-tests determinism --seeds N [--from S]
 //! rnatsd-sim-tests store --seeds N [--from S]     (the file store under disk faults)
 //! rnatsd-sim-tests js --seeds N [--from S]        (JetStream publishers under crashes)
+//! rnatsd-sim-tests js-consumers --seeds N [--from S]  (a workqueue consumer under crashes)
 //! ```
 //!
 //! Environment knobs: `SIM_SEED` (first seed, default 0) and `SIM_RUNS`
@@ -85,6 +86,39 @@ fn js(a: &Args) -> ExitCode {
     }
     println!(
         "{} seeds from {}: {failed} failed; {acked} acked publishes, {crashes} crashes, {dups} retries answered as duplicates; {:.1}s",
+        a.seeds,
+        a.from,
+        start.elapsed().as_secs_f64()
+    );
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A workqueue consumer under crashes (see `rnatsd_sim_tests::js_consumer_sim`).
+fn js_consumers(a: &Args) -> ExitCode {
+    let start = std::time::Instant::now();
+    let (mut failed, mut deliveries, mut redeliveries, mut answered, mut crashes) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    for seed in a.from..a.from + a.seeds {
+        let r = rnatsd_sim_tests::js_consumer_sim::run_consumer_seed(seed);
+        deliveries += r.deliveries;
+        redeliveries += r.redeliveries;
+        answered += r.answered_acks;
+        crashes += r.crashes;
+        if !r.ok() {
+            failed += 1;
+            println!("SEED={seed} FAILED ({})", r.params);
+            for v in &r.violations {
+                println!("  {v}");
+            }
+            println!("  replay: cargo run --release -p rnatsd-sim-tests -- js-consumers --seeds 1 --from {seed}");
+        }
+    }
+    println!(
+        "{} seeds from {}: {failed} failed; {deliveries} deliveries ({redeliveries} redeliveries), \
+         {answered} answered acks, {crashes} crashes; {:.1}s",
         a.seeds,
         a.from,
         start.elapsed().as_secs_f64()
@@ -290,6 +324,7 @@ fn main() -> ExitCode {
         "determinism" => determinism(&a),
         "store" => store(&a),
         "js" => js(&a),
+        "js-consumers" => js_consumers(&a),
         other => {
             eprintln!("unknown command {other:?}");
             ExitCode::FAILURE

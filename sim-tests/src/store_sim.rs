@@ -16,12 +16,17 @@
 //! - with a damaging disk, a durable message may be lost (a single copy
 //!   cannot survive the loss of its bytes; replication repairs that), but
 //!   never silently served wrong.
+//!
+//! The seed also picks the store permutation (plain, AES-GCM, S2, ChaCha +
+//! S2: encrypted frames, compressed rewrites of sealed blocks, space
+//! reclaim) and sometimes closes the store cleanly, so the next open uses
+//! the index file.
 
 use std::collections::BTreeMap;
 
 use rnatsd_core::prng::Prng;
-use rnatsd_core::store::filestore::{FileStore, FileStoreConfig};
-use rnatsd_core::store::{StoreError, StoreMsg, StreamConfig, StreamStore};
+use rnatsd_core::store::filestore::{Cipher, FileStore, FileStoreConfig, StoreCipher};
+use rnatsd_core::store::{StoreCompression, StoreError, StoreMsg, StreamConfig, StreamStore};
 use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
 use rnatsd_io_sim::faults::{FaultAtlas, FaultCounters, FaultKind};
 use rnatsd_io_sim::prng::Ratio;
@@ -84,10 +89,32 @@ fn disk_config(prng: &mut Prng, damaging: bool) -> DiskConfig {
     c
 }
 
-fn open(disk: SimDisk, block_size: u64) -> Result<FileStore<SimDisk>, StoreError> {
-    let mut fcfg = FileStoreConfig::new(DIR);
-    fcfg.block_size = block_size;
-    FileStore::open(disk, fcfg, stream_config())
+/// How the store under test is configured.
+#[derive(Copy, Clone, Debug)]
+struct Setup {
+    block_size: u64,
+    cipher: Option<Cipher>,
+    compression: StoreCompression,
+}
+
+impl Setup {
+    fn plain(block_size: u64) -> Setup {
+        Setup { block_size, cipher: None, compression: StoreCompression::None }
+    }
+
+    /// `opens` keeps salts and nonces fresh across reopens.
+    fn fcfg(&self, opens: u64) -> FileStoreConfig {
+        let mut fcfg = FileStoreConfig::new(DIR);
+        fcfg.block_size = self.block_size;
+        fcfg.encryption = self.cipher.map(|cipher| StoreCipher { cipher, key: b"sim-key".to_vec() });
+        fcfg.compression = self.compression;
+        fcfg.seed = opens;
+        fcfg
+    }
+}
+
+fn open(disk: SimDisk, setup: Setup) -> Result<FileStore<SimDisk>, StoreError> {
+    FileStore::open(disk, setup.fcfg(0), stream_config())
 }
 
 /// Runs one seed of the store workload.
@@ -96,7 +123,16 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
     let damaging = prng.chance(1, 2);
     let cfg = disk_config(&mut prng, damaging);
     let block_size = 2048 + prng.below(6000);
-    let params = format!("damaging={damaging} block_size={block_size} disk: {cfg}");
+    let (cipher, compression) = match prng.below(4) {
+        0 => (None, StoreCompression::None),
+        1 => (Some(Cipher::Aes), StoreCompression::None),
+        2 => (None, StoreCompression::S2),
+        _ => (Some(Cipher::ChaChaPoly), StoreCompression::S2),
+    };
+    let setup = Setup { block_size, cipher, compression };
+    let params = format!(
+        "damaging={damaging} block_size={block_size} cipher={cipher:?} compression={compression:?} disk: {cfg}"
+    );
     let atlas = if damaging { FaultAtlas::anywhere() } else { FaultAtlas::pristine() };
     let disk = SimDisk::new(prng.next_u64(), cfg, atlas);
     let mut report = StoreSimReport {
@@ -115,7 +151,7 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
     let mut removed: BTreeMap<u64, Stored> = BTreeMap::new();
     // Everything ever written (or attempted) at each sequence.
     let mut history: BTreeMap<u64, Vec<(String, Vec<u8>)>> = BTreeMap::new();
-    let mut fs = match open(disk, block_size) {
+    let mut fs = match open(disk, setup) {
         Ok(fs) => fs,
         Err(e) => {
             report.violations.push(format!("initial open of an empty disk failed: {e}"));
@@ -148,7 +184,7 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
                 Err(_) => {
                     history.entry(next).or_default().push((subject.clone(), payload.clone()));
                     model.insert(next, Stored { subject, payload, durable: false, removing: false });
-                    restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, op);
+                    restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op);
                 }
             }
         } else if roll < 85 {
@@ -168,7 +204,7 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
                         }
                     }
                 }
-                Err(_) => restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, op),
+                Err(_) => restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op),
             }
         } else if roll < 90 {
             // Remove a random message we know of, then flush it durable.
@@ -182,17 +218,35 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
                         }
                     }
                     Err(StoreError::MsgNotFound) | Err(StoreError::Eof) => {}
-                    Err(_) => restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, op),
+                    Err(_) => restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op),
                 }
             }
         } else if roll < 93 {
             fs.storage_mut().tick();
+        } else if roll < 95 {
+            // A clean close writes the index file; the restart's crash then
+            // drops nothing that close synced.
+            if fs.close().is_ok() {
+                for m in model.values_mut() {
+                    if !m.durable {
+                        m.durable = true;
+                        report.durable += 1;
+                    }
+                }
+                let done: Vec<u64> = model.iter().filter(|(_, m)| m.removing).map(|(k, _)| *k).collect();
+                for seq in done {
+                    if let Some(m) = model.remove(&seq) {
+                        removed.insert(seq, m);
+                    }
+                }
+            }
+            restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op);
         } else {
-            restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, op);
+            restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op);
         }
         fs.check_invariants();
     }
-    restart(&mut fs, &mut model, &mut removed, &history, &mut report, block_size, OPS);
+    restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, OPS);
     report.counters = fs.storage_mut().counters().clone();
     report
 }
@@ -206,18 +260,17 @@ fn restart(
     removed: &mut BTreeMap<u64, Stored>,
     history: &BTreeMap<u64, Vec<(String, Vec<u8>)>>,
     report: &mut StoreSimReport,
-    block_size: u64,
+    setup: Setup,
     op: usize,
 ) {
-    let placeholder = open(SimDisk::new(0, DiskConfig::perfect(), FaultAtlas::pristine()), block_size)
+    let placeholder = open(SimDisk::new(0, DiskConfig::perfect(), FaultAtlas::pristine()), Setup::plain(setup.block_size))
         .expect("a perfect empty disk opens");
     let mut disk = std::mem::replace(fs, placeholder).into_storage();
     disk.crash();
     report.crashes += 1;
     // Transient read errors during recovery: retry, a bounded number of times.
     for _ in 0..50 {
-        let mut fcfg = FileStoreConfig::new(DIR);
-        fcfg.block_size = block_size;
+        let fcfg = setup.fcfg(report.crashes);
         match FileStore::try_open(disk, fcfg, stream_config()) {
             Ok(mut s) => {
                 check(&mut s, model, removed, history, report, op);
@@ -379,14 +432,14 @@ mod tests {
     #[test]
     fn an_undone_removal_is_not_left_pending_by_a_read_error() {
         let disk = SimDisk::new(1, DiskConfig::perfect(), FaultAtlas::pristine());
-        let mut fs = open(disk, 4096).unwrap();
+        let mut fs = open(disk, Setup::plain(4096)).unwrap();
         fs.store_msg("sim.1", &[], b"one", 0, 1).unwrap();
         fs.store_msg("sim.1", &[], b"two", 0, 2).unwrap();
         fs.flush().unwrap();
         assert!(fs.remove_msg(1).unwrap());
         let mut disk = fs.into_storage();
         disk.crash();
-        let mut fs = open(disk, 4096).unwrap();
+        let mut fs = open(disk, Setup::plain(4096)).unwrap();
         assert!(fs.msg_location(1).is_some(), "the unflushed removal was undone");
         let mut faulty = DiskConfig::perfect();
         faulty.eio_read = Ratio::ALWAYS;

@@ -8,8 +8,19 @@ fn store_survives_crashes_and_disk_faults() {
     let mut damaging_runs = 0;
     let mut fired = [0u64; DAMAGE_FAULTS.len()];
     let mut durable = 0;
-    for seed in 0..40 {
+    let (mut encrypted, mut compressed) = (0, 0);
+    // STORE_SIM_SEEDS=a..b widens the batch (default 0..40).
+    let seeds = std::env::var("STORE_SIM_SEEDS")
+        .ok()
+        .and_then(|v| {
+            let (a, b) = v.split_once("..")?;
+            Some(a.parse::<u64>().ok()?..b.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0..40);
+    for seed in seeds {
         let r = run_store_seed(seed);
+        encrypted += u32::from(!r.params.contains("cipher=None"));
+        compressed += u32::from(r.params.contains("compression=S2"));
         assert!(r.ok(), "seed {seed} ({}):\n{}\nreplay: cargo test -p rnatsd-sim-tests --test store_sim", r.params, r.violations.join("\n"));
         durable += r.durable;
         if r.damaging {
@@ -21,6 +32,7 @@ fn store_survives_crashes_and_disk_faults() {
     }
     assert!(durable > 1000, "the workload made messages durable: {durable}");
     assert!(damaging_runs > 5, "some seeds damage the disk");
+    assert!(encrypted > 5 && compressed > 5, "permutations: {encrypted} encrypted, {compressed} compressed");
     for (i, k) in DAMAGE_FAULTS.iter().enumerate() {
         assert!(fired[i] > 0, "fault {k:?} never fired across the batch");
     }

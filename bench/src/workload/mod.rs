@@ -2,9 +2,11 @@
 //! [`Sample`]: one value per metric of its row.
 
 pub mod delivery;
+pub mod jetstream;
 pub mod latency;
 pub mod memory;
 pub mod publish;
+pub mod pull;
 
 use std::time::{Duration, Instant};
 

@@ -49,13 +49,9 @@ pub const UNSUPPORTED_KEYS: &[&str] = &[
 ];
 
 const UNSUPPORTED_JETSTREAM_KEYS: &[&str] = &[
-    "key",
-    "ek",
-    "encryption_key",
     "prev_key",
     "prev_ek",
     "prev_encryption_key",
-    "cipher",
     "extension_hint",
     "limits",
     "tpm",
@@ -585,6 +581,23 @@ impl Applier {
                 o.jetstream.max_file_store = s;
             }
             "domain" => o.jetstream.domain = Some(string(mv)?),
+            "key" | "ek" | "encryption_key" => {
+                let k = string(mv)?;
+                if k.is_empty() {
+                    return Err(ConfError::at(mv, "JetStream encryption key must not be empty"));
+                }
+                o.jetstream.key = Some(k);
+            }
+            "cipher" => {
+                let c = string(mv)?;
+                match crate::store::filestore::Cipher::parse(&c) {
+                    Some(c) => o.jetstream.cipher = Some(c),
+                    None => {
+                        let msg = format!("Unknown cipher type: {c:?}");
+                        return Err(ConfError::at(mv, msg));
+                    }
+                }
+            }
             "enable" | "enabled" => *do_enable = boolean(mv)?,
             _ if UNSUPPORTED_JETSTREAM_KEYS.contains(&key.as_str()) => {
                 self.warn_unsupported(mk, mv)

@@ -634,8 +634,14 @@ fn test_jetstream_config() {
         err.ends_with("max_mem_store sizes defined as strings must end in K, M, G, T"),
         "{err}"
     );
-    let (r, _) = load("jetstream { cipher: aes }");
-    assert!(r.unwrap()[0].contains("\"cipher\" is not supported"));
+    let o = load_ok("jetstream { cipher: chachapoly, key: \"s3cr3t\" }");
+    assert_eq!(
+        o.jetstream.cipher,
+        Some(crate::store::filestore::Cipher::ChaChaPoly)
+    );
+    assert_eq!(o.jetstream.key.as_deref(), Some("s3cr3t"));
+    let err = load_err("jetstream { cipher: rot13, key: k }");
+    assert!(err.contains("Unknown cipher type"), "{err}");
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! Stream config validation and defaults (Go's `checkStreamCfg` and
 //! `configUpdateCheck` in server/stream.go), for a standalone server with
-//! one account: mirrors, sources, subject transforms and republish are not
-//! implemented and are refused with an explicit error.
+//! one account: mirrors and sources are not implemented and are refused
+//! with an explicit error.
 
 use super::errors::*;
 use super::types::*;
 use crate::subject::{is_valid_subject, subject_is_subset_match, subjects_collide};
+use crate::subject_transform::{validate_mapping, SubjectTransform};
 use std::collections::BTreeSet;
 
 const MS_100: i64 = 100_000_000;
@@ -128,12 +129,9 @@ pub fn check_stream_cfg(config: &StreamConfig, pedantic: bool) -> Result<StreamC
     if cfg.mirror.is_some() || cfg.sources.as_ref().is_some_and(|s| !s.is_empty()) {
         return Err(invalid("stream mirrors and sources are not supported"));
     }
-    if cfg.subject_transform.is_some() || cfg.republish.is_some() {
-        return Err(invalid(
-            "stream subject transforms and republish are not supported",
-        ));
-    }
     check_subjects(&mut cfg)?;
+    check_subject_transform(&cfg)?;
+    check_republish(&mut cfg, pedantic)?;
     if cfg
         .placement
         .as_ref()
@@ -149,6 +147,68 @@ pub fn check_stream_cfg(config: &StreamConfig, pedantic: bool) -> Result<StreamC
         cfg.placement = None;
     }
     Ok(cfg)
+}
+
+/// Go's subject transform check in `checkStreamCfg`: a valid source (or
+/// none, meaning `>`) and a destination `ValidateMapping` accepts.
+fn check_subject_transform(cfg: &StreamConfig) -> Result<(), ApiError> {
+    let Some(st) = &cfg.subject_transform else {
+        return Ok(());
+    };
+    if !st.source.is_empty() && !is_valid_subject(st.source.as_bytes()) {
+        return Err(ApiError::new(&JS_STREAM_TRANSFORM_INVALID_SOURCE)
+            .with("err", format!("invalid subject {}", st.source)));
+    }
+    validate_mapping(&st.source, &st.destination)
+        .map_err(|e| ApiError::new(&JS_STREAM_TRANSFORM_INVALID_DESTINATION).with("err", e))
+}
+
+/// Go's republish check in `checkStreamCfg`: an empty source means `>`; a
+/// `>` to `>` republish over a transformed single subject follows the
+/// transform; the destination must not feed the stream; the transform must
+/// build.
+fn check_republish(cfg: &mut StreamConfig, pedantic: bool) -> Result<(), ApiError> {
+    let Some(mut rp) = cfg.republish.take() else {
+        return Ok(());
+    };
+    if rp.source.is_empty() {
+        if pedantic {
+            return Err(pedantic_err("republish source can not be empty"));
+        }
+        rp.source = ">".to_string();
+    }
+    if let Some(st) = &cfg.subject_transform {
+        let implicit = rp.destination == ">"
+            && rp.source == ">"
+            && cfg.subjects.len() == 1
+            && st.source == cfg.subjects[0];
+        if implicit {
+            if pedantic {
+                return Err(pedantic_err(
+                    "implicit republish based on subject transform",
+                ));
+            }
+            rp.source = st.destination.clone();
+            rp.destination = st.destination.clone();
+        }
+    }
+    let cycle = cfg
+        .subjects
+        .iter()
+        .any(|s| subjects_collide(rp.destination.as_bytes(), s.as_bytes()));
+    if cycle {
+        return Err(invalid(
+            "stream configuration for republish destination forms a cycle",
+        ));
+    }
+    if SubjectTransform::new(&rp.source, &rp.destination).is_err() {
+        return Err(invalid(format!(
+            "stream configuration for republish with transform from '{}' to '{}' not valid",
+            rp.source, rp.destination
+        )));
+    }
+    cfg.republish = Some(rp);
+    Ok(())
 }
 
 /// Go: 0 or below -1 becomes -1 (an error in pedantic mode for < -1).
@@ -425,5 +485,66 @@ mod tests {
         let mut c = named("S");
         c.subjects = vec!["$JS.API.>".into()];
         assert!(check_stream_cfg(&c, false).is_err());
+    }
+
+    fn with_transform(src: &str, dest: &str) -> StreamConfig {
+        let mut c = named("S");
+        c.subjects = vec!["foo.>".into()];
+        c.subject_transform = Some(SubjectTransformConfig {
+            source: src.into(),
+            destination: dest.into(),
+        });
+        c
+    }
+
+    #[test]
+    fn republish_is_checked_like_go() {
+        let mut c = named("S");
+        c.subjects = vec!["foo.>".into()];
+        c.republish = Some(RePublish {
+            source: String::new(),
+            destination: "bar.>".into(),
+            headers_only: false,
+        });
+        let out = check_stream_cfg(&c, false).unwrap();
+        assert_eq!(out.republish.unwrap().source, ">");
+        assert_eq!(check_stream_cfg(&c, true).unwrap_err().err_code, 10157);
+        c.republish.as_mut().unwrap().destination = "foo.x".into();
+        let e = check_stream_cfg(&c, false).unwrap_err();
+        assert_eq!(
+            e.description,
+            "stream configuration for republish destination forms a cycle"
+        );
+        let mut c = with_transform("foo.>", "bar.>");
+        c.republish = Some(RePublish {
+            source: ">".into(),
+            destination: ">".into(),
+            headers_only: false,
+        });
+        let rp = check_stream_cfg(&c, false).unwrap().republish.unwrap();
+        assert_eq!(
+            (rp.source.as_str(), rp.destination.as_str()),
+            ("bar.>", "bar.>")
+        );
+    }
+
+    #[test]
+    fn subject_transform_is_checked_like_go() {
+        assert!(check_stream_cfg(&with_transform("foo.*", "bar.$1"), false).is_ok());
+        assert!(check_stream_cfg(&with_transform("", "bar.>"), false).is_ok());
+        let e = check_stream_cfg(&with_transform("foo..x", "bar"), false).unwrap_err();
+        assert_eq!(e.err_code, 10155);
+        assert_eq!(
+            e.description,
+            "stream transform source: invalid subject foo..x"
+        );
+        let e = check_stream_cfg(&with_transform("foo.*", "bar.{{nope(1)}}"), false).unwrap_err();
+        assert_eq!(e.err_code, 10156);
+        assert_eq!(
+            e.description,
+            "stream transform: invalid mapping destination: unknown function in {{nope(1)}}"
+        );
+        let e = check_stream_cfg(&with_transform("foo.*", "bar.$2"), false).unwrap_err();
+        assert_eq!(e.err_code, 10156);
     }
 }

@@ -1,13 +1,17 @@
-//! One pull consumer (Go's `consumer` in server/consumer.go): its config
-//! with Go's JSON and defaults, the next stream sequence to deliver, the
-//! waiting pull requests, ack tracking (through [`ConsumerStore`]) and
-//! redelivery after `ack_wait`, `-NAK` or `+WPI`.
+//! One consumer (Go's `consumer` in server/consumer.go): its config with
+//! Go's JSON and defaults, the next stream sequence to deliver, the waiting
+//! pull requests, ack tracking (through [`ConsumerStore`]) and redelivery
+//! after `ack_wait` (or `backoff`), `-NAK` or `+WPI`. Push delivery, flow
+//! control, heartbeats, pause and advisories are in
+//! [`super::consumer_push`]; updates in [`super::consumer_update`].
 //!
 //! The consumer does not own the stream's store: every operation that reads
 //! messages takes it as an argument, so [`super::JetStream`] keeps streams
 //! and consumers side by side.
 
-use super::types::format_rfc3339;
+pub use super::consumer_config::*;
+use super::consumer_push::{PushState, ReplayState};
+use super::types::{format_rfc3339, parse_rfc3339};
 use super::Outgoing;
 use crate::store::consumer_store::{self, ConsumerStore};
 use crate::store::{StoreError, StoreMsg, StreamStore};
@@ -30,159 +34,12 @@ pub const JS_ACK_PRE: &str = "$JS.ACK";
 /// Go's `JSPullRequestPendingMsgs` / `JSPullRequestPendingBytes`.
 pub const JS_PULL_REQUEST_PENDING_MSGS: &str = "Nats-Pending-Messages";
 pub const JS_PULL_REQUEST_PENDING_BYTES: &str = "Nats-Pending-Bytes";
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-fn is_zero_i64(v: &i64) -> bool {
-    *v == 0
-}
-fn is_zero_u64(v: &u64) -> bool {
-    *v == 0
-}
-
-/// Go's `DeliverPolicy`.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DeliverPolicy {
-    #[default]
-    #[serde(rename = "all", alias = "undefined")]
-    All,
-    #[serde(rename = "last")]
-    Last,
-    #[serde(rename = "new")]
-    New,
-    #[serde(rename = "by_start_sequence")]
-    ByStartSequence,
-    #[serde(rename = "by_start_time")]
-    ByStartTime,
-    #[serde(rename = "last_per_subject")]
-    LastPerSubject,
-}
-
-/// Go's `AckPolicy`.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AckPolicy {
-    #[serde(rename = "none")]
-    None,
-    #[serde(rename = "all")]
-    All,
-    #[default]
-    #[serde(rename = "explicit")]
-    Explicit,
-}
-
-/// Go's `ReplayPolicy`.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ReplayPolicy {
-    #[default]
-    #[serde(rename = "instant")]
-    Instant,
-    #[serde(rename = "original")]
-    Original,
-}
-
-/// Go's `ConsumerConfig` (durations in nanoseconds, times as RFC 3339).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ConsumerConfig {
-    #[serde(rename = "durable_name", skip_serializing_if = "String::is_empty")]
-    pub durable: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub description: String,
-    pub deliver_policy: DeliverPolicy,
-    #[serde(skip_serializing_if = "is_zero_u64")]
-    pub opt_start_seq: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub opt_start_time: Option<String>,
-    pub ack_policy: AckPolicy,
-    #[serde(skip_serializing_if = "is_zero_i64")]
-    pub ack_wait: i64,
-    #[serde(skip_serializing_if = "is_zero_i64")]
-    pub max_deliver: i64,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub backoff: Vec<i64>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub filter_subject: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub filter_subjects: Vec<String>,
-    pub replay_policy: ReplayPolicy,
-    #[serde(rename = "rate_limit_bps", skip_serializing_if = "is_zero_u64")]
-    pub rate_limit: u64,
-    #[serde(rename = "sample_freq", skip_serializing_if = "String::is_empty")]
-    pub sample_frequency: String,
-    #[serde(skip_serializing_if = "is_zero_i64")]
-    pub max_waiting: i64,
-    #[serde(skip_serializing_if = "is_zero_i64")]
-    pub max_ack_pending: i64,
-    #[serde(skip_serializing_if = "is_false")]
-    pub flow_control: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    pub headers_only: bool,
-    #[serde(rename = "max_batch", skip_serializing_if = "is_zero_i64")]
-    pub max_request_batch: i64,
-    #[serde(rename = "max_expires", skip_serializing_if = "is_zero_i64")]
-    pub max_request_expires: i64,
-    #[serde(rename = "max_bytes", skip_serializing_if = "is_zero_i64")]
-    pub max_request_max_bytes: i64,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub deliver_subject: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub deliver_group: String,
-    #[serde(rename = "idle_heartbeat", skip_serializing_if = "is_zero_i64")]
-    pub heartbeat: i64,
-    #[serde(skip_serializing_if = "is_zero_i64")]
-    pub inactive_threshold: i64,
-    #[serde(rename = "num_replicas")]
-    pub replicas: i64,
-    #[serde(rename = "mem_storage", skip_serializing_if = "is_false")]
-    pub memory_storage: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    pub direct: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pause_until: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub priority_groups: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub priority_policy: Option<String>,
-    #[serde(rename = "priority_timeout", skip_serializing_if = "is_zero_i64")]
-    pub pinned_ttl: i64,
-}
-
-impl ConsumerConfig {
-    /// The filters this consumer selects by (empty: all subjects).
-    pub fn filters(&self) -> Vec<String> {
-        if !self.filter_subject.is_empty() {
-            return vec![self.filter_subject.clone()];
-        }
-        self.filter_subjects.clone()
-    }
-
-    /// Go's `setConsumerConfigDefaults` (the part for pull consumers).
-    pub fn set_defaults(&mut self) {
-        if self.max_deliver == 0 {
-            self.max_deliver = -1;
-        }
-        if self.ack_wait == 0 {
-            self.ack_wait = self.backoff.first().copied().unwrap_or(JS_ACK_WAIT_DEFAULT);
-        }
-        if self.max_ack_pending == 0 && self.ack_policy != AckPolicy::None {
-            self.max_ack_pending = JS_DEFAULT_MAX_ACK_PENDING;
-        }
-        if self.deliver_subject.is_empty() && self.max_waiting == 0 {
-            self.max_waiting = JS_WAIT_QUEUE_DEFAULT_MAX;
-        }
-        if self.filter_subjects.len() == 1 && self.filter_subject.is_empty() {
-            self.filter_subject = self.filter_subjects.remove(0);
-        }
-        if self.durable.is_empty() && self.inactive_threshold == 0 {
-            self.inactive_threshold = JS_DELETE_WAIT_TIME_DEFAULT;
-        }
-    }
-}
+/// Go's `JSLastConsumerSeq`, `JSLastStreamSeq`, `JSConsumerStalled` and
+/// `JSMsgSize` headers.
+pub const JS_LAST_CONSUMER_SEQ: &str = "Nats-Last-Consumer";
+pub const JS_LAST_STREAM_SEQ: &str = "Nats-Last-Stream";
+pub const JS_CONSUMER_STALLED: &str = "Nats-Consumer-Stalled";
+pub const JS_MSG_SIZE: &str = "Nats-Msg-Size";
 
 /// Go's `SequenceInfo`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,6 +63,12 @@ pub struct ConsumerInfo {
     pub num_redelivered: usize,
     pub num_waiting: usize,
     pub num_pending: u64,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub push_bound: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub paused: bool,
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub pause_remaining: i64,
     pub ts: String,
 }
 
@@ -221,6 +84,10 @@ pub struct WaitingRequest {
     pub d: i64,
     pub expires: Option<Instant>,
     pub no_wait: bool,
+    /// Idle heartbeat interval in nanoseconds (0: none).
+    pub hb: i64,
+    /// When the next idle heartbeat is due.
+    pub hbt: Option<Instant>,
 }
 
 /// Go's `JSApiConsumerGetNextRequest`.
@@ -344,25 +211,37 @@ pub struct Consumer {
     pub(crate) name: String,
     pub(crate) cfg: ConsumerConfig,
     pub(crate) created: UnixNanos,
-    store: ConsumerStore,
+    pub(super) store: ConsumerStore,
     /// Next stream sequence to look at.
-    sseq: u64,
+    pub(super) sseq: u64,
     /// Last consumer (delivery) sequence used.
-    dseq: u64,
+    pub(super) dseq: u64,
     /// Sequences to send again, in order (Go's `rdq`).
-    rdq: VecDeque<u64>,
+    pub(super) rdq: VecDeque<u64>,
     /// Sequences still to send for `last_per_subject` before `sseq`.
-    lss: VecDeque<u64>,
+    pub(super) lss: VecDeque<u64>,
     /// Delivery count per pending stream sequence (Go's `rdc`, counting
     /// the first delivery as 1).
-    dc: BTreeMap<u64, u64>,
+    pub(super) dc: BTreeMap<u64, u64>,
     /// When each pending message is due for redelivery.
-    deadlines: BTreeMap<u64, Instant>,
+    pub(super) deadlines: BTreeMap<u64, Instant>,
     pub(crate) waiting: VecDeque<WaitingRequest>,
-    /// Last time a pull request arrived or was served (for ephemerals).
+    /// Last time a pull request arrived or was served (for ephemerals),
+    /// or, for push consumers, when delivery interest went away.
     pub(crate) last_active: Instant,
-    last_delivered: Option<UnixNanos>,
-    last_acked: Option<UnixNanos>,
+    pub(super) last_delivered: Option<UnixNanos>,
+    pub(super) last_acked: Option<UnixNanos>,
+    /// Push delivery state (`deliver_subject` set).
+    pub(super) push: Option<PushState>,
+    /// Delivery stops until then (`pause_until`, as a monotonic instant).
+    pub(super) pause_at: Option<Instant>,
+    /// `replay_policy: original` pacing.
+    pub(super) replay: Option<ReplayState>,
+    /// Advisories and other messages produced outside a delivery call,
+    /// sent with the next batch of output.
+    pub(super) outbox: Vec<Outgoing>,
+    /// Counts advisories (their ids).
+    pub(super) adv_seq: u64,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -398,7 +277,11 @@ impl Consumer {
         let filters = cfg.filters();
         let mut lss = VecDeque::new();
         let sseq = match cfg.deliver_policy {
-            DeliverPolicy::All | DeliverPolicy::ByStartTime => state.first_seq.max(1),
+            DeliverPolicy::All => state.first_seq.max(1),
+            DeliverPolicy::ByStartTime => {
+                let t = cfg.opt_start_time.as_deref().and_then(parse_rfc3339).flatten();
+                seq_from_time(store, t.unwrap_or(0))
+            }
             DeliverPolicy::New => state.last_seq + 1,
             DeliverPolicy::ByStartSequence => cfg.opt_start_seq.max(1),
             DeliverPolicy::Last => {
@@ -428,6 +311,9 @@ impl Consumer {
         };
         let max_deliver = cfg.max_deliver;
         let ack = store_policy(cfg.ack_policy);
+        let push = (!cfg.deliver_subject.is_empty()).then(|| PushState::new(&cfg));
+        let replay = (cfg.replay_policy == ReplayPolicy::Original)
+            .then(|| ReplayState::new(state.last_seq));
         Consumer {
             stream: stream.to_string(),
             name: name.to_string(),
@@ -443,6 +329,11 @@ impl Consumer {
             last_active: now,
             last_delivered: None,
             last_acked: None,
+            push,
+            pause_at: None,
+            replay,
+            outbox: Vec::new(),
+            adv_seq: 0,
             cfg,
         }
     }
@@ -491,6 +382,9 @@ impl Consumer {
             num_redelivered: st.redelivered.len(),
             num_waiting: self.waiting.len(),
             num_pending: self.num_pending(store),
+            push_bound: self.push.as_ref().is_some_and(|p| p.active),
+            paused: self.pause_remaining(realtime) > 0,
+            pause_remaining: self.pause_remaining(realtime),
             ts: format_rfc3339(Some(realtime)),
         }
     }
@@ -498,7 +392,7 @@ impl Consumer {
     /// The next message to deliver and its delivery count, or `None`
     /// (Go's `getNextMsg`). Acked or removed messages waiting for
     /// redelivery are skipped.
-    fn next_msg(&mut self, store: &mut dyn StreamStore) -> Option<(StoreMsg, u64)> {
+    pub(super) fn next_msg(&mut self, store: &mut dyn StreamStore) -> Option<(StoreMsg, u64)> {
         while let Some(seq) = self.rdq.pop_front() {
             if !self.store.state().pending.contains_key(&seq) {
                 continue;
@@ -548,7 +442,7 @@ impl Consumer {
         }
     }
 
-    fn ack_pending_full(&self) -> bool {
+    pub(super) fn ack_pending_full(&self) -> bool {
         self.cfg.ack_policy != AckPolicy::None
             && self.cfg.max_ack_pending > 0
             && self.store.state().pending.len() as i64 >= self.cfg.max_ack_pending
@@ -564,7 +458,10 @@ impl Consumer {
         now: Instant,
         realtime: UnixNanos,
     ) -> Vec<Outgoing> {
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.outbox);
+        if self.push.is_some() || self.paused(now) {
+            return out;
+        }
         // Bounded: every round either removes a request or delivers one
         // message, and there are finitely many of each.
         while let Some(mut wr) = self.waiting.pop_front() {
@@ -582,6 +479,12 @@ impl Consumer {
                     exhausted = true;
                     break;
                 };
+                if !self.replay_ready(sm.seq, sm.ts, now) {
+                    // `replay_policy: original`: wait for the message's
+                    // time; the request stays, even a no-wait one.
+                    self.put_back(sm.seq, dc);
+                    break;
+                }
                 let size = (sm.subj.len() + sm.hdr.len() + sm.msg.len()) as i64;
                 if wr.b > 0 && size > wr.b {
                     // Go answers 409 and puts the message back.
@@ -597,7 +500,19 @@ impl Consumer {
                 if wr.b > 0 {
                     wr.b -= size;
                 }
+                if wr.hb > 0 {
+                    wr.hbt = Some(now + Duration::from_nanos(wr.hb as u64));
+                }
                 self.last_active = now;
+                if wr.n <= 0 && wr.b > 0 {
+                    // Go's `JsPullRequestRemainingBytesT`: the batch is
+                    // done with bytes to spare.
+                    let line = format!(
+                        "NATS/1.0 409 Batch Completed\r\n{JS_PULL_REQUEST_PENDING_MSGS}: {}\r\n{JS_PULL_REQUEST_PENDING_BYTES}: {}\r\n\r\n",
+                        wr.n, wr.b
+                    );
+                    out.push(status_msg(&wr.reply, line));
+                }
             }
             if wr.n <= 0 {
                 continue;
@@ -619,7 +534,7 @@ impl Consumer {
     }
 
     /// A message taken by `next_msg` that could not be sent.
-    fn put_back(&mut self, seq: u64, dc: u64) {
+    pub(super) fn put_back(&mut self, seq: u64, dc: u64) {
         if dc > 1 {
             self.rdq.push_front(seq);
         } else if self.sseq == seq + 1 {
@@ -629,7 +544,7 @@ impl Consumer {
         }
     }
 
-    fn deliver(
+    pub(super) fn deliver(
         &mut self,
         reply: &Bytes,
         sm: StoreMsg,
@@ -638,6 +553,10 @@ impl Consumer {
         now: Instant,
         realtime: UnixNanos,
     ) -> Outgoing {
+        let mut sm = sm;
+        if self.cfg.headers_only {
+            convert_to_headers_only(&mut sm);
+        }
         self.dseq += 1;
         let dseq = self.dseq;
         let seq = sm.seq;
@@ -650,8 +569,7 @@ impl Consumer {
                 tracing::warn!(consumer = %self.name, error = %e, "update delivered");
             }
             self.dc.insert(seq, dc);
-            let wait = Duration::from_nanos(self.cfg.ack_wait.max(0) as u64);
-            self.deadlines.insert(seq, now + wait);
+            self.deadlines.insert(seq, now + self.ack_wait_for(dc));
         }
         self.last_delivered = Some(realtime);
         let pending = self.num_pending(store);
@@ -699,14 +617,14 @@ impl Consumer {
                     }
                     None => {
                         self.deadlines.remove(&sseq);
-                        self.queue_redelivery(sseq);
+                        self.queue_redelivery(sseq, realtime);
                     }
                 }
                 true
             }
             AckKind::Progress if pending => {
-                let wait = Duration::from_nanos(self.cfg.ack_wait.max(0) as u64);
-                self.deadlines.insert(sseq, now + wait);
+                let dc = self.dc.get(&sseq).copied().unwrap_or(1);
+                self.deadlines.insert(sseq, now + self.ack_wait_for(dc));
                 false
             }
             AckKind::Term if pending => {
@@ -721,9 +639,14 @@ impl Consumer {
     /// Puts a pending message on the redelivery queue unless it has been
     /// delivered `max_deliver` times (then it stays pending, as in Go, and
     /// is not sent again).
-    fn queue_redelivery(&mut self, seq: u64) {
+    fn queue_redelivery(&mut self, seq: u64, realtime: UnixNanos) {
         let dc = self.dc.get(&seq).copied().unwrap_or(1);
         if self.cfg.max_deliver > 0 && dc >= self.cfg.max_deliver as u64 {
+            // Go's `hasMaxDeliveries`: one advisory, then the message
+            // leaves the pending set and the ack floor may move past it.
+            let adv = self.max_deliveries_advisory(seq, dc, realtime);
+            self.outbox.push(adv);
+            self.forget(seq);
             return;
         }
         if !self.rdq.contains(&seq) {
@@ -734,7 +657,7 @@ impl Consumer {
     /// Moves messages whose ack wait expired to the redelivery queue and
     /// expires waiting requests (Go's `checkPending` and the pull-request
     /// expiry). Returns status replies for expired requests.
-    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Outgoing> {
+    pub fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
         let due: Vec<u64> = self
             .deadlines
             .iter()
@@ -743,9 +666,10 @@ impl Consumer {
             .collect();
         for seq in due {
             self.deadlines.remove(&seq);
-            self.queue_redelivery(seq);
+            self.queue_redelivery(seq, realtime);
         }
-        let mut out = Vec::new();
+        self.check_pause_end(now, realtime);
+        let mut out = std::mem::take(&mut self.outbox);
         self.waiting.retain(|wr| {
             let expired = wr.expires.is_some_and(|e| now >= e);
             if expired {
@@ -753,6 +677,14 @@ impl Consumer {
             }
             !expired
         });
+        let (lc, ls) = (self.dseq, self.sseq.saturating_sub(1));
+        for wr in self.waiting.iter_mut() {
+            if wr.hbt.is_some_and(|t| now >= t) {
+                out.push(idle_heartbeat(&wr.reply, lc, ls, None));
+                wr.hbt = Some(now + Duration::from_nanos(wr.hb.max(1) as u64));
+            }
+        }
+        out.extend(self.push_timeout(now));
         out
     }
 
@@ -760,30 +692,82 @@ impl Consumer {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let a = self.deadlines.values().min().copied();
         let b = self.waiting.iter().filter_map(|w| w.expires).min();
-        match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let c = self.waiting.iter().filter_map(|w| w.hbt).min();
+        [a, b, c, self.pause_at, self.push_poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// True when an ephemeral consumer has been idle past its threshold.
     pub fn inactive(&self, now: Instant) -> bool {
-        if !self.cfg.durable.is_empty() || self.cfg.inactive_threshold <= 0 {
+        // Durables go away too when they set a threshold (Go's
+        // `updateInactiveThreshold`).
+        if self.cfg.inactive_threshold <= 0 {
             return false;
         }
         let t = Duration::from_nanos(self.cfg.inactive_threshold as u64);
+        if let Some(p) = &self.push {
+            return !p.active && now >= self.last_active + t;
+        }
         self.waiting.is_empty() && now >= self.last_active + t
     }
 
     /// When an ephemeral consumer would become inactive.
     pub fn inactive_at(&self) -> Option<Instant> {
-        if !self.cfg.durable.is_empty() || self.cfg.inactive_threshold <= 0 {
+        // Durables go away too when they set a threshold (Go's
+        // `updateInactiveThreshold`).
+        if self.cfg.inactive_threshold <= 0 {
             return None;
         }
-        if !self.waiting.is_empty() {
+        if !self.waiting.is_empty() || self.push.as_ref().is_some_and(|p| p.active) {
             return None;
         }
         Some(self.last_active + Duration::from_nanos(self.cfg.inactive_threshold as u64))
+    }
+
+    /// The ack state (for retention and persistence, see
+    /// `consumer_persist` and `retention`).
+    pub(crate) fn ack_state(&self) -> &consumer_store::ConsumerState {
+        self.store.state()
+    }
+
+    /// The next stream sequence this consumer looks at (Go's `o.sseq`).
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.sseq
+    }
+
+    /// True while `last_per_subject` messages wait before `sseq`.
+    pub(crate) fn has_skip_list(&self) -> bool {
+        !self.lss.is_empty()
+    }
+
+    /// Resumes from a persisted state (Go's `applyState`): delivery goes on
+    /// after `delivered`, pending messages keep their delivery counts and
+    /// are due again `ack_wait` after their last delivery (never later).
+    pub(crate) fn restore_state(
+        &mut self,
+        st: consumer_store::ConsumerState,
+        now: Instant,
+        realtime: UnixNanos,
+    ) -> Result<(), StoreError> {
+        self.store.update(st.clone())?;
+        let wait = self.cfg.ack_wait.max(0);
+        self.sseq = st.delivered.stream + 1;
+        self.dseq = st.delivered.consumer;
+        self.lss.clear();
+        self.rdq.clear();
+        self.dc.clear();
+        self.deadlines.clear();
+        for (seq, p) in &st.pending {
+            self.dc
+                .insert(*seq, st.redelivered.get(seq).copied().unwrap_or(0) + 1);
+            let left = p.timestamp.saturating_add(wait).saturating_sub(realtime);
+            let left = left.clamp(0, wait) as u64;
+            self.deadlines
+                .insert(*seq, now + Duration::from_nanos(left));
+        }
+        Ok(())
     }
 
     /// Panics if an internal invariant is broken (a programmer error).
@@ -808,6 +792,52 @@ impl Consumer {
             );
         }
     }
+}
+
+/// Go's `convertToHeadersOnly`: the payload is dropped and its size goes
+/// into a `Nats-Msg-Size` header.
+pub(super) fn convert_to_headers_only(sm: &mut StoreMsg) {
+    let size = sm.msg.len();
+    let mut hdr = if sm.hdr.is_empty() {
+        b"NATS/1.0\r\n".to_vec()
+    } else {
+        let mut h = std::mem::take(&mut sm.hdr);
+        h.truncate(h.len().saturating_sub(2));
+        h
+    };
+    hdr.extend_from_slice(format!("{JS_MSG_SIZE}: {size}\r\n\r\n").as_bytes());
+    sm.hdr = hdr;
+    sm.msg = Vec::new();
+}
+
+/// Go's `sendIdleHeartbeat`: a `100 Idle Heartbeat` status with the last
+/// consumer and stream sequences, and the pending flow control reply when
+/// delivery is stalled on it.
+pub(super) fn idle_heartbeat(to: &[u8], last_dseq: u64, last_sseq: u64, stalled: Option<&str>) -> Outgoing {
+    let mut line = format!(
+        "NATS/1.0 100 Idle Heartbeat\r\n{JS_LAST_CONSUMER_SEQ}: {last_dseq}\r\n{JS_LAST_STREAM_SEQ}: {last_sseq}\r\n"
+    );
+    if let Some(fc) = stalled {
+        line.push_str(&format!("{JS_CONSUMER_STALLED}: {fc}\r\n"));
+    }
+    line.push_str("\r\n");
+    status_msg(to, line)
+}
+
+/// Go's `GetSeqFromTime` over a store: the first sequence stored at or
+/// after `t` (one past the last if none).
+fn seq_from_time(store: &mut dyn StreamStore, t: UnixNanos) -> u64 {
+    let state = store.state();
+    let mut seq = state.first_seq.max(1);
+    // Bounded by the stream's sequence range: every step moves forward.
+    while seq <= state.last_seq {
+        match store.load_next_msg(">", true, seq) {
+            Ok((sm, found)) if sm.ts >= t => return found,
+            Ok((_, found)) => seq = found + 1,
+            Err(_) => break,
+        }
+    }
+    state.last_seq + 1
 }
 
 /// Go's 408 for an expired (or exhausted no-wait) request, with what the

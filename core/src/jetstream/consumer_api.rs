@@ -3,9 +3,9 @@
 //! create, info, delete, names, list, pull requests on
 //! `$JS.API.CONSUMER.MSG.NEXT.…` and acks on `$JS.ACK.…`.
 //!
-//! Only pull consumers exist so far; a config asking for push delivery or
-//! another feature not built yet is refused with Go's `JSConsumerCreateErrF`
-//! and a message saying so.
+//! Pull and push consumers; a config asking for a feature not built
+//! (rate limits, priority groups, direct consumers) is refused with Go's
+//! `JSConsumerCreateErrF` and a message saying so.
 
 use super::api::from_json;
 use super::config::{
@@ -13,8 +13,10 @@ use super::config::{
     JS_SERVER_VERSION_METADATA_KEY,
 };
 use super::consumer::*;
+use super::consumer_update::check_new_consumer_config;
 use super::errors::*;
 use super::types::*;
+use super::types::parse_rfc3339;
 use super::{JetStream, Outgoing};
 use crate::subject::{is_valid_subject, subjects_collide};
 use crate::time::{Instant, UnixNanos};
@@ -126,27 +128,24 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 /// Go's `checkConsumerCfg` for what a standalone pull consumer uses;
 /// features not built yet are refused.
 fn check_consumer_cfg(cfg: &ConsumerConfig, stream: &StreamConfig) -> Result<(), ApiError> {
-    if !cfg.deliver_subject.is_empty() || !cfg.deliver_group.is_empty() {
-        return Err(not_supported("push consumers (deliver_subject)"));
+    if cfg.backoff.iter().any(|b| *b < 0) {
+        return Err(ApiError::new(&JS_CONSUMER_BACK_OFF_NEGATIVE_ERR));
     }
-    if cfg.flow_control || cfg.heartbeat != 0 {
-        return Err(ApiError::new(&JS_CONSUMER_HB_REQUIRES_PUSH_ERR));
+    if cfg.ack_wait < 0 {
+        return Err(ApiError::new(&JS_CONSUMER_ACK_WAIT_NEGATIVE_ERR));
+    }
+    let lbo = cfg.backoff.len() as i64;
+    if lbo > 0 && cfg.max_deliver != -1 && lbo > cfg.max_deliver {
+        return Err(ApiError::new(&JS_CONSUMER_MAX_DELIVER_BACKOFF_ERR));
     }
     if cfg.description.len() > JS_MAX_DESCRIPTION_LEN {
         let e = ApiError::new(&JS_CONSUMER_DESCRIPTION_TOO_LONG_ERR_F);
         return Err(e.with("max", JS_MAX_DESCRIPTION_LEN));
     }
-    if cfg.ack_wait < 0 {
-        return Err(ApiError::new(&JS_CONSUMER_ACK_WAIT_NEGATIVE_ERR));
-    }
-    if cfg.max_waiting < 0 {
-        return Err(ApiError::new(&JS_CONSUMER_MAX_WAITING_NEGATIVE_ERR));
-    }
-    if cfg.max_request_batch < 0 {
-        return Err(ApiError::new(&JS_CONSUMER_MAX_REQUEST_BATCH_NEGATIVE_ERR));
-    }
-    if cfg.max_request_expires != 0 && cfg.max_request_expires < 1_000_000 {
-        return Err(ApiError::new(&JS_CONSUMER_MAX_REQUEST_EXPIRES_TOO_SMALL));
+    if cfg.deliver_subject.is_empty() {
+        check_pull_cfg(cfg)?;
+    } else {
+        check_push_cfg(cfg, stream)?;
     }
     if !cfg.durable.is_empty() && !cfg.name.is_empty() && cfg.durable != cfg.name {
         return Err(ApiError::new(&JS_CONSUMER_CREATE_DURABLE_AND_NAME_MISMATCH));
@@ -164,29 +163,82 @@ fn check_consumer_cfg(cfg: &ConsumerConfig, stream: &StreamConfig) -> Result<(),
     if cfg.replicas < 0 {
         return Err(ApiError::new(&JS_REPLICAS_COUNT_CANNOT_BE_NEGATIVE));
     }
-    if !cfg.backoff.is_empty() {
-        return Err(not_supported("backoff"));
+    if !cfg.sample_frequency.is_empty() {
+        let f = cfg.sample_frequency.trim_end_matches('%');
+        if f.parse::<i64>().map_or(true, |v| v < 0) {
+            let e = ApiError::new(&JS_CONSUMER_INVALID_SAMPLING_ERR_F);
+            return Err(e.with("err", format!("strconv.Atoi: parsing {f:?}: invalid syntax")));
+        }
     }
-    if cfg.rate_limit != 0 || !cfg.sample_frequency.is_empty() || cfg.headers_only {
-        return Err(not_supported(
-            "rate_limit_bps, sample_freq and headers_only",
-        ));
+    if cfg.flow_control && cfg.heartbeat == 0 {
+        return Err(ApiError::new(&JS_CONSUMER_WITH_FLOW_CONTROL_NEEDS_HEARTBEATS));
+    }
+    let md: usize = cfg.metadata.iter().flatten().map(|(k, v)| k.len() + v.len()).sum();
+    if md > JS_MAX_METADATA_LEN {
+        let e = ApiError::new(&JS_CONSUMER_METADATA_LENGTH_ERR_F);
+        return Err(e.with("limit", format!("{}KB", JS_MAX_METADATA_LEN / 1024)));
+    }
+    if cfg.rate_limit != 0 {
+        return Err(not_supported("rate_limit_bps"));
     }
     if !cfg.priority_groups.is_empty()
         || cfg
             .priority_policy
             .as_deref()
             .is_some_and(|p| !p.is_empty() && p != "none")
-        || cfg.pause_until.is_some()
         || cfg.direct
     {
-        return Err(not_supported("priority groups, pause and direct consumers"));
+        return Err(not_supported("priority groups and direct consumers"));
     }
-    if cfg.replay_policy == ReplayPolicy::Original {
-        return Err(not_supported("replay_policy original"));
+    let _ = stream;
+    Ok(())
+}
+
+/// Go's pull-mode branch of `checkConsumerCfg`.
+fn check_pull_cfg(cfg: &ConsumerConfig) -> Result<(), ApiError> {
+    if cfg.max_waiting < 0 {
+        return Err(ApiError::new(&JS_CONSUMER_MAX_WAITING_NEGATIVE_ERR));
     }
-    if stream.retention != RetentionPolicy::Limits {
-        return Err(not_supported("consumers on interest and workqueue streams"));
+    if cfg.heartbeat > 0 {
+        return Err(ApiError::new(&JS_CONSUMER_HB_REQUIRES_PUSH_ERR));
+    }
+    if cfg.flow_control {
+        return Err(ApiError::new(&JS_CONSUMER_FC_REQUIRES_PUSH_ERR));
+    }
+    if cfg.max_request_batch < 0 {
+        return Err(ApiError::new(&JS_CONSUMER_MAX_REQUEST_BATCH_NEGATIVE_ERR));
+    }
+    if cfg.max_request_expires != 0 && cfg.max_request_expires < 1_000_000 {
+        return Err(ApiError::new(&JS_CONSUMER_MAX_REQUEST_EXPIRES_TOO_SMALL));
+    }
+    Ok(())
+}
+
+/// Go's push-mode branch of `checkConsumerCfg`.
+fn check_push_cfg(cfg: &ConsumerConfig, stream: &StreamConfig) -> Result<(), ApiError> {
+    let d = cfg.deliver_subject.as_bytes();
+    if d.split(|c| *c == b'.').any(|t| t == b"*" || t == b">") {
+        return Err(ApiError::new(&JS_CONSUMER_DELIVER_TO_WILDCARDS_ERR));
+    }
+    if !is_valid_subject(d) {
+        return Err(ApiError::new(&JS_CONSUMER_INVALID_DELIVER_SUBJECT));
+    }
+    // Go's `deliveryFormsCycle`.
+    if stream
+        .subjects
+        .iter()
+        .any(|s| crate::subject::subject_matches_filter(d, s.as_bytes()))
+    {
+        return Err(ApiError::new(&JS_CONSUMER_DELIVER_CYCLE_ERR));
+    }
+    if cfg.max_waiting != 0 {
+        return Err(ApiError::new(&JS_CONSUMER_PUSH_MAX_WAITING_ERR));
+    }
+    if cfg.max_ack_pending > 0 && cfg.ack_policy == AckPolicy::None {
+        return Err(ApiError::new(&JS_CONSUMER_MAX_PENDING_ACK_POLICY_REQUIRED_ERR));
+    }
+    if cfg.heartbeat > 0 && cfg.heartbeat < 100_000_000 {
+        return Err(ApiError::new(&JS_CONSUMER_SMALL_HEARTBEAT_ERR));
     }
     Ok(())
 }
@@ -230,8 +282,16 @@ fn check_deliver_policy(cfg: &ConsumerConfig) -> Result<(), ApiError> {
         DeliverPolicy::ByStartSequence if cfg.opt_start_time.is_some() => Err(invalid_policy(
             "consumer delivery policy is deliver by start sequence, but optional start time is also set",
         )),
-        DeliverPolicy::ByStartTime => Err(not_supported("deliver_policy by_start_time")),
-        DeliverPolicy::ByStartSequence => Ok(()),
+        DeliverPolicy::ByStartTime if cfg.opt_start_time.is_none() => Err(invalid_policy(
+            "consumer delivery policy is deliver by start time, but optional start time is not set",
+        )),
+        DeliverPolicy::ByStartTime if cfg.opt_start_seq != 0 => Err(invalid_policy(
+            "consumer delivery policy is deliver by start time, but optional start sequence is also set",
+        )),
+        DeliverPolicy::ByStartTime | DeliverPolicy::ByStartSequence => Ok(()),
+        DeliverPolicy::LastPerSubject if cfg.opt_start_seq == 0 && cfg.opt_start_time.is_none() && cfg.filters().is_empty() => Err(invalid_policy(
+            "consumer delivery policy is deliver last per subject, but optional filter subject is not set",
+        )),
         _ if cfg.opt_start_seq > 0 => Err(invalid_policy(&format!(
             "consumer delivery policy is {name}, but optional start sequence is also set"
         ))),
@@ -299,6 +359,9 @@ impl JetStream {
             ["CONSUMER", "MSG", "NEXT", stream, name] => {
                 self.next_msg_request(now, realtime, stream, name, reply, msg)
             }
+            ["CONSUMER", "PAUSE", stream, name] => {
+                self.consumer_pause_request(now, realtime, stream, name, reply, msg)
+            }
             _ => return None,
         };
         Some(out)
@@ -323,10 +386,18 @@ impl JetStream {
         match self.prepare_create(&cs, &req) {
             Ok(cfg) => match self.add_consumer(now, realtime, cs.stream, cfg, &req.action) {
                 Ok(info) => {
+                    let advisories = self
+                        .consumers
+                        .get_mut(cs.stream)
+                        .and_then(|m| m.get_mut(&info.name))
+                        .map(|c| std::mem::take(&mut c.outbox))
+                        .unwrap_or_default();
                     let body = InfoBody {
                         info: Some(with_dynamic_metadata(info)),
                     };
-                    self.respond(reply, T, None, body)
+                    let mut out = self.respond(reply, T, None, body);
+                    out.extend(advisories);
+                    out
                 }
                 Err(e) => self.err::<InfoBody>(reply, T, e),
             },
@@ -421,19 +492,29 @@ impl JetStream {
         let Some(s) = self.streams.get_mut(stream) else {
             return Err(ApiError::new(&JS_STREAM_NOT_FOUND_ERR));
         };
-        check_consumer_cfg(&cfg, &s.cfg)?;
+        let mut cfg = cfg;
         let consumers = self.consumers.entry(stream.to_string()).or_default();
-        if let Some(existing) = consumers.get(&cfg.name) {
-            if action == "update" || existing.cfg == cfg {
-                if existing.cfg == cfg {
-                    return Ok(existing.info(s.store.as_ref(), realtime));
-                }
-                return Err(not_supported("consumer update"));
-            }
-            if action == "create" {
+        if let Some(existing) = consumers.get_mut(&cfg.name) {
+            // Go's `jsConsumerCreate`: pause_until changes only through
+            // the pause API.
+            cfg.pause_until = existing.cfg.pause_until.clone();
+        }
+        check_consumer_cfg(&cfg, &s.cfg)?;
+        if let Some(existing) = consumers.get_mut(&cfg.name) {
+            if action == "create" && existing.cfg != cfg {
                 return Err(ApiError::new(&JS_CONSUMER_ALREADY_EXISTS));
             }
-            return Err(not_supported("consumer update"));
+            let bound = existing.push.as_ref().is_some_and(|p| p.active);
+            check_new_consumer_config(&existing.cfg, &cfg, bound).map_err(|e| {
+                ApiError::new(&JS_CONSUMER_CREATE_ERR_F).with("err", e)
+            })?;
+            let push_changed = existing.cfg.deliver_subject != cfg.deliver_subject
+                || existing.cfg.deliver_group != cfg.deliver_group;
+            existing.update_config(cfg);
+            if push_changed {
+                self.interest_changed = true;
+            }
+            return Ok(existing.info(s.store.as_ref(), realtime));
         }
         if action == "update" {
             return Err(ApiError::new(&JS_CONSUMER_DOES_NOT_EXIST));
@@ -442,10 +523,20 @@ impl JetStream {
         if max > 0 && consumers.len() as i64 >= max {
             return Err(ApiError::new(&JS_MAXIMUM_CONSUMERS_LIMIT_ERR));
         }
+        super::retention::check_workqueue_consumer(&s.cfg, &cfg, Some(consumers))?;
         let name = cfg.name.clone();
-        let c = Consumer::new(stream, &name, cfg, s.store.as_mut(), now, realtime);
+        let pause = cfg.pause_until.as_deref().and_then(parse_rfc3339).flatten();
+        let mut c = Consumer::new(stream, &name, cfg, s.store.as_mut(), now, realtime);
+        if pause.is_some() {
+            c.set_pause(pause, now, realtime);
+        }
+        if c.push.is_some() {
+            // The engine reports the deliver subject's interest next.
+            self.interest_changed = true;
+        }
         let info = c.info(s.store.as_ref(), realtime);
-        consumers.insert(name, c);
+        consumers.insert(name.clone(), c);
+        self.persist_consumer_created(stream, &name)?;
         Ok(info)
     }
 
@@ -497,10 +588,14 @@ impl JetStream {
             return self.err::<SuccessBody>(reply, T, e);
         }
         let removed = self.consumers.get_mut(stream).and_then(|m| m.remove(name));
-        if removed.is_none() {
+        let Some(removed) = removed else {
             let e = ApiError::new(&JS_CONSUMER_NOT_FOUND_ERR);
             return self.err::<SuccessBody>(reply, T, e);
+        };
+        if removed.push.is_some() {
+            self.interest_changed = true;
         }
+        self.persist_consumer_removed(stream, name);
         self.respond(reply, T, None, SuccessBody { success: true })
     }
 
@@ -612,10 +707,16 @@ impl JetStream {
             return Vec::new();
         };
         let status = |code: &str| vec![status_msg(reply, format!("NATS/1.0 {code}\r\n\r\n"))];
+        if c.push.is_some() {
+            return status("409 Consumer is push based");
+        }
         let req = match parse_next_request(msg) {
             Some(r) => r,
             None => return status("400 Bad Request"),
         };
+        if req.heartbeat > 0 && req.heartbeat * 2 > req.expires {
+            return status("400 Bad Request - heartbeat value too large");
+        }
         let batch = req.batch.max(1);
         let cfg = &c.cfg;
         if cfg.max_request_batch > 0 && batch > cfg.max_request_batch {
@@ -632,10 +733,9 @@ impl JetStream {
             let m = cfg.max_request_max_bytes;
             return status(&format!("409 Exceeded MaxRequestMaxBytes of {m}"));
         }
-        if req.heartbeat != 0 {
-            return status("400 Bad Request - idle heartbeats not supported yet");
-        }
         c.last_active = now;
+        let hb = req.heartbeat.max(0);
+        let hbt = (hb > 0).then(|| now + Duration::from_nanos(hb as u64));
         let expires = (req.expires > 0).then(|| now + Duration::from_nanos(req.expires as u64));
         let no_wait = req.no_wait && expires.is_none();
         if no_wait && c.waiting.is_empty() {
@@ -647,10 +747,17 @@ impl JetStream {
                 d: 0,
                 expires: None,
                 no_wait: true,
+                hb,
+                hbt,
             });
             return c.process_waiting(s.store.as_mut(), now, realtime);
         }
         if c.waiting.len() as i64 >= c.cfg.max_waiting {
+            // Go stays silent when the client has heartbeats: it will
+            // notice them missing and retry, instead of looping on 409s.
+            if hb > 0 {
+                return Vec::new();
+            }
             return status("409 Exceeded MaxWaiting");
         }
         c.waiting.push_back(WaitingRequest {
@@ -660,6 +767,8 @@ impl JetStream {
             d: 0,
             expires,
             no_wait,
+            hb,
+            hbt,
         });
         c.process_waiting(s.store.as_mut(), now, realtime)
     }
@@ -670,6 +779,7 @@ impl JetStream {
         now: Instant,
         realtime: UnixNanos,
         subject: &str,
+        reply: Option<&[u8]>,
         payload: &[u8],
     ) -> Vec<Outgoing> {
         let Some(a) = parse_ack_reply(subject) else {
@@ -683,11 +793,35 @@ impl JetStream {
         ) else {
             return Vec::new();
         };
-        let _ = a.dc;
-        if c.process_ack(ack_kind(payload), a.sseq, a.dseq, now, realtime) {
-            return c.process_waiting(s.store.as_mut(), now, realtime);
+        let reply = reply.filter(|r| !r.is_empty());
+        let kind = ack_kind(payload);
+        let mut out = Vec::new();
+        if let AckKind::Term = kind {
+            if c.cfg.ack_policy != AckPolicy::None {
+                let reason = term_reason(payload);
+                let adv = c.terminated_advisory(a.sseq, a.dseq, a.dc, &reason, realtime);
+                out.push(adv);
+            }
         }
-        Vec::new()
+        let signal = c.process_ack(kind, a.sseq, a.dseq, now, realtime);
+        let next = trim_ascii(payload).strip_prefix(b"+NXT");
+        if signal {
+            out.extend(c.deliver_ready(s.store.as_mut(), now, realtime));
+        }
+        match (next, reply) {
+            (Some(rest), Some(r)) => {
+                // Go's `+NXT`: the ack's reply is a pull request.
+                let (st, cn) = (a.stream.to_string(), a.consumer.to_string());
+                let r = r.to_vec();
+                out.extend(self.next_msg_request(now, realtime, &st, &cn, Some(&r), rest));
+            }
+            (None, Some(r)) => {
+                // A double ack (`AckSync`): answered once processed.
+                out.push(Outgoing::new(r, Vec::new()));
+            }
+            _ => {}
+        }
+        out
     }
 
     /// New messages may be in `stream`: serve its waiting pull requests.
@@ -702,8 +836,8 @@ impl JetStream {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for c in cs.values_mut().filter(|c| !c.waiting.is_empty()) {
-            out.extend(c.process_waiting(s.store.as_mut(), now, realtime));
+        for c in cs.values_mut().filter(|c| c.wants_delivery()) {
+            out.extend(c.deliver_ready(s.store.as_mut(), now, realtime));
         }
         out
     }
@@ -716,10 +850,14 @@ impl JetStream {
             let Some(s) = self.streams.get_mut(stream) else {
                 continue;
             };
+            let before = cs.len();
             cs.retain(|_, c| !c.inactive(now));
+            if cs.len() != before {
+                self.interest_changed = true;
+            }
             for c in cs.values_mut() {
-                out.extend(c.handle_timeout(now));
-                out.extend(c.process_waiting(s.store.as_mut(), now, realtime));
+                out.extend(c.handle_timeout(now, realtime));
+                out.extend(c.deliver_ready(s.store.as_mut(), now, realtime));
             }
         }
         out
@@ -744,6 +882,16 @@ impl JetStream {
     pub fn consumer(&self, stream: &str, name: &str) -> Option<&Consumer> {
         self.consumers.get(stream)?.get(name)
     }
+}
+
+/// The reason after `+TERM`, trimmed.
+fn term_reason(payload: &[u8]) -> String {
+    let rest = trim_ascii(payload).strip_prefix(b"+TERM").unwrap_or_default();
+    String::from_utf8_lossy(rest.trim_ascii()).into_owned()
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
 }
 
 /// A pull request body: empty (one message), a plain number (a batch) or

@@ -67,6 +67,38 @@ fn header_key_index(key: &[u8], hdr: &[u8]) -> Option<usize> {
     }
 }
 
+/// Go's `removeHeaderIfPresent`: `hdr` without the `key` line; empty when
+/// only the status line would be left.
+pub fn remove_header_if_present(hdr: &[u8], key: &str) -> Vec<u8> {
+    let Some(start) = header_key_index(key.as_bytes(), hdr) else {
+        return hdr.to_vec();
+    };
+    let end = memchr::memmem::find(&hdr[start..], b"\r\n").map_or(hdr.len(), |i| start + i + 2);
+    let mut out = Vec::with_capacity(hdr.len());
+    out.extend_from_slice(&hdr[..start]);
+    out.extend_from_slice(&hdr[end..]);
+    if out == b"NATS/1.0\r\n\r\n" {
+        out.clear();
+    }
+    out
+}
+
+/// Go's `genHeader`: `hdr` with `key: value` appended (a new header block
+/// when `hdr` is empty).
+pub fn gen_header(hdr: &[u8], key: &str, value: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hdr.len() + key.len() + value.len() + 16);
+    if hdr.len() >= 2 && hdr.ends_with(b"\r\n\r\n") {
+        out.extend_from_slice(&hdr[..hdr.len() - 2]);
+    } else {
+        out.extend_from_slice(b"NATS/1.0\r\n");
+    }
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
 /// A non-empty header value as a string (Go's `getHeader` + `string`).
 pub fn header_str(key: &str, hdr: &[u8]) -> Option<String> {
     slice_header(key, hdr)
@@ -199,6 +231,20 @@ mod tests {
         assert_eq!(slice_header("Msg-Id", HDR), None);
         assert_eq!(message_ttl(HDR), Ok(60));
         assert_eq!(slice_header(JS_MSG_ID, b""), None);
+    }
+
+    #[test]
+    fn gen_and_remove_header_round_trip() {
+        let h = gen_header(b"", JS_MESSAGE_TTL, "5");
+        assert_eq!(h, b"NATS/1.0\r\nNats-TTL: 5\r\n\r\n");
+        let h2 = gen_header(&h, "A", "b");
+        assert_eq!(h2, b"NATS/1.0\r\nNats-TTL: 5\r\nA: b\r\n\r\n");
+        assert_eq!(
+            remove_header_if_present(&h2, JS_MESSAGE_TTL),
+            b"NATS/1.0\r\nA: b\r\n\r\n"
+        );
+        assert!(remove_header_if_present(&h, JS_MESSAGE_TTL).is_empty());
+        assert_eq!(remove_header_if_present(&h2, "Missing"), h2);
     }
 
     #[test]

@@ -32,10 +32,16 @@ pub mod api;
 pub mod config;
 pub mod consumer;
 pub mod consumer_api;
+pub mod consumer_config;
+pub mod consumer_push;
+pub mod consumer_update;
+pub mod consumer_persist;
 pub mod direct;
 pub mod errors;
 pub mod headers;
+mod jsz;
 pub mod meta;
+pub mod retention;
 pub mod stream;
 pub mod types;
 
@@ -78,6 +84,11 @@ pub struct JsConfig {
     /// When false, acks go out at once and stores are flushed every
     /// [`DEFAULT_SYNC_INTERVAL`] (Go's `sync_interval`).
     pub sync_always: bool,
+    /// Encryption at rest of file streams (`jetstream { cipher, key }`).
+    pub cipher: Option<crate::store::filestore::StoreCipher>,
+    /// Seeds block salts and nonces; the adapter draws it from OS
+    /// randomness at every start (it must never repeat with a key).
+    pub store_seed: u64,
 }
 
 impl Default for JsConfig {
@@ -88,6 +99,8 @@ impl Default for JsConfig {
             max_store: -1,
             domain: None,
             sync_always: true,
+            cipher: None,
+            store_seed: 0,
         }
     }
 }
@@ -189,6 +202,8 @@ pub struct JetStream {
     clock: (Instant, UnixNanos),
     last_interval_flush: Instant,
     warnings: Vec<RecoveryWarning>,
+    /// Consumer persistence (see [`consumer_persist`]).
+    durability: consumer_persist::Durability,
 }
 
 impl std::fmt::Debug for JetStream {
@@ -235,8 +250,10 @@ impl JetStream {
             clock: (now, realtime),
             last_interval_flush: now,
             warnings: Vec::new(),
+            durability: Default::default(),
         };
         js.recover(realtime)?;
+        js.recover_consumers(now, realtime);
         js.check_invariants();
         Ok(js)
     }
@@ -299,6 +316,15 @@ impl JetStream {
                 if !self.cfg.sync_always {
                     fcfg.sync = SyncPolicy::Interval(DEFAULT_SYNC_INTERVAL);
                 }
+                fcfg.encryption = self.cfg.cipher.clone();
+                fcfg.compression = match cfg.compression {
+                    types::StoreCompression::S2 => crate::store::StoreCompression::S2,
+                    types::StoreCompression::None => crate::store::StoreCompression::None,
+                };
+                // A fresh seed per open: the start seed, the stream, the time.
+                fcfg.seed = self.cfg.store_seed
+                    ^ crate::store::filestore::msg_block::stream_hash(&cfg.name)
+                    ^ (realtime as u64).rotate_left(29);
                 let fs = FileStore::open(storage, fcfg, scfg).map_err(|e| e.to_string())?;
                 (Box::new(fs), Some(dir), self.cfg.sync_always)
             }
@@ -339,7 +365,11 @@ impl JetStream {
     /// `subscribeToDirect`; the engine delivers a message to its internal
     /// client once even when several of these match).
     pub fn interest(&self) -> Vec<String> {
-        let mut out = vec![JS_ALL_API.to_string(), format!("{}.>", consumer::JS_ACK_PRE)];
+        let mut out = vec![
+            JS_ALL_API.to_string(),
+            format!("{}.>", consumer::JS_ACK_PRE),
+            format!("{}>", consumer_push::JS_FLOW_CONTROL_PRE),
+        ];
         if let Some(p) = self.domain_api_prefix() {
             out.push(format!("{p}.>"));
         }
@@ -382,10 +412,19 @@ impl JetStream {
             }
             Some(api) => self.handle_api(now, realtime, &api, reply, hdr, payload),
             None if subject.starts_with("$JS.ACK.") => {
-                self.handle_ack(now, realtime, subject, payload)
+                // `+NXT` replies are pull requests (handle_ack); a double
+                // ack's reply is answered by after_ack once the ack is durable.
+                let next = payload.trim_ascii().starts_with(b"+NXT");
+                let mut out = self.handle_ack(now, realtime, subject, reply.filter(|_| next), payload);
+                out.extend(self.after_ack(subject, reply.filter(|_| !next), payload));
+                out
+            }
+            None if subject.starts_with(consumer_push::JS_FLOW_CONTROL_PRE) => {
+                self.handle_flow_control(now, realtime, subject)
             }
             None => self.handle_publish(now, realtime, subject, reply, hdr, payload),
         };
+        let out = self.hold_undurable(out);
         #[cfg(debug_assertions)]
         self.check_invariants();
         out
@@ -421,11 +460,13 @@ impl JetStream {
             return Vec::new();
         };
         let exceeded = self.limits_exceeded(self.streams[&name].cfg.storage);
+        let interest = self.publish_interest(&name, subject);
         let s = self.streams.get_mut(&name).expect("stream found above");
         let mut out: Vec<Outgoing> = s
-            .process_msg(realtime, subject, reply, hdr, payload, exceeded)
+            .process_msg(realtime, subject, reply, hdr, payload, exceeded, interest)
             .into_iter()
             .collect();
+        out.extend(s.take_republished());
         out.extend(self.signal_consumers(now, realtime, &name));
         out
     }
@@ -467,20 +508,28 @@ impl JetStream {
         for s in self.streams.values_mut() {
             out.extend(s.flush());
         }
+        if self.durability.wants_flush() {
+            out.extend(self.flush_consumers(now));
+        }
         self.last_interval_flush = now;
         out
     }
 
     /// True when [`JetStream::flush`] has work.
     pub fn wants_flush(&self) -> bool {
-        self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush())
+        (self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush()))
+            || self.durability.wants_flush()
     }
 
     /// Expires messages past max age or TTL, forgets old message ids, and
     /// (without `sync_always`) flushes every sync interval.
     pub fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing> {
         self.clock = (now, realtime);
-        let out = self.consumers_timeout(now, realtime);
+        let before = self.consumer_counts();
+        let mut out = self.consumers_timeout(now, realtime);
+        self.retention_after_expiry(before);
+        out = self.hold_undurable(out);
+        out.extend(self.consumers_lazy_save(now));
         for s in self.streams.values_mut() {
             if let Ok(n) = s.store.expire_msgs(realtime) {
                 if n > 0 {
@@ -513,6 +562,9 @@ impl JetStream {
         }
         if !self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush()) {
             let at = self.last_interval_flush + DEFAULT_SYNC_INTERVAL;
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+        if let Some(at) = self.consumers_save_at() {
             next = Some(next.map_or(at, |n| n.min(at)));
         }
         if let Some(at) = self.consumers_poll_timeout() {
@@ -575,6 +627,36 @@ impl InternalService for JetStream {
     }
     fn check_invariants(&self) {
         JetStream::check_invariants(self)
+    }
+    fn jetstream_report(
+        &self,
+        realtime: UnixNanos,
+        o: &crate::server::JszOptions,
+    ) -> Option<crate::server::JetStreamReport> {
+        Some(self.jsz_report(realtime, o))
+    }
+    fn watched_interest(&self) -> Vec<(String, Option<String>)> {
+        JetStream::watched_interest(self)
+    }
+    fn handle_undelivered(
+        &mut self,
+        now: Instant,
+        realtime: UnixNanos,
+        subject: &[u8],
+        reply: &[u8],
+    ) -> Vec<Outgoing> {
+        JetStream::handle_undelivered(self, now, realtime, subject, reply)
+    }
+    fn handle_interest(
+        &mut self,
+        now: Instant,
+        realtime: UnixNanos,
+        subject: &str,
+        queue: Option<&str>,
+        interest: bool,
+    ) -> Vec<Outgoing> {
+        self.clock = (now, realtime);
+        JetStream::handle_interest(self, now, realtime, subject, queue, interest)
     }
 }
 

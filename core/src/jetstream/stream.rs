@@ -13,11 +13,22 @@ use super::errors::*;
 use super::headers::*;
 use super::types::*;
 use super::Outgoing;
+use crate::prng::Prng;
 use crate::store::{self, StoreError, StreamStore};
+use crate::subject_transform::SubjectTransform;
 use crate::time::UnixNanos;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
+
+/// One republish: where to, and what the added headers say.
+struct Republish<'a> {
+    to: String,
+    subject: &'a str,
+    seq: u64,
+    ts: UnixNanos,
+    last_seq: u64,
+}
 
 /// A successful PubAck waiting for its sequence to become durable.
 #[derive(Clone, Debug)]
@@ -47,6 +58,15 @@ pub struct Stream {
     /// The store has changes not yet flushed.
     dirty: bool,
     domain: String,
+    /// Go's `mset.itr`: the input subject transform.
+    itr: Option<SubjectTransform>,
+    /// Go's `mset.tr`: the republish transform.
+    tr: Option<SubjectTransform>,
+    /// Republished copies of stored messages, taken by
+    /// [`Stream::take_republished`].
+    republished: Vec<Outgoing>,
+    /// Serves `{{random(n)}}` in the subject transform.
+    rng: Prng,
 }
 
 impl std::fmt::Debug for Stream {
@@ -75,6 +95,31 @@ pub fn store_config(cfg: &StreamConfig) -> store::StreamConfig {
         discard_new_per: cfg.discard_new_per,
         allow_msg_ttl: cfg.allow_msg_ttl,
     }
+}
+
+/// The stream's input subject transform (the config was validated, so a
+/// failure here means no transform).
+fn input_transform(cfg: &StreamConfig) -> Option<SubjectTransform> {
+    let st = cfg.subject_transform.as_ref()?;
+    SubjectTransform::new(&st.source, &st.destination)
+        .ok()
+        .flatten()
+}
+
+/// The stream's republish transform; an empty destination means `>`.
+fn republish_transform(cfg: &StreamConfig) -> Option<SubjectTransform> {
+    let rp = cfg.republish.as_ref()?;
+    let src = if rp.source.is_empty() {
+        ">"
+    } else {
+        &rp.source
+    };
+    let dest = if rp.destination.is_empty() {
+        ">"
+    } else {
+        &rp.destination
+    };
+    SubjectTransform::new(src, dest).ok().flatten()
 }
 
 /// Go's `PubAck` template: `{"stream":"S"[,"domain":"D"],"seq":N` + tail.
@@ -107,7 +152,17 @@ impl Stream {
         domain: String,
         realtime: UnixNanos,
     ) -> Stream {
+        let mut store = store;
+        let state = store.state();
+        let mut dirty = false;
+        // Go's store constructors: a stream starting at `first_seq` (or one
+        // recovered below it) begins there.
+        if cfg.first_seq > 0 && state.first_seq < cfg.first_seq && state.last_seq < cfg.first_seq {
+            dirty = store.compact(cfg.first_seq).is_ok();
+        }
         let lseq = store.state().last_seq;
+        let itr = input_transform(&cfg);
+        let tr = republish_transform(&cfg);
         let mut s = Stream {
             cfg,
             created,
@@ -119,8 +174,12 @@ impl Stream {
             dedup: HashMap::new(),
             dedup_order: VecDeque::new(),
             pending: VecDeque::new(),
-            dirty: false,
+            dirty,
             domain,
+            itr,
+            tr,
+            republished: Vec::new(),
+            rng: Prng::from_seed(created as u64),
         };
         s.rebuild_dedupe(realtime);
         s
@@ -233,7 +292,10 @@ impl Stream {
 
     /// A message published to one of the stream's subjects (Go's
     /// `processJetStreamMsg`). Returns the reply to send now, if any.
-    /// `limits_exceeded` is Go's `js.limitsExceeded(storage)`.
+    /// `limits_exceeded` is Go's `js.limitsExceeded(storage)`; `interest` is
+    /// false when an interest stream has no consumer for `subject`
+    /// (`retention::JetStream::publish_interest`).
+    #[allow(clippy::too_many_arguments)]
     pub fn process_msg(
         &mut self,
         realtime: UnixNanos,
@@ -242,8 +304,16 @@ impl Stream {
         hdr: &[u8],
         msg: &[u8],
         limits_exceeded: bool,
+        interest: bool,
     ) -> Option<Outgoing> {
         self.purge_msg_ids(realtime);
+        // Go applies the input transform first; a subject outside its
+        // source is stored as published.
+        let transformed = self
+            .itr
+            .as_ref()
+            .and_then(|t| t.match_subject(subject, &mut self.rng).ok());
+        let subject = transformed.as_deref().unwrap_or(subject);
         if self.cfg.sealed {
             return self.error_reply(reply, ApiError::new(&JS_STREAM_SEALED_ERR));
         }
@@ -284,9 +354,9 @@ impl Stream {
             let e = ApiError::new(&JS_INSUFFICIENT_RESOURCES_ERR);
             return self.error_reply(reply, e);
         }
-        if self.cfg.retention == RetentionPolicy::Interest {
-            // No consumers exist yet, so no message has interest (Go's
-            // `noInterest`): the sequence is used but nothing is stored.
+        if self.cfg.retention == RetentionPolicy::Interest && !interest {
+            // No consumer selects the subject (Go's `noInterest`): the
+            // sequence is used but nothing is stored.
             return self.skip_no_interest(realtime, reply, msg_id);
         }
         let ttl = match message_ttl(hdr) {
@@ -295,6 +365,22 @@ impl Stream {
                 let e = ApiError::new(&JS_MESSAGE_TTL_INVALID_ERR);
                 return self.error_reply(reply, e);
             }
+        };
+        // Go: with subject delete markers, a shorter per-message TTL is
+        // raised to the marker TTL (and the header rewritten to match).
+        let clamped;
+        let (hdr, ttl) = match self.min_ttl_secs() {
+            Some(min) if ttl > 0 && ttl < min => {
+                let h = remove_header_if_present(hdr, JS_MESSAGE_TTL);
+                clamped = gen_header(&h, JS_MESSAGE_TTL, &min.to_string());
+                (&clamped[..], min)
+            }
+            _ => (hdr, ttl),
+        };
+        let republish_to = self.republish_subject(subject);
+        let last_on_subject = match &republish_to {
+            Some(_) => self.store.load_last_msg(subject).map_or(0, |sm| sm.seq),
+            None => 0,
         };
         let seq = match self.store.store_msg(subject, hdr, msg, ttl, realtime) {
             Ok((seq, _)) => seq,
@@ -314,7 +400,73 @@ impl Stream {
             // A rollup that fails leaves the new message stored, as in Go.
             let _ = self.store.purge_ex(filter, 0, 1);
         }
+        if let Some(to) = republish_to {
+            let rp = Republish {
+                to,
+                subject,
+                seq,
+                ts: realtime,
+                last_seq: last_on_subject,
+            };
+            self.republish(rp, hdr, msg);
+        }
         self.ack(reply, seq, false)
+    }
+
+    /// Where a message on `subject` is republished, if anywhere (Go skips
+    /// a transformed subject that is not a valid publish subject).
+    fn republish_subject(&mut self, subject: &str) -> Option<String> {
+        let tr = self.tr.as_ref()?;
+        let to = tr.match_subject(subject, &mut self.rng).ok()?;
+        crate::subject::is_valid_publish_subject(to.as_bytes()).then_some(to)
+    }
+
+    /// Go's republish after a store: the stored headers plus `Nats-Stream`,
+    /// `Nats-Subject`, `Nats-Sequence`, `Nats-Time-Stamp` and
+    /// `Nats-Last-Sequence` (and `Nats-Msg-Size` with no body for
+    /// `headers_only`).
+    fn republish(&mut self, rp: Republish<'_>, hdr: &[u8], msg: &[u8]) {
+        let headers_only = self.cfg.republish.as_ref().is_some_and(|r| r.headers_only);
+        let mut h = if hdr.len() >= 2 && hdr.ends_with(b"\r\n\r\n") {
+            hdr[..hdr.len() - 2].to_vec()
+        } else {
+            b"NATS/1.0\r\n".to_vec()
+        };
+        let ts = super::types::format_rfc3339(Some(rp.ts));
+        let extra = format!(
+            "Nats-Stream: {}\r\nNats-Subject: {}\r\nNats-Sequence: {}\r\nNats-Time-Stamp: {ts}\r\nNats-Last-Sequence: {}\r\n",
+            self.cfg.name, rp.subject, rp.seq, rp.last_seq
+        );
+        h.extend_from_slice(extra.as_bytes());
+        if headers_only {
+            h.extend_from_slice(format!("Nats-Msg-Size: {}\r\n", msg.len()).as_bytes());
+        }
+        h.extend_from_slice(b"\r\n");
+        let payload = if headers_only {
+            Bytes::new()
+        } else {
+            Bytes::copy_from_slice(msg)
+        };
+        self.republished.push(Outgoing {
+            subject: Bytes::from(rp.to),
+            reply: None,
+            deliver_as: None,
+            headers: Some(Bytes::from(h)),
+            payload,
+        });
+    }
+
+    /// Republished messages to publish now (Go sends them on the stream's
+    /// out queue right after the store).
+    pub fn take_republished(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.republished)
+    }
+
+    /// The subject delete marker TTL in seconds, when per-message TTLs
+    /// must not be shorter (Go: markers on, and not one message per subject).
+    fn min_ttl_secs(&self) -> Option<i64> {
+        let sdm = self.cfg.subject_delete_marker_ttl;
+        (sdm > 0 && self.cfg.max_msgs_per_subject != 1).then_some(sdm / 1_000_000_000)
     }
 
     fn skip_no_interest(
@@ -449,6 +601,10 @@ impl Stream {
     }
 
     pub fn set_config(&mut self, cfg: StreamConfig) {
+        if cfg.subject_transform != self.cfg.subject_transform {
+            self.itr = input_transform(&cfg);
+        }
+        self.tr = republish_transform(&cfg);
         self.cfg = cfg;
     }
 

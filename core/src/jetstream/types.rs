@@ -142,9 +142,30 @@ pub struct StreamConsumerLimits {
     pub max_ack_pending: i64,
 }
 
-/// Go's `StreamConfig`. Mirror, sources, placement, subject transform and
-/// republish are kept as raw JSON (they are rejected at create: not
-/// implemented).
+/// Go's `SubjectTransformConfig`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubjectTransformConfig {
+    #[serde(rename = "src")]
+    pub source: String,
+    #[serde(rename = "dest")]
+    pub destination: String,
+}
+
+/// Go's `RePublish`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RePublish {
+    #[serde(rename = "src", skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    #[serde(rename = "dest")]
+    pub destination: String,
+    #[serde(skip_serializing_if = "is_false")]
+    pub headers_only: bool,
+}
+
+/// Go's `StreamConfig`. Mirror, sources and placement are kept as raw JSON
+/// (mirrors and sources are rejected at create: not implemented).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StreamConfig {
@@ -180,9 +201,9 @@ pub struct StreamConfig {
     #[serde(skip_serializing_if = "is_zero_u64")]
     pub first_seq: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject_transform: Option<serde_json::Value>,
+    pub subject_transform: Option<SubjectTransformConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub republish: Option<serde_json::Value>,
+    pub republish: Option<RePublish>,
     pub allow_direct: bool,
     pub mirror_direct: bool,
     #[serde(rename = "discard_new_per_subject", skip_serializing_if = "is_false")]

@@ -140,9 +140,9 @@ impl RaftNode {
         self.progress = self
             .voters
             .iter()
+            .chain(&self.observers)
             .map(|p| {
-                let pr = Progress { match_index: 0, next_index: next, repaired: true, last_ack: Some(now) };
-                (*p, pr)
+                (*p, Progress::new(next, Some(now)))
             })
             .collect();
         self.quorum_deadline = now + self.cfg.election_timeout_max;
@@ -177,7 +177,10 @@ impl RaftNode {
             return;
         }
         let repaired = self.is_repaired() || self.cfg.bugs.vote_with_unrepaired_log;
-        let eligible = repaired && self.voters.contains(&from) && !self.cfg.observer;
+        let eligible = repaired
+            && self.voters.contains(&from)
+            && self.voters.contains(&self.cfg.id)
+            && !self.cfg.observer;
         let up_to_date = self.log.is_up_to_date(v.last_term, v.last_index);
         let sticky = self.leader_is_fresh(now) && !v.transfer;
         if v.pre_vote {

@@ -9,11 +9,20 @@
 //!   `crc` covering the payload after it and `prev_crc` the previous record's
 //!   crc (a chain: a stale sector that rolled back to an old but
 //!   well-formed record still breaks it).
-//! - `dir/meta`: two 64-byte slots written alternately, each
-//!   `magic seq term vote hwm_index hwm_term crc`. The newest valid slot
-//!   wins, so a torn slot write loses only the newest update. `hwm_*` is
+//! - `dir/meta`: two 64-byte slots, each
+//!   `magic seq term vote hwm_index hwm_term repair crc`, both rewritten with the
+//!   same contents by one write and one fsync (they share a sector, which
+//!   is written whole or not at all). The newest valid slot wins, so damage
+//!   to one slot at rest loses nothing. `hwm_*` is
 //!   the log's last entry after the last completed sync: everything up to
-//!   it may have been acknowledged to a leader.
+//!   it may have been acknowledged to a leader. The meta file is created
+//!   and synced (term 0) before anything else, so a meta file with
+//!   no valid slot is always damage, never a new node.
+//! - `dir/snap`: the newest [`Snapshot`] (its own checksummed encoding),
+//!   written as `snap.tmp`, synced, renamed over `snap`, directory synced.
+//!   The log file is then rewritten (`log.tmp`, same dance) to hold only
+//!   the entries after the snapshot. A crash in between leaves entries at or
+//!   below the snapshot in the log; recovery skips them.
 //!
 //! # Recovery: torn tail versus damage
 //!
@@ -30,10 +39,23 @@
 //! disk lost data that was synced (and possibly acknowledged), so the node
 //! must repair up to the mark. A node under repair neither votes nor counts
 //! toward a quorum (see [`Recovered::repair_index`]).
+//!
+//! # Damaged snapshot, damaged meta
+//!
+//! A `snap` that fails its checksum is never used and never deleted: it is
+//! renamed `snap.corrupt`. If the log still starts at index 1 nothing is
+//! lost; otherwise the log (whose base is gone) is set aside as
+//! `log.orphan`, the node starts empty and repairs up to the highest index
+//! it knew of (the leader sends it a snapshot or the log). If both meta
+//! slots are damaged the node's term and vote are unknown, so it could
+//! vote twice in a term: [`LogStore::open`] refuses with
+//! [`OpenError::MetaLost`] (docs/RAFT.md).
 
 use super::messages::{Entry, EntryType, LogEntry, NodeId};
 use super::ready::{HardState, Ready};
-use crate::storage::{FileId, Storage, StorageError};
+use super::snapshot::Snapshot;
+use crate::storage::{FileId, Storage, StorageError, StorageErrorKind};
+use std::fmt;
 
 /// The in-memory log: entries after a base (`snap_index`, `snap_term`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -151,7 +173,7 @@ const REC_FIXED_LEN: usize = 8 + 8 + 4 + 1;
 const REC_DATA_MAX: usize = 64 << 20;
 const META_MAGIC: u32 = 0x4154_4d52; // "RMTA"
 const META_SLOT_LEN: u64 = 64;
-const META_BODY_LEN: usize = 4 + 8 * 5;
+const META_BODY_LEN: usize = 4 + 8 * 6;
 
 /// Encodes one log record; returns the bytes and the record's crc.
 pub fn encode_record(e: &LogEntry, prev_crc: u32) -> (Vec<u8>, u32) {
@@ -216,6 +238,11 @@ pub struct RecoveryReport {
     pub meta_damaged: bool,
     /// The log ended before the high-water mark.
     pub lost_synced: bool,
+    /// The snapshot file failed its checksum (kept as `snap.corrupt`).
+    pub snapshot_corrupt: bool,
+    /// The log could not be used (its base is gone or it has a gap): it
+    /// was set aside as `log.orphan` and the node starts empty.
+    pub log_orphaned: bool,
 }
 
 /// The state a node restarts from.
@@ -228,12 +255,49 @@ pub struct Recovered {
     /// matches a current leader's through `i`.
     pub repair_index: Option<u64>,
     pub report: RecoveryReport,
+    /// The snapshot the log starts after: the state machine loads it
+    /// before applying anything.
+    pub snapshot: Option<Snapshot>,
 }
 
 impl Recovered {
     /// A brand-new node.
     pub fn empty() -> Recovered {
         Recovered::default()
+    }
+}
+
+/// Why [`LogStore::open`] refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpenError {
+    Storage(StorageError),
+    /// Both meta slots are damaged: the node's term and vote are unknown,
+    /// and a node that forgot its vote may vote twice in one term. It must
+    /// not start. If it never ran, remove its directory; otherwise remove
+    /// it from the group, wipe it and add it back as a new peer.
+    MetaLost { dir: String },
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::Storage(e) => write!(f, "raft log: {e}"),
+            OpenError::MetaLost { dir } => write!(
+                f,
+                "raft log {dir}: both meta slots are damaged, so this node's term and vote \
+                 are unknown and it could vote twice in a term; refusing to start. If the \
+                 node never ran, remove {dir}; otherwise remove the peer from its group, \
+                 wipe {dir} and add it back as a new peer"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl From<StorageError> for OpenError {
+    fn from(e: StorageError) -> OpenError {
+        OpenError::Storage(e)
     }
 }
 
@@ -256,6 +320,8 @@ pub struct LogStore {
     meta_seq: u64,
     hard: HardState,
     hwm: (u64, u64),
+    /// The repair index last written (0: none).
+    repair: u64,
 }
 
 fn read_all(s: &mut dyn Storage, f: FileId) -> Result<Vec<u8>, StorageError> {
@@ -274,8 +340,18 @@ fn read_all(s: &mut dyn Storage, f: FileId) -> Result<Vec<u8>, StorageError> {
 }
 
 /// Decodes the newest valid meta slot: (seq, hard state, hwm).
-fn read_meta(buf: &[u8]) -> Option<(u64, HardState, (u64, u64))> {
-    let mut best: Option<(u64, HardState, (u64, u64))> = None;
+/// A decoded meta slot.
+#[derive(Copy, Clone, Debug)]
+struct Meta {
+    seq: u64,
+    hard: HardState,
+    hwm: (u64, u64),
+    /// The repair index when written (0: repaired).
+    repair: u64,
+}
+
+fn read_meta(buf: &[u8]) -> Option<Meta> {
+    let mut best: Option<Meta> = None;
     for slot in 0..2usize {
         let o = slot * META_SLOT_LEN as usize;
         let Some(b) = buf.get(o..o + META_BODY_LEN + 4) else {
@@ -287,11 +363,55 @@ fn read_meta(buf: &[u8]) -> Option<(u64, HardState, (u64, u64))> {
         let seq = u64_at(b, 4);
         let vote = u64_at(b, 20);
         let hs = HardState { term: u64_at(b, 12), vote: (vote != 0).then_some(vote) };
-        if best.as_ref().is_none_or(|x| seq > x.0) {
-            best = Some((seq, hs, (u64_at(b, 28), u64_at(b, 36))));
+        if best.as_ref().is_none_or(|x| seq > x.seq) {
+            best = Some(Meta { seq, hard: hs, hwm: (u64_at(b, 28), u64_at(b, 36)), repair: u64_at(b, 44) });
         }
     }
     best
+}
+
+fn exists(s: &mut dyn Storage, path: &str) -> Result<bool, StorageError> {
+    match s.open(path, false) {
+        Ok(f) => {
+            s.close(f);
+            Ok(true)
+        }
+        Err(e) if e.kind == StorageErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn read_path(s: &mut dyn Storage, path: &str) -> Result<Vec<u8>, StorageError> {
+    let f = s.open(path, false)?;
+    let r = read_all(s, f);
+    s.close(f);
+    r
+}
+
+/// Writes `data` to `path` through `path.tmp`: write, fsync, rename,
+/// fsync of the directory.
+fn replace_file(s: &mut dyn Storage, dir: &str, path: &str, data: &[u8]) -> Result<(), StorageError> {
+    let tmp = format!("{path}.tmp");
+    let f = s.open(&tmp, true)?;
+    let r = s
+        .truncate(f, 0)
+        .and_then(|_| s.write_at(f, 0, data))
+        .and_then(|_| s.sync(f));
+    s.close(f);
+    r?;
+    s.rename(&tmp, path)?;
+    s.sync_dir(dir)
+}
+
+fn encode_meta(seq: u64, hs: HardState, hwm: (u64, u64), repair: u64) -> Vec<u8> {
+    let mut b = Vec::with_capacity(META_BODY_LEN + 4);
+    b.extend_from_slice(&META_MAGIC.to_le_bytes());
+    for v in [seq, hs.term, hs.vote.unwrap_or(0), hwm.0, hwm.1, repair] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    let crc = crc32fast::hash(&b);
+    b.extend_from_slice(&crc.to_le_bytes());
+    b
 }
 
 impl LogStore {
@@ -301,11 +421,21 @@ impl LogStore {
         s: &mut dyn Storage,
         dir: &str,
         bugs: RecoveryBugs,
-    ) -> Result<(LogStore, Recovered), StorageError> {
+    ) -> Result<(LogStore, Recovered), OpenError> {
+        let snap_path = format!("{dir}/snap");
+        let meta_existed = exists(s, &format!("{dir}/meta"))?;
+        let log_existed = exists(s, &format!("{dir}/log"))?;
+        let snap_existed = exists(s, &snap_path)?;
+        for tmp in ["snap.tmp", "log.tmp"] {
+            // Never renamed into place, so never relied on.
+            let p = format!("{dir}/{tmp}");
+            if exists(s, &p)? {
+                s.remove(&p)?;
+            }
+        }
         let log = s.open(&format!("{dir}/log"), true)?;
         let meta = s.open(&format!("{dir}/meta"), true)?;
         let meta_buf = read_all(s, meta)?;
-        let buf = read_all(s, log)?;
         let mut st = LogStore {
             dir: dir.to_string(),
             log,
@@ -315,10 +445,40 @@ impl LogStore {
             meta_seq: 0,
             hard: HardState::default(),
             hwm: (0, 0),
+            repair: 0,
         };
         let mut rec = Recovered::default();
-        let (pos, max_seen) = st.scan(&buf, &mut rec);
-        let last = rec.entries.last().map_or(0, |e| e.index);
+        match read_meta(&meta_buf) {
+            Some(m) => {
+                st.meta_seq = m.seq;
+                st.hard = m.hard;
+                st.hwm = m.hwm;
+                st.repair = m.repair;
+            }
+            None if !meta_existed && !log_existed && !snap_existed => {
+                // A new node: the meta goes first, so that from now on a
+                // meta without a valid slot can only be damage.
+                st.write_meta(s)?;
+                s.sync_dir(dir)?;
+            }
+            None => return Err(OpenError::MetaLost { dir: dir.to_string() }),
+        }
+        let mut base = (0u64, 0u64);
+        if snap_existed {
+            match Snapshot::decode(&read_path(s, &snap_path)?) {
+                Ok(snap) => {
+                    base = (snap.index, snap.term);
+                    rec.snapshot = Some(snap);
+                }
+                Err(_) => {
+                    rec.report.snapshot_corrupt = true;
+                    s.rename(&snap_path, &format!("{dir}/snap.corrupt"))?;
+                    s.sync_dir(dir)?;
+                }
+            }
+        }
+        let buf = read_all(s, log)?;
+        let (pos, max_seen) = st.scan(&buf, base.0, &mut rec);
         let mut repair = None;
         if pos < buf.len() {
             match max_seen {
@@ -331,22 +491,30 @@ impl LogStore {
             s.truncate(log, pos as u64)?;
         }
         st.file_len = pos as u64;
-        match read_meta(&meta_buf) {
-            Some((seq, hs, hwm)) => {
-                st.meta_seq = seq;
-                st.hard = hs;
-                st.hwm = hwm;
-                if hwm.0 > last {
-                    rec.report.lost_synced = true;
-                    repair = Some(repair.unwrap_or(0).max(hwm.0));
-                }
-            }
-            None if !buf.is_empty() || !meta_buf.is_empty() => {
-                rec.report.meta_damaged = true;
-                st.hard.term = rec.entries.last().map_or(0, |e| e.term);
-                repair = Some(repair.unwrap_or(0).max(last).max(1));
-            }
-            None => {}
+        let first = st.records.first().map(|r| r.0);
+        if first.is_some_and(|f| f > base.0 + 1) {
+            // The entries before the log's first one are neither in the log
+            // nor in a (valid) snapshot: the log cannot be used. Keep it
+            // aside and start empty.
+            rec.report.log_orphaned = true;
+            let seen = st.records.last().map_or(0, |r| r.0);
+            repair = Some(repair.unwrap_or(0).max(seen));
+            rec.entries.clear();
+            st.records.clear();
+            st.file_len = 0;
+            s.close(st.log);
+            s.rename(&format!("{dir}/log"), &format!("{dir}/log.orphan"))?;
+            st.log = s.open(&format!("{dir}/log"), true)?;
+            s.sync_dir(dir)?;
+        }
+        if st.repair > 0 {
+            // The node was still repairing when it last wrote its meta.
+            repair = Some(repair.unwrap_or(0).max(st.repair));
+        }
+        let last = rec.entries.last().map_or(base.0, |e| e.index);
+        if st.hwm.0 > last {
+            rec.report.lost_synced = true;
+            repair = Some(repair.unwrap_or(0).max(st.hwm.0));
         }
         if bugs.truncate_without_repair {
             repair = None;
@@ -357,9 +525,11 @@ impl LogStore {
         Ok((st, rec))
     }
 
-    /// Reads the good prefix into `rec`; returns where it ends and, if
-    /// well-formed records follow a damaged one, the highest index among them.
-    fn scan(&mut self, buf: &[u8], rec: &mut Recovered) -> (usize, Option<u64>) {
+    /// Reads the good prefix into `rec` (entries after `base` only; those
+    /// at or below it are still recorded, to be compacted away); returns
+    /// where it ends and, if well-formed records follow a damaged one, the
+    /// highest index among them.
+    fn scan(&mut self, buf: &[u8], base: u64, rec: &mut Recovered) -> (usize, Option<u64>) {
         let mut pos = 0usize;
         let mut prev: Option<(u64, u64, u32)> = None; // index, term, crc
         while let Some((e, prev_crc, crc, n)) = decode_record(buf, pos) {
@@ -372,7 +542,9 @@ impl LogStore {
             }
             self.records.push((e.index, pos as u64, crc));
             prev = Some((e.index, e.term, crc));
-            rec.entries.push(e);
+            if e.index > base {
+                rec.entries.push(e);
+            }
             pos += n;
         }
         let last = prev.map_or(0, |p| p.0);
@@ -390,6 +562,45 @@ impl LogStore {
             }
         }
         (pos, max_seen)
+    }
+
+    fn write_meta(&mut self, s: &mut dyn Storage) -> Result<(), StorageError> {
+        let mut b = encode_meta(self.meta_seq, self.hard, self.hwm, self.repair);
+        b.resize(META_SLOT_LEN as usize, 0);
+        let twice = [b.as_slice(), b.as_slice()].concat();
+        s.write_at(self.meta, 0, &twice)?;
+        s.sync(self.meta)
+    }
+
+    /// Makes `snap` durable, then rewrites the log file without the
+    /// records at or below it.
+    fn save_snapshot(&mut self, s: &mut dyn Storage, snap: &Snapshot) -> Result<(), StorageError> {
+        let dir = self.dir.clone();
+        replace_file(s, &dir, &format!("{dir}/snap"), &snap.encode())?;
+        let drop = self.records.partition_point(|r| r.0 <= snap.index);
+        if drop == 0 {
+            return Ok(());
+        }
+        let from = self.records.get(drop).map_or(self.file_len, |r| r.1);
+        let mut tail = vec![0u8; (self.file_len - from) as usize];
+        let mut got = 0;
+        while got < tail.len() {
+            let n = s.read_at(self.log, from + got as u64, &mut tail[got..])?;
+            if n == 0 {
+                return Err(StorageError::new(StorageErrorKind::Other, "raft log shorter than its records"));
+            }
+            got += n;
+        }
+        let log_path = format!("{dir}/log");
+        replace_file(s, &dir, &log_path, &tail)?;
+        s.close(self.log);
+        self.log = s.open(&log_path, true)?;
+        self.records.drain(..drop);
+        for r in &mut self.records {
+            r.1 -= from;
+        }
+        self.file_len -= from;
+        Ok(())
     }
 
     pub fn hard_state(&self) -> HardState {
@@ -422,28 +633,24 @@ impl LogStore {
         Ok(())
     }
 
-    /// Makes the batch durable: fsync of the log, then the meta slot with
-    /// the hard state and the new high-water mark.
+    /// Makes the batch durable: fsync of the log, the snapshot (if any)
+    /// and the log's compaction, then the meta slot with the hard state and
+    /// the new high-water mark.
     pub fn sync(&mut self, s: &mut dyn Storage, rd: &Ready) -> Result<(), StorageError> {
         if !rd.has_writes() {
             return Ok(());
         }
         s.sync(self.log)?;
+        if let Some(snap) = &rd.snapshot {
+            self.save_snapshot(s, snap)?;
+        }
         if let Some(hs) = rd.hard_state {
             self.hard = hs;
         }
         self.hwm = (rd.last_index, rd.last_term);
+        self.repair = rd.repair_index.unwrap_or(0);
         self.meta_seq += 1;
-        let mut b = Vec::with_capacity(META_BODY_LEN + 4);
-        b.extend_from_slice(&META_MAGIC.to_le_bytes());
-        for v in [self.meta_seq, self.hard.term, self.hard.vote.unwrap_or(0), self.hwm.0, self.hwm.1] {
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        let crc = crc32fast::hash(&b);
-        b.extend_from_slice(&crc.to_le_bytes());
-        let slot = self.meta_seq % 2;
-        s.write_at(self.meta, slot * META_SLOT_LEN, &b)?;
-        s.sync(self.meta)
+        self.write_meta(s)
     }
 
     /// Both steps at once, for adapters that do not overlap them.
@@ -472,4 +679,4 @@ pub fn decode_peers(data: &[u8]) -> Option<Vec<NodeId>> {
 
 #[cfg(test)]
 #[path = "log_tests.rs"]
-mod tests;
+pub(crate) mod tests;

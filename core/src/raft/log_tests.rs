@@ -1,4 +1,5 @@
 use super::*;
+use crate::raft::snapshot::Snapshot;
 use crate::storage::StorageErrorKind;
 use std::collections::BTreeMap;
 
@@ -202,21 +203,121 @@ fn rolled_back_record_breaks_the_chain() {
 }
 
 #[test]
-fn a_torn_meta_slot_falls_back_to_the_other() {
+fn a_damaged_meta_slot_loses_nothing_thanks_to_the_other() {
     let mut s = store_with(2);
     let (mut st, _) = LogStore::open(&mut s, "g", RecoveryBugs::default()).unwrap();
     st.persist(&mut s, &batch(vec![entry(4, 3)], Some(HardState { term: 4, vote: Some(1) }))).unwrap();
     assert_eq!(reopen(&mut s).hard_state.term, 4);
-    // Damage the newest slot (seq 2 lives in slot 0).
+    // Damage one slot: the other holds the same, newest state.
     s.files.get_mut("g/meta").unwrap()[10] ^= 1;
     let rec = reopen(&mut s);
-    assert_eq!(rec.hard_state, HardState { term: 2, vote: Some(3) });
+    assert_eq!(rec.hard_state, HardState { term: 4, vote: Some(1) });
     assert!(!rec.report.meta_damaged);
-    // Both slots damaged: the node must repair and may not trust its vote.
+    // Both slots damaged: the term and vote are unknown; refuse to start.
     s.files.get_mut("g/meta").unwrap()[META_SLOT_LEN as usize + 10] ^= 1;
+    let err = LogStore::open(&mut s, "g", RecoveryBugs::default()).unwrap_err();
+    assert_eq!(err, OpenError::MetaLost { dir: "g".into() });
+    assert!(err.to_string().contains("refusing to start"), "{err}");
+}
+
+#[test]
+fn a_meta_truncated_to_nothing_refuses_to_start_but_a_new_node_starts() {
+    let mut s = store_with(2);
+    s.files.get_mut("g/meta").unwrap().clear();
+    assert!(matches!(LogStore::open(&mut s, "g", RecoveryBugs::default()), Err(OpenError::MetaLost { .. })));
+    // A brand-new directory is fine, and its meta is written at once.
+    let mut s = MemStorage::default();
+    let (_, rec) = LogStore::open(&mut s, "h", RecoveryBugs::default()).unwrap();
+    assert_eq!(rec, Recovered::empty());
+    assert!(!s.files["h/meta"].is_empty());
+    assert_eq!(reopen_dir(&mut s, "h"), Recovered::empty());
+}
+
+fn reopen_dir(s: &mut MemStorage, dir: &str) -> Recovered {
+    LogStore::open(s, dir, RecoveryBugs::default()).unwrap().1
+}
+
+fn snap(index: u64) -> Snapshot {
+    Snapshot { index, term: 1, voters: vec![1, 2, 3], observers: vec![4], data: format!("state@{index}").into_bytes() }
+}
+
+/// A store with entries 1..=n, compacted through `at`.
+fn store_compacted(n: u64, at: u64) -> MemStorage {
+    let mut s = store_with(n);
+    let (mut st, _) = LogStore::open(&mut s, "g", RecoveryBugs::default()).unwrap();
+    let rd = Ready { snapshot: Some(snap(at)), must_sync: true, last_index: n, last_term: 1, ..Ready::default() };
+    st.persist(&mut s, &rd).unwrap();
+    s
+}
+
+#[test]
+fn snapshot_compacts_the_log_file_and_recovers() {
+    let full = store_with(8).files["g/log"].len();
+    let mut s = store_compacted(8, 5);
+    assert!(s.files["g/log"].len() < full, "the log file was rewritten without 1..=5");
+    assert!(!s.files.contains_key("g/snap.tmp") && !s.files.contains_key("g/log.tmp"));
     let rec = reopen(&mut s);
-    assert!(rec.report.meta_damaged);
-    assert!(rec.repair_index.is_some());
+    assert_eq!(rec.snapshot, Some(snap(5)));
+    assert_eq!(rec.entries, (6..=8).map(|i| entry(1, i)).collect::<Vec<_>>());
+    assert_eq!(rec.repair_index, None);
+    // Appends after the compaction chain on and recover.
+    let (mut st, _) = LogStore::open(&mut s, "g", RecoveryBugs::default()).unwrap();
+    st.persist(&mut s, &batch(vec![entry(2, 9)], None)).unwrap();
+    let rec = reopen(&mut s);
+    assert_eq!(rec.entries.last(), Some(&entry(2, 9)));
+    assert_eq!(rec.report, RecoveryReport::default());
+}
+
+#[test]
+fn a_crash_between_snapshot_and_log_rewrite_skips_the_covered_entries() {
+    let mut s = store_with(8);
+    // The snapshot made it, the log rewrite did not.
+    s.files.insert("g/snap".into(), snap(5).encode());
+    s.files.insert("g/log.tmp".into(), b"half".to_vec());
+    let rec = reopen(&mut s);
+    assert_eq!(rec.snapshot, Some(snap(5)));
+    assert_eq!(rec.entries.first().map(|e| e.index), Some(6));
+    assert_eq!(rec.repair_index, None);
+    assert!(!s.files.contains_key("g/log.tmp"));
+}
+
+#[test]
+fn a_corrupt_snapshot_over_a_whole_log_is_set_aside_and_nothing_is_lost() {
+    let mut s = store_with(8);
+    let mut b = snap(5).encode();
+    b[20] ^= 1;
+    s.files.insert("g/snap".into(), b.clone());
+    let rec = reopen(&mut s);
+    assert!(rec.report.snapshot_corrupt);
+    assert_eq!(rec.snapshot, None);
+    assert_eq!(rec.entries.len(), 8, "the log still starts at 1: use it");
+    assert_eq!(rec.repair_index, None);
+    assert_eq!(s.files["g/snap.corrupt"], b, "kept, not deleted");
+}
+
+#[test]
+fn a_corrupt_or_truncated_snapshot_over_a_compacted_log_requires_repair() {
+    for damage in 0..2 {
+        let mut s = store_compacted(8, 5);
+        let before_log = s.files["g/log"].clone();
+        let f = s.files.get_mut("g/snap").unwrap();
+        if damage == 0 {
+            f[30] ^= 0x40;
+        } else {
+            f.truncate(f.len() / 2);
+        }
+        let rec = reopen(&mut s);
+        assert!(rec.report.snapshot_corrupt && rec.report.log_orphaned, "{:?}", rec.report);
+        assert_eq!(rec.snapshot, None);
+        assert!(rec.entries.is_empty());
+        assert_eq!(rec.repair_index, Some(8), "repairs through everything it held");
+        assert_eq!(s.files["g/log.orphan"], before_log, "the log is kept aside");
+        assert!(s.files.contains_key("g/snap.corrupt"));
+        // The node is empty but still repairing after another restart.
+        let rec = reopen(&mut s);
+        assert_eq!(rec.repair_index, Some(8));
+        assert!(!rec.report.snapshot_corrupt);
+    }
 }
 
 #[test]

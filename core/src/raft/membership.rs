@@ -19,42 +19,47 @@ fn peer_id(data: &[u8]) -> Option<NodeId> {
 }
 
 impl RaftNode {
-    /// Rebuilds the voter set from the base and the log.
-    pub(super) fn recompute_voters(&mut self) {
-        let mut voters: BTreeSet<NodeId> = match &self.snapshot {
-            Some(s) => s.voters.iter().copied().collect(),
-            None => self.cfg.peers.iter().copied().collect(),
+    /// The voters and observers as of `index`: the snapshot's (or the
+    /// configured peers), then the log's peer entries through `index`.
+    pub(super) fn members_through(&self, index: u64) -> (BTreeSet<NodeId>, BTreeSet<NodeId>) {
+        let (mut voters, mut observers): (BTreeSet<NodeId>, BTreeSet<NodeId>) = match &self.snapshot {
+            Some(s) => (s.voters.iter().copied().collect(), s.observers.iter().copied().collect()),
+            None => (self.cfg.peers.iter().copied().collect(), BTreeSet::new()),
         };
-        for e in self.log.entries() {
-            match e.entry.entry_type {
-                EntryType::PeerState => {
+        for e in self.log.entries().iter().take_while(|e| e.index <= index) {
+            let peer = peer_id(&e.entry.data);
+            match (e.entry.entry_type, peer) {
+                (EntryType::PeerState, _) => {
                     if let Some(p) = decode_peers(&e.entry.data) {
                         voters = p.into_iter().collect();
+                        observers.retain(|o| !voters.contains(o));
                     }
                 }
-                EntryType::AddPeer => {
-                    if let Some(p) = peer_id(&e.entry.data) {
-                        voters.insert(p);
-                    }
+                (EntryType::AddPeer, Some(p)) => {
+                    observers.remove(&p);
+                    voters.insert(p);
                 }
-                EntryType::RemovePeer => {
-                    if let Some(p) = peer_id(&e.entry.data) {
-                        voters.remove(&p);
-                    }
+                (EntryType::AddObserver, Some(p)) => {
+                    voters.remove(&p);
+                    observers.insert(p);
+                }
+                (EntryType::RemovePeer, Some(p)) => {
+                    voters.remove(&p);
+                    observers.remove(&p);
                 }
                 _ => {}
             }
         }
-        self.voters = voters;
+        (voters, observers)
+    }
+
+    /// Rebuilds the voter and observer sets from the base and the log.
+    pub(super) fn recompute_voters(&mut self) {
+        (self.voters, self.observers) = self.members_through(u64::MAX);
         if self.state == RaftState::Leader {
             let next = self.log.last_index() + 1;
-            for v in &self.voters {
-                self.progress.entry(*v).or_insert(Progress {
-                    match_index: 0,
-                    next_index: next,
-                    repaired: true,
-                    last_ack: None,
-                });
+            for v in self.voters.iter().chain(&self.observers) {
+                self.progress.entry(*v).or_insert(Progress::new(next, None));
             }
         }
     }
@@ -62,7 +67,10 @@ impl RaftNode {
     fn membership_change_pending(&self) -> bool {
         self.log.entries().iter().any(|e| {
             e.index > self.commit
-                && matches!(e.entry.entry_type, EntryType::AddPeer | EntryType::RemovePeer)
+                && matches!(
+                    e.entry.entry_type,
+                    EntryType::AddPeer | EntryType::RemovePeer | EntryType::AddObserver
+                )
         })
     }
 
@@ -80,6 +88,14 @@ impl RaftNode {
     /// the log.
     pub fn propose_add_peer(&mut self, now: Instant, peer: NodeId) -> Result<u64, ProposeError> {
         self.propose_peer_change(now, EntryType::AddPeer, peer)
+    }
+
+    /// Adds `peer` as a non-voting member, or demotes a voter to one: it is
+    /// replicated to but neither votes nor counts toward a quorum (NRG has
+    /// no such thing: its observers are voters that do not campaign; see
+    /// [`set_observer`](Self::set_observer)). A later AddPeer promotes it.
+    pub fn propose_add_observer(&mut self, now: Instant, peer: NodeId) -> Result<u64, ProposeError> {
+        self.propose_peer_change(now, EntryType::AddObserver, peer)
     }
 
     /// NRG's `ProposeRemovePeer`. A leader that removes itself keeps

@@ -9,7 +9,8 @@
 //! Message      = tag:u8 body
 //! AppendEntry  = leader:u64 term:u64 commit:u64 pterm:u64 pindex:u64 n:u16 Entry*n
 //! Entry        = len:u32 (9 + data length) term:u64 type:u8 data
-//! AEResponse   = term:u64 index:u64 peer:u64 flags:u8 (1 success, 2 repaired)
+//! AEResponse   = term:u64 index:u64 peer:u64 flags:u8 (1 success, 2 repaired,
+//!                4 snapshot chunk ack: index = next byte offset wanted)
 //! VoteRequest  = term:u64 last_term:u64 last_index:u64 candidate:u64 flags:u8
 //!                (1 pre-vote, 2 leader transfer)
 //! VoteResponse = term:u64 peer:u64 flags:u8 (1 granted, 2 empty log, 4 pre-vote)
@@ -37,6 +38,10 @@ pub enum EntryType {
     LeaderTransfer = 5,
     /// A snapshot: sent to a follower that is behind the leader's log.
     Snapshot = 6,
+    /// Adds one non-voting member, or demotes a voter to one (data: the
+    /// id, u64 LE). Not in NRG, whose observers are voters that do not
+    /// campaign.
+    AddObserver = 7,
 }
 
 impl EntryType {
@@ -48,6 +53,7 @@ impl EntryType {
             4 => EntryType::RemovePeer,
             5 => EntryType::LeaderTransfer,
             6 => EntryType::Snapshot,
+            7 => EntryType::AddObserver,
             _ => return None,
         })
     }
@@ -101,6 +107,9 @@ pub struct AppendEntryResponse {
     /// False while the follower repairs a damaged log: its acknowledgement
     /// then does not count toward a quorum (not in NRG).
     pub repaired: bool,
+    /// An acknowledgement of a snapshot chunk: `index` is the byte offset
+    /// the follower wants next (not in NRG, which sends snapshots whole).
+    pub snapshot: bool,
 }
 
 /// NRG's `voteRequest`, plus the pre-vote and leader-transfer flags.
@@ -263,7 +272,7 @@ impl AppendEntryResponse {
         for v in [self.term, self.index, self.peer] {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        out.push(flags(&[self.success, self.repaired]));
+        out.push(flags(&[self.success, self.repaired, self.snapshot]));
     }
 
     pub fn decode(buf: &[u8]) -> Result<AppendEntryResponse, MsgError> {
@@ -274,10 +283,17 @@ impl AppendEntryResponse {
         let mut r = Reader { buf };
         let (term, index, peer) = (r.u64().ok_or(bad)?, r.u64().ok_or(bad)?, r.u64().ok_or(bad)?);
         let f = r.u8().ok_or(bad)?;
-        if f & !3 != 0 {
+        if f & !7 != 0 {
             return Err(bad);
         }
-        Ok(AppendEntryResponse { term, index, peer, success: f & 1 != 0, repaired: f & 2 != 0 })
+        Ok(AppendEntryResponse {
+            term,
+            index,
+            peer,
+            success: f & 1 != 0,
+            repaired: f & 2 != 0,
+            snapshot: f & 4 != 0,
+        })
     }
 }
 
@@ -459,7 +475,7 @@ mod tests {
     /// Go: TestNRGMalformedAppendEntryResponse. Wrong lengths are errors.
     #[test]
     fn test_nrg_malformed_append_entry_response() {
-        let r = AppendEntryResponse { term: 3, index: 9, peer: 2, success: true, repaired: true };
+        let r = AppendEntryResponse { term: 3, index: 9, peer: 2, success: true, repaired: true, snapshot: true };
         let mut buf = Vec::new();
         r.encode(&mut buf);
         assert_eq!(AppendEntryResponse::decode(&buf), Ok(r));

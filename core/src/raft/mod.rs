@@ -22,14 +22,14 @@ pub mod ready;
 pub mod replication;
 pub mod snapshot;
 
-pub use log::{LogStore, RaftLog, Recovered, RecoveryBugs, RecoveryReport};
+pub use log::{LogStore, OpenError, RaftLog, Recovered, RecoveryBugs, RecoveryReport};
 pub use messages::{
     AppendEntry, AppendEntryResponse, Entry, EntryType, LogEntry, Message, MsgError, NodeId,
     VoteRequest, VoteResponse,
 };
 pub use node::{InjectedBugs, ProposeError, RaftConfig, RaftNode, RaftState};
 pub use ready::{CommittedEntry, HardState, Ready};
-pub use snapshot::Snapshot;
+pub use snapshot::{CompactError, Snapshot};
 
 #[cfg(test)]
 mod node_tests;

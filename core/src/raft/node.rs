@@ -21,7 +21,7 @@
 use super::log::{encode_peers, RaftLog, Recovered};
 use super::messages::{Entry, EntryType, LogEntry, Message, NodeId};
 use super::ready::{CommittedEntry, HardState, Ready};
-use super::snapshot::Snapshot;
+use super::snapshot::{Incoming, SnapSend, Snapshot};
 use crate::prng::Prng;
 use crate::time::Instant;
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +65,8 @@ pub struct RaftConfig {
     /// Flow control: entries sent to a follower beyond what it acknowledged.
     pub max_inflight_entries: u64,
     pub pre_vote: bool,
+    /// Bytes per snapshot chunk sent to a follower that needs a snapshot.
+    pub snapshot_chunk_size: usize,
     /// An observer applies everything but never campaigns (NRG's observer).
     pub observer: bool,
     pub bugs: InjectedBugs,
@@ -83,6 +85,7 @@ impl RaftConfig {
             max_append_entries: 64,
             max_inflight_entries: 256,
             pre_vote: true,
+            snapshot_chunk_size: 64 * 1024,
             observer: false,
             bugs: InjectedBugs::default(),
         }
@@ -111,6 +114,14 @@ pub(super) struct Progress {
     pub repaired: bool,
     /// When the peer last answered this leader.
     pub last_ack: Option<Instant>,
+    /// A snapshot transfer under way.
+    pub snap_send: Option<SnapSend>,
+}
+
+impl Progress {
+    pub(super) fn new(next_index: u64, last_ack: Option<Instant>) -> Progress {
+        Progress { match_index: 0, next_index, repaired: true, last_ack, snap_send: None }
+    }
 }
 
 /// Work accumulated for the next [`Ready`].
@@ -148,6 +159,8 @@ pub struct RaftNode {
     /// The log's last index that is durable (on disk and synced).
     pub(super) durable_last: u64,
     pub(super) voters: BTreeSet<NodeId>,
+    /// Non-voting members: replicated to, never counted, never voting.
+    pub(super) observers: BTreeSet<NodeId>,
     pub(super) progress: BTreeMap<NodeId, Progress>,
     pub(super) votes: BTreeMap<NodeId, bool>,
     pub(super) election_deadline: Instant,
@@ -163,10 +176,17 @@ pub struct RaftNode {
     pub(super) next_ready: u64,
     /// The snapshot the log starts after (kept to send to lagging peers).
     pub(super) snapshot: Option<Snapshot>,
+    /// Its encoding (what is sent in chunks).
+    pub(super) snapshot_bytes: Vec<u8>,
+    /// A snapshot from the leader under assembly.
+    pub(super) incoming: Option<Incoming>,
+    pub(super) snapshots_rejected: u64,
     /// Append entries refused because they would truncate a committed entry.
     pub(super) refused_truncations: u64,
     /// A LeaderTransfer entry naming us was just appended.
     pub(super) pending_transfer: bool,
+    /// Proposals were appended since the last broadcast.
+    pub(super) broadcast_pending: bool,
 }
 
 impl RaftNode {
@@ -176,10 +196,12 @@ impl RaftNode {
         assert!(cfg.election_timeout_min < cfg.election_timeout_max);
         assert!(cfg.heartbeat_interval < cfg.election_timeout_min);
         assert!(cfg.max_append_entries > 0);
-        let log = RaftLog::new(0, 0, rec.entries);
+        let base = rec.snapshot.as_ref().map_or((0, 0), |s| (s.index, s.term));
+        let log = RaftLog::new(base.0, base.1, rec.entries);
         let durable_last = log.last_index();
         let mut n = RaftNode {
             voters: cfg.peers.iter().copied().collect(),
+            observers: BTreeSet::new(),
             cfg,
             prng: Prng::from_seed(seed),
             state: RaftState::Follower,
@@ -187,8 +209,8 @@ impl RaftNode {
             vote: rec.hard_state.vote,
             leader: None,
             log,
-            commit: 0,
-            applied: 0,
+            commit: base.0,
+            applied: base.0,
             durable_last,
             progress: BTreeMap::new(),
             votes: BTreeMap::new(),
@@ -202,9 +224,16 @@ impl RaftNode {
             outstanding: None,
             next_ready: 1,
             snapshot: None,
+            snapshot_bytes: Vec::new(),
+            incoming: None,
+            snapshots_rejected: 0,
             refused_truncations: 0,
             pending_transfer: false,
+            broadcast_pending: false,
         };
+        if let Some(s) = rec.snapshot {
+            n.set_snapshot(s);
+        }
         n.recompute_voters();
         n.reset_election_timer(now);
         n.check_invariants();
@@ -242,6 +271,11 @@ impl RaftNode {
     }
     pub fn voters(&self) -> &BTreeSet<NodeId> {
         &self.voters
+    }
+    /// The non-voting members (added with
+    /// [`propose_add_observer`](Self::propose_add_observer)).
+    pub fn observers(&self) -> &BTreeSet<NodeId> {
+        &self.observers
     }
     /// False while the node repairs a damaged log.
     pub fn is_repaired(&self) -> bool {
@@ -318,6 +352,7 @@ impl RaftNode {
     pub fn has_ready(&self) -> bool {
         self.outstanding.is_none()
             && (self.pending.hard_state
+                || self.broadcast_pending
                 || self.pending.snapshot.is_some()
                 || self.pending.truncate_from.is_some()
                 || !self.pending.entries.is_empty()
@@ -330,6 +365,11 @@ impl RaftNode {
     pub fn ready(&mut self) -> Option<Ready> {
         if !self.has_ready() {
             return None;
+        }
+        if std::mem::take(&mut self.broadcast_pending) && self.state == RaftState::Leader {
+            for p in self.peers() {
+                self.send_append(p, false);
+            }
         }
         let p = std::mem::take(&mut self.pending);
         let hard_state = (p.hard_state && !self.cfg.bugs.term_not_persisted)
@@ -344,6 +384,7 @@ impl RaftNode {
             must_sync: false,
             last_index: self.log.last_index(),
             last_term: self.log.last_term(),
+            repair_index: self.repair_index,
             messages: p.messages,
             persisted_messages: p.persisted_messages,
             committed: Vec::new(),
@@ -474,9 +515,15 @@ impl RaftNode {
         }
     }
 
-    /// Everyone the node talks to as leader: voters other than itself.
+    /// Everyone the node talks to as leader: voters and observers other
+    /// than itself.
     pub(super) fn peers(&self) -> Vec<NodeId> {
-        self.voters.iter().copied().filter(|p| *p != self.cfg.id).collect()
+        self.voters
+            .iter()
+            .chain(&self.observers)
+            .copied()
+            .filter(|p| *p != self.cfg.id)
+            .collect()
     }
 
     /// Leader: appends a new entry of this term.

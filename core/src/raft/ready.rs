@@ -57,6 +57,10 @@ pub struct Ready {
     /// high-water mark).
     pub last_index: u64,
     pub last_term: u64,
+    /// The node's repair index as of this batch, persisted with the
+    /// high-water mark so that a node that restarts while repairing still
+    /// knows what it lost (`None`: repaired).
+    pub repair_index: Option<u64>,
     /// Messages that may be sent at once.
     pub messages: Vec<(NodeId, Message)>,
     /// Messages that may only leave after the batch is durable.

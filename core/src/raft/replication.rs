@@ -25,7 +25,7 @@ impl RaftNode {
         Ok(index)
     }
 
-    pub(super) fn propose_entry(&mut self, now: Instant, e: Entry) -> Result<u64, ProposeError> {
+    pub(super) fn propose_entry(&mut self, _now: Instant, e: Entry) -> Result<u64, ProposeError> {
         if self.state != RaftState::Leader {
             return Err(ProposeError::NotLeader(self.leader));
         }
@@ -33,7 +33,9 @@ impl RaftNode {
             return Err(ProposeError::Transferring);
         }
         let index = self.append_new(e);
-        self.broadcast_append(now, false);
+        // Sent with the next Ready, so that proposals made together
+        // travel in one append entry per follower.
+        self.broadcast_pending = true;
         Ok(index)
     }
 
@@ -59,7 +61,7 @@ impl RaftNode {
         }
         let pr = *pr;
         if pr.next_index <= self.log.snap_index() {
-            self.send_snapshot(to);
+            self.send_snapshot(to, heartbeat);
             return;
         }
         let inflight = (pr.next_index - 1).saturating_sub(pr.match_index);
@@ -91,13 +93,14 @@ impl RaftNode {
         self.send(to, Message::AppendEntry(ae));
     }
 
-    fn respond_append(&mut self, to: NodeId, success: bool, index: u64) {
+    pub(super) fn respond_append(&mut self, to: NodeId, success: bool, index: u64) {
         let resp = AppendEntryResponse {
             term: self.term,
             index,
             peer: self.cfg.id,
             success,
             repaired: self.is_repaired() || self.cfg.bugs.vote_with_unrepaired_log,
+            snapshot: false,
         };
         self.send_after_persist(to, Message::AppendEntryResponse(resp));
     }
@@ -206,6 +209,10 @@ impl RaftNode {
             return;
         };
         pr.last_ack = Some(now);
+        if r.snapshot {
+            self.handle_snapshot_ack(from, r.index);
+            return;
+        }
         // Only news triggers a send: duplicated or stale responses must not
         // multiply the traffic.
         let before = *pr;
@@ -216,6 +223,9 @@ impl RaftNode {
             pr.match_index = pr.match_index.max(r.index);
             pr.next_index = pr.next_index.max(pr.match_index + 1);
             pr.repaired = r.repaired;
+            if pr.snap_send.is_some_and(|s| pr.match_index >= s.index) {
+                pr.snap_send = None;
+            }
             self.maybe_commit(now);
         } else {
             if !r.repaired && r.index < pr.match_index {

@@ -29,12 +29,13 @@ impl Server {
         header_len: Option<usize>,
         message: &Bytes,
     ) {
-        self.deliver_shown(acc, from, echo, subject, subject, reply, header_len, message)
+        self.deliver_shown(acc, from, echo, subject, subject, reply, header_len, message);
     }
 
     /// Routes on `routed` but shows subscribers `subject` (Go's
     /// `pa.deliver`): first the publisher's own account, then, when the
     /// account has any, its imports and exports (see [`super::accounts`]).
+    /// Returns how many subscriptions got the message.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn deliver_shown(
         &mut self,
@@ -46,7 +47,7 @@ impl Server {
         reply: Option<&Bytes>,
         header_len: Option<usize>,
         message: &Bytes,
-    ) {
+    ) -> usize {
         let mut delivered = self.deliver_in(acc, from, echo, routed, subject, reply, header_len, message);
         if self.accounts.get(acc).has_routes() {
             delivered += self.route_across(acc, from, routed, reply, header_len, message);
@@ -56,6 +57,7 @@ impl Server {
                 self.maybe_no_responders(acc, from, subject, reply);
             }
         }
+        delivered
     }
 
     /// Delivers to the matching subscriptions of one account; returns how
@@ -140,6 +142,9 @@ impl Server {
         if let Some(p) = &mut c.perms {
             if p.has_subscribe_deny() && p.deliver_denied(subject) {
                 return false;
+            }
+            if let Some(r) = reply.filter(|_| p.has_response_permission()) {
+                p.note_reply(r, self.now);
             }
         }
         sub.delivered += 1;

@@ -7,6 +7,7 @@
 
 use crate::time::{Instant, UnixNanos};
 
+use super::jsz::JszOptions;
 use super::connz::{ConnzOptions, ConnzState, SortOpt, SubsOpt};
 use super::subsz::SubszOptions;
 use super::varz::ProcessStats;
@@ -248,13 +249,20 @@ impl Server {
                 Ok(MonitorResponse::json(h.status_code, serde_json::to_string(&h).unwrap_or_default()))
             }
             "/jsz" => {
-                for key in ["accounts", "streams", "consumers", "direct-consumers", "config", "raft", "stream-leader-only"] {
+                for key in ["direct-consumers", "raft", "stream-leader-only"] {
                     q.bool(key)?;
                 }
-                q.int("offset")?;
-                q.int("limit")?;
-                let leader_only = q.bool("leader-only")?;
-                ok(pretty(&self.jsz(realtime, leader_only).map_err(MonitorResponse::bad_request)?))
+                let o = JszOptions {
+                    account: q.get("acc").to_string(),
+                    accounts: q.bool("accounts")?,
+                    streams: q.bool("streams")?,
+                    consumers: q.bool("consumers")?,
+                    config: q.bool("config")?,
+                    leader_only: q.bool("leader-only")?,
+                    offset: q.int("offset")?,
+                    limit: q.int("limit")?,
+                };
+                ok(pretty(&self.jsz(realtime, &o).map_err(MonitorResponse::bad_request)?))
             }
             "/metrics" => Ok(MonitorResponse {
                 status: 200,

@@ -73,6 +73,33 @@ pub trait InternalService: Send {
     fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing>;
     fn poll_timeout(&self) -> Option<Instant>;
     fn check_invariants(&self);
+    /// JetStream's figures for `/jsz` and `/varz` (`None`: not JetStream).
+    fn jetstream_report(&self, _realtime: UnixNanos, _o: &super::JszOptions) -> Option<super::JetStreamReport> {
+        None
+    }
+    /// Subjects, each with an optional queue group, whose client interest
+    /// the service tracks (Go's `registerNotification`: a push consumer's
+    /// deliver subject). Re-read whenever the subscriptions change.
+    fn watched_interest(&self) -> Vec<(String, Option<String>)> {
+        Vec::new()
+    }
+    /// A message the service published with a reply subject reached no
+    /// subscriber (Go's `didNotDeliver`: a pull request's inbox is gone).
+    fn handle_undelivered(&mut self, _now: Instant, _realtime: UnixNanos, _subject: &[u8], _reply: &[u8]) -> Vec<Outgoing> {
+        Vec::new()
+    }
+    /// Client interest in a watched subject appeared or went away (and once,
+    /// with the current state, when a subject starts being watched).
+    fn handle_interest(
+        &mut self,
+        _now: Instant,
+        _realtime: UnixNanos,
+        _subject: &str,
+        _queue: Option<&str>,
+        _interest: bool,
+    ) -> Vec<Outgoing> {
+        Vec::new()
+    }
 }
 
 /// The engine's side of the internal client.
@@ -84,6 +111,12 @@ pub(super) struct Internal {
     /// Internal subscriptions in a given account (system services).
     pub account_subs: BTreeMap<(AccountId, Bytes), SubRef>,
     pub inbox: Vec<InternalMsg>,
+    /// Interest last reported for each watched (subject, queue).
+    pub watched: BTreeMap<(String, Option<String>), bool>,
+    /// The sublist generation when `watched` was last synced.
+    pub watch_gen: u64,
+    /// (subject, reply) of service messages nobody received.
+    pub undelivered: Vec<(Bytes, Bytes)>,
 }
 
 impl Server {
@@ -196,8 +229,13 @@ impl Server {
         };
         let realtime = self.realtime(now);
         for _ in 0..INTERNAL_ROUNDS_MAX {
+            // Interest changes from the same input come first, so a message
+            // published after an UNSUB is not sent to the departed client.
+            let mut out = self.sync_watched(now, realtime, service.as_mut(), false);
+            for (subject, reply) in std::mem::take(&mut self.internal.undelivered) {
+                out.extend(service.handle_undelivered(now, realtime, &subject, &reply));
+            }
             let inbox = std::mem::take(&mut self.internal.inbox);
-            let mut out = Vec::new();
             for msg in inbox {
                 out.extend(service.handle_msg(now, realtime, msg));
             }
@@ -205,19 +243,63 @@ impl Server {
                 out.extend(service.flush(now));
             }
             let changed = service.take_interest_changed();
-            if out.is_empty() && !changed && self.internal.inbox.is_empty() {
-                break;
-            }
             if changed {
                 self.internal.service = Some(service);
                 self.sync_internal_interest();
                 service = self.internal.service.take().expect("service just put back");
+                out.extend(self.sync_watched(now, realtime, service.as_mut(), true));
+            }
+            if out.is_empty() && !changed && self.internal.inbox.is_empty() && self.internal.undelivered.is_empty() {
+                break;
             }
             for o in out {
                 self.publish_internal(o);
             }
         }
         self.internal.service = Some(service);
+    }
+
+    /// True when subscriptions changed since watched interest was synced.
+    pub(super) fn watched_stale(&self) -> bool {
+        self.internal.service.is_some() && self.accounts.get(GLOBAL).sublist.generation() != self.internal.watch_gen
+    }
+
+    /// Reports changes of client interest in the service's watched
+    /// subjects (the internal client's own subscriptions do not count).
+    fn sync_watched(
+        &mut self,
+        now: Instant,
+        realtime: UnixNanos,
+        service: &mut dyn InternalService,
+        force: bool,
+    ) -> Vec<Outgoing> {
+        let generation = self.accounts.get(GLOBAL).sublist.generation();
+        if !force && generation == self.internal.watch_gen {
+            return Vec::new();
+        }
+        self.internal.watch_gen = generation;
+        let mut next = BTreeMap::new();
+        let mut out = Vec::new();
+        for key in service.watched_interest() {
+            let has = self.client_interest(&key.0, key.1.as_deref());
+            if self.internal.watched.get(&key) != Some(&has) {
+                out.extend(service.handle_interest(now, realtime, &key.0, key.1.as_deref(), has));
+            }
+            next.insert(key, has);
+        }
+        self.internal.watched = next;
+        out
+    }
+
+    /// Whether a client subscription gets messages on `subject`: any plain
+    /// or queue subscription, or with `queue` a member of that group.
+    fn client_interest(&mut self, subject: &str, queue: Option<&str>) -> bool {
+        let r = self.accounts.get_mut(GLOBAL).sublist.match_subject(subject.as_bytes());
+        let is_client = |s: &SubRef| self.subs.get(*s).is_some_and(|s| s.conn != INTERNAL_CONN);
+        match queue {
+            None => r.psubs.iter().any(is_client) || r.qsubs.iter().any(|g| g.members.iter().any(is_client)),
+            Some(q) => r.qsubs.iter().filter(|g| g.name.as_ref() == q.as_bytes()).any(|g| g.members.iter().any(is_client)),
+        }
     }
 
     /// Runs the service's timers; called from `handle_timeout`.
@@ -237,7 +319,12 @@ impl Server {
     pub(super) fn publish_internal(&mut self, o: Outgoing) {
         let (header_len, message) = internal_message(&o);
         let shown = o.deliver_as.as_ref().unwrap_or(&o.subject);
-        self.deliver_shown(GLOBAL, INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
+        let n = self.deliver_shown(GLOBAL, INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
+        if n == 0 {
+            if let Some(reply) = &o.reply {
+                self.internal.undelivered.push((o.subject.clone(), reply.clone()));
+            }
+        }
     }
 
     /// Makes the internal subscriptions equal the service's interest.

@@ -33,6 +33,7 @@ mod httpz;
 mod idmap;
 mod info;
 mod internal;
+mod jsz;
 mod ldm;
 mod metrics;
 pub mod nkey;
@@ -73,7 +74,8 @@ pub use httpz::{MonitorResponse, MONITOR_PATHS};
 pub use subsz::{Subsz, SubszOptions};
 pub use varz::{ProcessStats, Varz};
 pub use zfmt::{civil_from_days, go_duration, my_uptime, rfc3339};
-pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Jsz, Leafz, Routez};
+pub use jsz::{AccountDetail, JetStreamConfig, JetStreamReport, JetStreamStats, JetStreamVarz, Jsz, JszOptions, StreamDetail};
+pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Leafz, Routez};
 pub use tls::{PeerCert, TlsInfo, TlsPolicy, TLS_HANDSHAKE_RECORD};
 
 use accounts::Accounts;
@@ -418,6 +420,7 @@ impl Server {
             let reason = c.close_reason.map(CloseReason::as_str).unwrap_or("Client Closed");
             tracing::debug!("{} - Client connection closed: {}", c.log_prefix(), reason);
         }
+        self.after_input(now);
         self.debug_check();
     }
 
@@ -481,7 +484,7 @@ impl Server {
     /// delivered to it, and release replies once their writes are durable.
     fn after_input(&mut self, now: Instant) {
         let wants = self.internal.service.as_ref().is_some_and(|s| s.wants_flush());
-        if !self.internal.inbox.is_empty() || wants {
+        if !self.internal.inbox.is_empty() || wants || self.watched_stale() {
             self.run_internal(now);
         }
     }

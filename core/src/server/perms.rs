@@ -6,12 +6,15 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use crate::options::{Permissions, SubjectPermission};
+use crate::options::{Permissions, ResponsePermission, SubjectPermission};
+use crate::time::Instant;
 use crate::subject;
 use crate::sublist::Sublist;
 
 /// Go's maxPermCacheSize: publish decisions cached per connection.
 const PERM_CACHE_MAX: usize = 128;
+/// Go's `replyPermLimit`: deliveries between prunes of the replies map.
+const REPLY_PERM_LIMIT: usize = 10_000;
 
 #[derive(Debug, Default)]
 struct Compiled {
@@ -54,15 +57,63 @@ pub struct ClientPermissions {
     publish: Compiled,
     subscribe: Compiled,
     pub_cache: HashMap<Bytes, bool>,
+    /// `allow_responses`: how many responses, for how long.
+    response: Option<ResponsePermission>,
+    /// Reply subjects this client may answer (Go's `c.replies`): when the
+    /// request was delivered, and responses sent so far.
+    replies: HashMap<Bytes, (Instant, i32)>,
+    /// Deliveries since the replies map was last pruned.
+    replies_since_prune: usize,
 }
 
 impl ClientPermissions {
     pub fn new(p: &Permissions) -> ClientPermissions {
+        let mut publish = Compiled::new(&p.publish);
+        // Go: `allow_responses` without publish permissions turns the
+        // blanket publish allow off (an empty, non-nil allow list).
+        if p.response.is_some() && publish.is_empty() {
+            publish.allow = Some(Sublist::new());
+        }
         ClientPermissions {
-            publish: Compiled::new(&p.publish),
+            publish,
             subscribe: Compiled::new(&p.subscribe),
             pub_cache: HashMap::new(),
+            response: p.response.clone(),
+            replies: HashMap::new(),
+            replies_since_prune: 0,
         }
+    }
+
+    /// Go's `deliverMsg` bookkeeping for `allow_responses`: a request's
+    /// reply subject delivered to this client may be answered.
+    pub fn note_reply(&mut self, reply: &Bytes, now: Instant) {
+        let Some(rp) = &self.response else { return };
+        self.replies.insert(reply.clone(), (now, 0));
+        self.replies_since_prune += 1;
+        if self.replies_since_prune > REPLY_PERM_LIMIT {
+            let expires = rp.expires;
+            self.replies.retain(|_, (t, _)| now.saturating_duration_since(*t) <= expires);
+            self.replies_since_prune = 0;
+        }
+    }
+
+    pub fn has_response_permission(&self) -> bool {
+        self.response.is_some()
+    }
+
+    /// Go's `pubAllowed` with `allow_responses`: may this client publish
+    /// to `subject` as a response to a request it received?
+    pub fn can_respond(&mut self, subject: &Bytes, now: Instant) -> bool {
+        let Some(rp) = &self.response else { return false };
+        let Some((t, n)) = self.replies.get_mut(subject) else { return false };
+        *n += 1;
+        let too_many = rp.max_msgs > 0 && *n > rp.max_msgs;
+        let expired = now.saturating_duration_since(*t) > rp.expires;
+        if too_many || expired {
+            self.replies.remove(subject);
+            return false;
+        }
+        true
     }
 
     /// May this client publish to the literal `subject`?

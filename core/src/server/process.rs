@@ -85,7 +85,7 @@ impl Server {
             // The hot path: a PUB from a client that needs no auth or
             // permission checks is routed with one connection lookup. It
             // behaves exactly as `process_pub` (same checks, same order).
-            let plain = !trace && c.perms.is_none() && !(auth_required && !c.connect_received);
+            let plain = (c.connect_received || !auth_required) && c.perms.is_none() && !trace;
             match op {
                 Op::Pub { subject, reply, payload } if plain && !is_restricted_publish(&subject, reply.as_deref()) => {
                     let len = payload.len() as u64;
@@ -330,7 +330,7 @@ impl Server {
         // Go's processInboundClientMsg order: gateway-routed prefix,
         // permissions, the Raft prefix, then reserved reply subjects.
         let allowed = !has_prefix_beyond(&subject, GW_REPLY_PREFIX)
-            && c.perms.as_mut().is_none_or(|p| p.can_publish(&subject))
+            && c.perms.as_mut().is_none_or(|p| p.can_publish(&subject) || p.can_respond(&subject, self.now))
             && !subject.starts_with(CLIENT_NRG_PREFIX);
         if !allowed {
             let text = format!("Permissions Violation for Publish to {}", go_quote(&subject));

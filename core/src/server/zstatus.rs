@@ -2,7 +2,7 @@
 //! runs only in their simplest form, answered as Go answers them in that
 //! state: `/routez`, `/gatewayz`, `/leafz` (no routes, gateways or leaf
 //! nodes), `/accountz` and `/accstatz` (only the global account `$G`),
-//! `/healthz` and `/jsz` (JetStream disabled). Shapes from monitor.go and
+//! `/healthz`. Shapes from monitor.go and
 //! events.go (`AccountStat`).
 
 use std::collections::BTreeMap;
@@ -39,7 +39,8 @@ pub struct Leafz {
     pub server_id: String,
     pub now: String,
     pub leafnodes: usize,
-    pub leafs: Vec<serde_json::Value>,
+    /// Go's nil slice: `null` without leaf nodes.
+    pub leafs: Option<Vec<serde_json::Value>>,
 }
 
 /// Go's `AccountInfo`, for the fields the global account has.
@@ -104,7 +105,7 @@ pub struct AccountStatz {
     pub account_statz: Vec<AccountStat>,
 }
 
-/// Go's `HealthzOptions` that matter without JetStream.
+/// Go's `HealthzOptions`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HealthzOptions {
     pub js_enabled_only: bool,
@@ -135,42 +136,6 @@ pub struct HealthStatus {
     pub errors: Vec<HealthzError>,
 }
 
-/// Go's `JetStreamConfig` (zero when disabled).
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct JetStreamConfig {
-    pub max_memory: i64,
-    pub max_storage: i64,
-}
-
-/// Go's `JetStreamAPIStats`.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct JetStreamApiStats {
-    pub level: i32,
-    pub total: u64,
-    pub errors: u64,
-}
-
-/// Go's `JSInfo` as served when JetStream is disabled.
-#[derive(Clone, Debug, Serialize)]
-pub struct Jsz {
-    pub memory: u64,
-    pub storage: u64,
-    pub reserved_memory: u64,
-    pub reserved_storage: u64,
-    pub accounts: usize,
-    pub ha_assets: usize,
-    pub api: JetStreamApiStats,
-    pub server_id: String,
-    pub now: String,
-    pub disabled: bool,
-    pub config: JetStreamConfig,
-    pub streams: usize,
-    pub consumers: usize,
-    pub messages: u64,
-    pub bytes: u64,
-    pub total: usize,
-}
-
 impl Server {
     pub fn routez(&self, realtime: UnixNanos) -> Routez {
         Routez {
@@ -192,7 +157,7 @@ impl Server {
     }
 
     pub fn leafz(&self, realtime: UnixNanos) -> Leafz {
-        Leafz { server_id: self.info.server_id.clone(), now: rfc3339(realtime), leafnodes: 0, leafs: Vec::new() }
+        Leafz { server_id: self.info.server_id.clone(), now: rfc3339(realtime), leafnodes: 0, leafs: None }
     }
 
     /// Go's `Server.Accountz`: the account names, or one account's detail.
@@ -218,7 +183,7 @@ impl Server {
             update_time: rfc3339(self.config_time),
             expired: false,
             complete: true,
-            jetstream_enabled: false,
+            jetstream_enabled: self.has_internal_service(),
             leafnode_connections: 0,
             client_connections: self.account_conns(id),
             subscriptions: acc.sublist.count(),
@@ -235,7 +200,7 @@ impl Server {
         let mut list: Vec<_> = self.accounts.iter().collect();
         list.sort_by(|a, b| a.1.name.cmp(&b.1.name));
         for (id, acc) in list {
-            let named = accounts.is_empty() || accounts.iter().any(|a| *a == acc.name);
+            let named = accounts.is_empty() || accounts.contains(&acc.name);
             let conns = self.account_conns(id);
             if !(named && (include_unused || conns > 0)) {
                 continue;
@@ -263,8 +228,9 @@ impl Server {
         self.conns.values().filter(|c| c.acc == id && !c.is_closing()).count()
     }
 
-    /// Go's `Server.healthz` with JetStream disabled: only the argument
-    /// checks and the listener readiness apply.
+    /// Go's `Server.healthz` for a standalone server: the argument checks,
+    /// then (JetStream configured) that JetStream runs and, unless
+    /// `js-enabled-only`/`js-server-only`, that every stream recovered.
     pub fn healthz(&self, o: &HealthzOptions) -> HealthStatus {
         let mut h = HealthStatus { status: "ok".into(), status_code: 200, error: String::new(), errors: Vec::new() };
         let bad = if o.account.is_empty() && !o.stream.is_empty() {
@@ -284,35 +250,30 @@ impl Server {
                 h.error = text.into();
             }
         }
-        // JetStream is not enabled, so js-enabled-only and js-server-only
-        // (and every stream or consumer check) stop here, healthy.
-        let _ = (o.js_enabled_only, o.js_server_only);
-        h
-    }
-
-    /// Go's `Server.Jsz` when JetStream is disabled. `leader_only` is
-    /// refused, as Go refuses it on a server that is not the meta leader.
-    pub fn jsz(&self, realtime: UnixNanos, leader_only: bool) -> Result<Jsz, String> {
-        if leader_only {
-            return Err("filtered response: not leader".to_string());
+        if h.status_code != 200 || !self.opts.jetstream.enabled {
+            return h;
         }
-        Ok(Jsz {
-            memory: 0,
-            storage: 0,
-            reserved_memory: 0,
-            reserved_storage: 0,
-            accounts: 0,
-            ha_assets: 0,
-            api: JetStreamApiStats::default(),
-            server_id: self.info.server_id.clone(),
-            now: rfc3339(realtime),
-            disabled: true,
-            config: JetStreamConfig::default(),
-            streams: 0,
-            consumers: 0,
-            messages: 0,
-            bytes: 0,
-            total: 0,
-        })
+        let unavailable = |h: &mut HealthStatus, text: String| {
+            h.status = "unavailable".into();
+            h.status_code = 503;
+            if o.details {
+                h.errors.push(HealthzError { kind: "JETSTREAM", error: text });
+            } else {
+                h.error = text;
+            }
+        };
+        let Some(report) = self.jetstream_report(0, &super::jsz::JszOptions::default()) else {
+            unavailable(&mut h, "JetStream not enabled (10076)".to_string());
+            return h;
+        };
+        if o.js_enabled_only || o.js_server_only {
+            return h;
+        }
+        // Standalone: every stream on disk must have been recovered.
+        let wanted = |name: &str| o.account.is_empty() || name.starts_with(&format!("{} > ", o.account));
+        if let Some(lost) = report.unrecovered.iter().find(|n| wanted(n)) {
+            unavailable(&mut h, format!("JetStream stream '{lost}' could not be recovered"));
+        }
+        h
     }
 }

@@ -75,6 +75,15 @@ pub struct StreamConfig {
     pub allow_msg_ttl: bool,
 }
 
+/// Compression of a file store's sealed blocks (Go's `StoreCompression`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum StoreCompression {
+    #[default]
+    None,
+    /// S2 (a Snappy-compatible block format), Go's `S2Compression`.
+    S2,
+}
+
 /// A damaged range found during recovery (Go's `LostStreamData`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LostStreamData {
@@ -140,6 +149,10 @@ pub enum StoreError {
     Storage(StorageError),
     /// A bad argument (e.g. an invalid subject).
     BadRequest(String),
+    /// The store's encryption does not match the configuration: encrypted
+    /// blocks without a key, a wrong key, or plaintext blocks in an
+    /// encrypted store. Nothing was changed on disk.
+    Encryption(String),
 }
 
 impl fmt::Display for StoreError {
@@ -157,6 +170,7 @@ impl fmt::Display for StoreError {
             StoreError::Failed(s) => write!(f, "store failed: {s}"),
             StoreError::Storage(e) => write!(f, "{e}"),
             StoreError::BadRequest(s) => write!(f, "bad request: {s}"),
+            StoreError::Encryption(s) => write!(f, "store encryption: {s}"),
         }
     }
 }

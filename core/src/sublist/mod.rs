@@ -343,6 +343,11 @@ impl<T: Copy + Ord + Debug> Sublist<T> {
         matching::visit_level(&self.root, 0)
     }
 
+    /// Changes with every insert and remove (cheap, for watching interest).
+    pub fn generation(&self) -> u64 {
+        self.inserts.wrapping_add(self.removes)
+    }
+
     /// Go `Stats`.
     pub fn stats(&self) -> SublistStats {
         let mut st = SublistStats {

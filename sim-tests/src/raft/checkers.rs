@@ -13,6 +13,14 @@ pub fn entry_hash(ty: u8, data: &[u8]) -> u64 {
     h.finish()
 }
 
+/// The state machine's running hash: `prev` followed by one entry.
+pub fn chain_hash(prev: u64, entry_hash: u64) -> u64 {
+    let mut h = Fnv64::default();
+    h.write(&prev.to_le_bytes());
+    h.write(&entry_hash.to_le_bytes());
+    h.finish()
+}
+
 /// What the checkers have learned so far, and the violations found.
 #[derive(Debug, Default)]
 pub struct RaftChecker {
@@ -123,6 +131,35 @@ impl RaftChecker {
         self.applied.insert(id, c.index);
         let h = entry_hash(c.entry.entry_type as u8, &c.entry.data);
         self.record_committed(id, c.index, c.term, h);
+    }
+
+    /// The state-machine hash of the committed entries `1..=index`, if all
+    /// of them are known.
+    pub fn prefix_hash(&self, index: u64) -> Option<u64> {
+        let mut h = 0u64;
+        for i in 1..=index {
+            let (_, eh) = self.committed.get(&i)?;
+            h = chain_hash(h, *eh);
+        }
+        Some(h)
+    }
+
+    /// Node `id`'s state machine loaded a snapshot at `index` whose state
+    /// hash is `hash`: it must be the state of exactly the committed
+    /// entries through `index`, and applying continues after it.
+    pub fn installed(&mut self, id: NodeId, index: u64, hash: u64) {
+        let at = self.applied.get(&id).copied().unwrap_or(0);
+        if at > index {
+            self.fail(format!("node {id}: installed a snapshot at {index} after applying {at}"));
+        }
+        self.applied.insert(id, index);
+        if let Some(want) = self.prefix_hash(index) {
+            if want != hash {
+                self.fail(format!(
+                    "node {id}: snapshot at {index} holds state {hash:x}, the committed entries give {want:x}"
+                ));
+            }
+        }
     }
 
     /// Every committed entry is held, or known lost (repairing), by a

@@ -8,12 +8,14 @@
 //! step. A *liveness phase* then stops the faults: the group must elect a
 //! leader and commit a new entry within [`LIVENESS_MAX`] simulated time.
 
+pub mod bench;
 pub mod checkers;
 pub mod scenario;
 
-use checkers::RaftChecker;
+use checkers::{chain_hash, entry_hash, RaftChecker};
 use rnatsd_core::raft::{
-    InjectedBugs, LogStore, Message, NodeId, RaftConfig, RaftNode, Ready, RecoveryBugs,
+    CommittedEntry, InjectedBugs, LogStore, Message, NodeId, OpenError, ProposeError, RaftConfig,
+    RaftNode, Ready, RecoveryBugs, Snapshot,
 };
 use rnatsd_core::time::Instant;
 use rnatsd_io_sim::clock::NodeClock;
@@ -62,6 +64,14 @@ impl RaftSimConfig {
 pub struct RaftReport {
     pub seed: u64,
     pub params: String,
+    /// Harness events: compactions, snapshot installs, membership
+    /// changes, stepdowns, refused starts.
+    pub events: String,
+    pub compactions: u64,
+    pub installs: u64,
+    pub membership_changes: u64,
+    pub stepdowns: u64,
+    pub refused_starts: u64,
     pub violations: Vec<String>,
     pub committed: usize,
     pub sim_time: Duration,
@@ -78,9 +88,10 @@ impl RaftReport {
 
 pub fn report(r: &RaftReport) -> String {
     format!(
-        "SEED={} {}\n  committed={} sim_time={:?} digest={:016x}\n  faults: {}\n  violations:\n    {}",
+        "SEED={} {}\n  {}\n  committed={} sim_time={:?} digest={:016x}\n  faults: {}\n  violations:\n    {}",
         r.seed,
         r.params,
+        r.events,
         r.committed,
         r.sim_time,
         r.digest,
@@ -106,6 +117,53 @@ struct SimNode {
     store: Option<LogStore>,
     outstanding: Option<Ready>,
     timer_at: Instant,
+    /// The node's state machine (lost on a crash, rebuilt from its
+    /// snapshot and the log).
+    app: App,
+    /// It refused to start (both meta slots damaged) and stays down.
+    refused: bool,
+}
+
+/// The simulated application: the index it applied through and a running
+/// hash of every entry applied (its whole state, for the checkers).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct App {
+    pub index: u64,
+    pub hash: u64,
+}
+
+impl App {
+    pub fn encode(&self) -> Vec<u8> {
+        [self.index.to_le_bytes(), self.hash.to_le_bytes()].concat()
+    }
+
+    pub fn decode(s: &Snapshot) -> App {
+        let hash = s.data.get(8..16).and_then(|b| b.try_into().ok()).map_or(0, u64::from_le_bytes);
+        App { index: s.index, hash }
+    }
+
+    fn apply(&mut self, c: &CommittedEntry) {
+        self.index = c.index;
+        self.hash = chain_hash(self.hash, entry_hash(c.entry.entry_type as u8, &c.entry.data));
+    }
+}
+
+/// How the simulated application and the harness use snapshots and
+/// membership changes in one run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Features {
+    /// Snapshot and compact once this many entries were applied past the
+    /// last snapshot (0: never).
+    pub compact_every: u64,
+    pub chunk_size: usize,
+    /// Fault ticks may remove a voter and add it back, step the leader
+    /// down (with a preferred successor or not), and make a node an
+    /// observer.
+    pub membership: bool,
+}
+
+impl Features {
+    pub const NONE: Features = Features { compact_every: 0, chunk_size: 64 * 1024, membership: false };
 }
 
 struct Sim {
@@ -130,12 +188,32 @@ struct Sim {
     auto_restart: bool,
     /// The workload proposes new values (false once a scenario drains).
     proposing: bool,
+    features: Features,
+    /// Bench mode: entries proposed per millisecond (0: the normal
+    /// workload).
+    burst: u64,
+    /// Nodes that may be removed from the voters (those whose disks are
+    /// intact stay, so the intact majority is always a voter majority).
+    removable: Vec<NodeId>,
+    /// Starts refused because both meta slots were damaged.
+    refused_starts: u64,
+    /// Restarts that found a corrupt snapshot file.
+    corrupt_snapshots: u64,
+    /// Snapshots installed from a leader, and local compactions.
+    installs: u64,
+    compactions: u64,
+    membership_changes: u64,
+    transfers: u64,
 }
 
 fn raft_config(id: NodeId, ids: &[NodeId], bugs: InjectedBugs) -> RaftConfig {
     let mut c = RaftConfig::new(id, ids.to_vec());
     c.bugs = bugs;
     c
+}
+
+fn new_sim_node(proc: Process<RaftNode>) -> SimNode {
+    SimNode { proc, store: None, outstanding: None, timer_at: Instant::ZERO, app: App::default(), refused: false }
 }
 
 impl Sim {
@@ -146,19 +224,37 @@ impl Sim {
     fn start_node(&mut self, i: usize, seed: u64) -> bool {
         let (id, ids, bugs, rbugs) = (self.ids[i], self.ids.clone(), self.cfg.bugs, self.cfg.recovery_bugs);
         let now = self.node_now(i);
+        let chunk = self.features.chunk_size;
         let sn = &mut self.nodes[i];
         let Some(disk) = sn.proc.disk.as_mut() else { return false };
         match LogStore::open(disk, DIR, rbugs) {
             Ok((store, rec)) => {
                 let repair = rec.repair_index;
+                if rec.report.snapshot_corrupt {
+                    self.corrupt_snapshots += 1;
+                }
                 sn.store = Some(store);
                 sn.outstanding = None;
-                let node = RaftNode::new(raft_config(id, &ids, bugs), rec, seed, now);
+                sn.app = rec.snapshot.as_ref().map(App::decode).unwrap_or_default();
+                let app = sn.app;
+                let mut cfg = raft_config(id, &ids, bugs);
+                cfg.snapshot_chunk_size = chunk;
+                let node = RaftNode::new(cfg, rec, seed, now);
                 sn.proc.restart(|_, _| node);
-                self.trace.note(|| format!("node {id} restarted, repair {repair:?}"));
+                if app.index > 0 {
+                    self.checker.installed(id, app.index, app.hash);
+                }
+                self.trace.note(|| format!("node {id} restarted, repair {repair:?}, snapshot {}", app.index));
                 true
             }
-            Err(_) => false,
+            Err(OpenError::MetaLost { .. }) => {
+                // Refuses to start, for good (docs/RAFT.md).
+                sn.refused = true;
+                self.refused_starts += 1;
+                self.trace.note(|| format!("node {id} refuses to start: meta lost"));
+                false
+            }
+            Err(OpenError::Storage(_)) => false,
         }
     }
 
@@ -217,14 +313,38 @@ impl Sim {
         for (to, m) in &rd.persisted_messages {
             self.send(id, *to, m);
         }
+        if rd.install_snapshot {
+            if let Some(s) = rd.snapshot.as_ref() {
+                let app = App::decode(s);
+                self.nodes[i].app = app;
+                self.installs += 1;
+                self.trace.note(|| format!("node {id} installed a snapshot at {}", s.index));
+                self.checker.installed(id, app.index, app.hash);
+            }
+        }
         for c in &rd.committed {
             self.trace.record(self.q.now(), id, "apply", &c.entry.data);
             self.checker.applied(id, c);
+            self.nodes[i].app.apply(c);
             if self.liveness_from.is_some_and(|v| decode_value(&c.entry.data) >= Some(v)) {
                 self.liveness_ok = true;
             }
         }
+        self.maybe_compact(i);
         self.after_step(i);
+    }
+
+    /// The application snapshots once enough was applied past the last one.
+    fn maybe_compact(&mut self, i: usize) {
+        let every = self.features.compact_every;
+        if every == 0 {
+            return;
+        }
+        let app = self.nodes[i].app;
+        let Some(n) = self.nodes[i].proc.running() else { return };
+        if app.index == n.applied_index() && app.index >= n.log().snap_index() + every && n.compact(app.index, app.encode()).is_ok() {
+            self.compactions += 1;
+        }
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, m: &Message) {
@@ -240,7 +360,7 @@ impl Sim {
             n.check_invariants();
             self.checker.after_step(n);
         }
-        if self.steps % 512 == 0 {
+        if self.steps.is_multiple_of(512) {
             self.checker.check_log_matching(self.nodes.iter().filter_map(|s| s.proc.node()));
         }
         self.pump(i);
@@ -310,10 +430,13 @@ impl Sim {
                 let seed = fork_seed(&mut self.prng);
                 if self.nodes[node].proc.state() == ProcessState::Crashed {
                     if self.start_node(node, seed) {
+                        // A node that refused to start is like one under
+                        // repair: it never votes, so it cannot help elect a
+                        // leader that lacks an entry.
                         let nodes: Vec<Option<&RaftNode>> = self.nodes.iter().map(|s| s.proc.node()).collect();
                         self.checker.check_durability(&nodes, self.nodes.len() / 2 + 1);
                         self.pump(node);
-                    } else {
+                    } else if !self.nodes[node].refused {
                         let at = self.q.now() + Duration::from_millis(100);
                         self.q.schedule(at, Ev::Restart { node });
                     }
@@ -342,6 +465,10 @@ impl Sim {
         if !self.proposing {
             return;
         }
+        if self.burst > 0 {
+            self.propose_burst();
+            return;
+        }
         let v = self.next_value;
         self.next_value += 1;
         let data = v.to_le_bytes().to_vec();
@@ -356,6 +483,31 @@ impl Sim {
         }
         let gap = Duration::from_millis(range_inclusive(&mut self.prng, 1, 40));
         self.q.schedule(self.q.now() + gap, Ev::Propose);
+    }
+
+    /// Bench workload: up to `burst` entries every millisecond, while the
+    /// leader has fewer than `BENCH_BACKLOG` uncommitted.
+    fn propose_burst(&mut self) {
+        if let Some(i) = self.leader_index() {
+            let now = self.node_now(i);
+            let mut proposed = false;
+            for _ in 0..self.burst {
+                let Some(n) = self.nodes[i].proc.running() else { break };
+                if n.log().last_index() - n.commit_index() >= bench::BENCH_BACKLOG {
+                    break;
+                }
+                let data = [self.next_value.to_le_bytes().as_slice(), &[0u8; 120]].concat();
+                if n.propose(now, data).is_err() {
+                    break;
+                }
+                self.next_value += 1;
+                proposed = true;
+            }
+            if proposed {
+                self.after_step(i);
+            }
+        }
+        self.q.schedule(self.q.now() + Duration::from_millis(1), Ev::Propose);
     }
 
     fn fault(&mut self) {
@@ -408,10 +560,99 @@ impl Sim {
                 self.nodes[pick].proc.clock.set_drift(now, drift);
             }
             8 => self.nodes[pick].proc.clock.jump_wall(-5_000_000_000),
+            _ if self.features.membership => self.membership_fault(pick),
             _ => {}
         }
         let gap = Duration::from_millis(range_inclusive(&mut self.prng, 50, 600));
         self.q.schedule(now + gap, Ev::Fault);
+    }
+
+    /// One line per node, for failure messages.
+    fn node_states(&self) -> String {
+        let states: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|s| match s.proc.node() {
+                Some(n) => format!(
+                    "{}:{:?}/{:?} term={} commit={} applied={} last={} snap={} repair={:?} voters={:?} observer={}",
+                    n.id(),
+                    s.proc.state(),
+                    n.state(),
+                    n.term(),
+                    n.commit_index(),
+                    n.applied_index(),
+                    n.log().last_index(),
+                    n.log().snap_index(),
+                    n.repair_index(),
+                    n.voters(),
+                    n.is_observer()
+                ),
+                None => format!("{:?} refused={}", s.proc.state(), s.refused),
+            })
+            .collect();
+        states.join("; ")
+    }
+
+    fn events(&self) -> String {
+        format!(
+            "compactions={} installs={} membership_changes={} stepdowns={} refused_starts={}",
+            self.compactions, self.installs, self.membership_changes, self.transfers, self.refused_starts
+        )
+    }
+
+    fn leader_index(&self) -> Option<usize> {
+        let mut best: Option<(u64, usize)> = None;
+        for (i, sn) in self.nodes.iter().enumerate() {
+            if let Some(n) = sn.proc.node().filter(|n| n.is_leader()) {
+                if best.is_none_or(|b| n.term() > b.0) {
+                    best = Some((n.term(), i));
+                }
+            }
+        }
+        best.map(|b| b.1)
+    }
+
+    /// Membership faults: remove a removable voter or demote it to a
+    /// non-voting observer, or add it back as a voter; step the leader
+    /// down (to a preferred successor or not); toggle NRG's observer mode
+    /// (a voter that does not campaign).
+    fn membership_fault(&mut self, pick: usize) {
+        let Some(l) = self.leader_index() else { return };
+        let now = self.node_now(l);
+        let target = self.ids[pick];
+        match self.prng.below(4) {
+            0 | 1 => {
+                // The voters stay within one of every node, so the
+                // durability check's fixed quorum holds for both sizes.
+                let removable = self.removable.contains(&target);
+                let Some(n) = self.nodes[l].proc.running() else { return };
+                let missing = self.ids.iter().copied().find(|id| !n.voters().contains(id));
+                let demote = self.prng.below(2) == 0;
+                let r = match missing {
+                    Some(m) => n.propose_add_peer(now, m),
+                    None if removable && demote => n.propose_add_observer(now, target),
+                    None if removable => n.propose_remove_peer(now, target),
+                    None => Err(ProposeError::NotLeader(None)),
+                };
+                if r.is_ok() {
+                    self.membership_changes += 1;
+                    self.trace.note(|| format!("membership: add {missing:?} or remove {target}"));
+                }
+            }
+            2 => {
+                let preferred = (self.prng.below(2) == 0).then_some(target);
+                let Some(n) = self.nodes[l].proc.running() else { return };
+                n.step_down(now, preferred);
+                self.transfers += 1;
+            }
+            _ => {
+                if let Some(n) = self.nodes[pick].proc.running() {
+                    let on = !n.is_observer() && self.prng.below(2) == 0;
+                    n.set_observer(on);
+                }
+            }
+        }
+        self.after_step(l);
     }
 
     /// Stops every fault: heal, resume, restart, perfect disks.
@@ -425,6 +666,9 @@ impl Sim {
             if self.nodes[i].proc.state() == ProcessState::Paused {
                 self.nodes[i].proc.resume();
                 self.pump(i);
+            }
+            if let Some(n) = self.nodes[i].proc.running() {
+                n.set_observer(false);
             }
         }
     }
@@ -462,23 +706,37 @@ pub fn run_seed(cfg: &RaftSimConfig) -> RaftReport {
     let disk_faults = cfg.harsh || prng.below(2) == 0;
     let intact = (n / 2 + 1) as usize;
     let mut atlases = FaultAtlas::for_replicas(n as usize, intact, &mut prng);
-    for a in atlases.iter_mut() {
-        // The meta file (term, vote, high-water mark) is protected: see
-        // docs/RAFT.md on meta damage.
-        a.protect = vec![format!("{DIR}/meta")];
+    // Half the seeds expose the meta file (term, vote, high-water mark) to
+    // damage, but not to stale rollback (a lost write no checksum can
+    // see): docs/RAFT.md on meta damage.
+    let meta_exposed = prng.below(2) == 0;
+    if !meta_exposed {
+        for a in atlases.iter_mut() {
+            a.protect = vec![format!("{DIR}/meta")];
+        }
     }
+    let features = Features {
+        compact_every: [0, 8, 30, 100][prng.below(4) as usize],
+        chunk_size: [16, 64, 512, 64 * 1024][prng.below(4) as usize],
+        membership: prng.below(2) == 0,
+    };
+    let removable: Vec<NodeId> =
+        ids.iter().zip(&atlases).filter(|(_, a)| a.damage_allowed).map(|(id, _)| *id).collect();
     let params = format!(
-        "nodes={n} safety={safety:?} fsync_max={fsync_max:?} crash={crash} disk_faults={disk_faults} packet: {packet}"
+        "nodes={n} safety={safety:?} fsync_max={fsync_max:?} crash={crash} disk_faults={disk_faults} meta_exposed={meta_exposed} {features:?} packet: {packet}"
     );
     let mut nodes = Vec::new();
     for (k, id) in ids.iter().enumerate() {
-        let dcfg = if disk_faults { disk_config(&mut prng, cfg.harsh) } else { DiskConfig::perfect() };
+        let mut dcfg = if disk_faults { disk_config(&mut prng, cfg.harsh) } else { DiskConfig::perfect() };
+        if meta_exposed {
+            dcfg.stale_rollback = Ratio::NEVER;
+        }
         let disk = SimDisk::new(fork_seed(&mut prng), dcfg, atlases[k].clone());
         let clock = NodeClock::new(range_inclusive(&mut prng, 0, 1_000_000_000), 0);
         let placeholder = RaftNode::new(raft_config(*id, &ids, cfg.bugs), Default::default(), 1, Instant::ZERO);
         let mut proc = Process::new(*id, placeholder, clock, Some(disk));
         proc.crash();
-        nodes.push(SimNode { proc, store: None, outstanding: None, timer_at: Instant::ZERO });
+        nodes.push(new_sim_node(proc));
     }
     let mut sim = Sim {
         cfg: cfg.clone(),
@@ -497,6 +755,15 @@ pub fn run_seed(cfg: &RaftSimConfig) -> RaftReport {
         steps: 0,
         auto_restart: true,
         proposing: true,
+        features,
+        burst: 0,
+        removable,
+        refused_starts: 0,
+        corrupt_snapshots: 0,
+        installs: 0,
+        compactions: 0,
+        membership_changes: 0,
+        transfers: 0,
         prng,
     };
     for i in 0..sim.nodes.len() {
@@ -527,7 +794,8 @@ pub fn run_seed(cfg: &RaftSimConfig) -> RaftReport {
     sim.checker.check_log_matching(sim.nodes.iter().filter_map(|s| s.proc.node()));
     if sim.checker.violations.is_empty() && !sim.liveness_ok {
         sim.checker.violations.push(format!(
-            "liveness: no entry proposed after the faults stopped was committed within {LIVENESS_MAX:?}"
+            "liveness: no entry proposed after the faults stopped was committed within {LIVENESS_MAX:?}: {}",
+            sim.node_states()
         ));
     }
     let mut counters = sim.net.counters().clone();
@@ -540,6 +808,12 @@ pub fn run_seed(cfg: &RaftSimConfig) -> RaftReport {
     RaftReport {
         seed: cfg.seed,
         params,
+        events: sim.events(),
+        compactions: sim.compactions,
+        installs: sim.installs,
+        membership_changes: sim.membership_changes,
+        stepdowns: sim.transfers,
+        refused_starts: sim.refused_starts,
         violations: sim.checker.violations.clone(),
         committed: sim.checker.committed.len(),
         sim_time: sim.q.now().saturating_duration_since(Instant::ZERO),
@@ -562,6 +836,12 @@ pub fn run_seed_catching(cfg: &RaftSimConfig) -> RaftReport {
             RaftReport {
                 seed: cfg.seed,
                 params: String::new(),
+                events: String::new(),
+                compactions: 0,
+                installs: 0,
+                membership_changes: 0,
+                stepdowns: 0,
+                refused_starts: 0,
                 violations: vec![format!("panic: {msg}")],
                 committed: 0,
                 sim_time: Duration::ZERO,

@@ -15,7 +15,7 @@
 
 use super::checkers::{entry_hash, RaftChecker};
 use super::Ev;
-use super::{raft_config, Sim, SimNode, DIR, LIVENESS_MAX, STEPS_MAX};
+use super::{new_sim_node, raft_config, Features, Sim, DIR, LIVENESS_MAX, STEPS_MAX};
 use rnatsd_core::raft::{InjectedBugs, NodeId, RaftNode};
 use rnatsd_core::time::Instant;
 use rnatsd_io_sim::clock::NodeClock;
@@ -53,6 +53,16 @@ pub enum Action {
     /// damaged (as `bitflip-file-chunks`). The running node does not
     /// notice until it re-reads its disk, i.e. restarts.
     BitFlips { node: NodeId, flips: u32 },
+    /// The current leader proposes removing the peer (retried for up to
+    /// 3 s while there is no leader or another change is in flight).
+    RemovePeer(NodeId),
+    /// The current leader proposes adding the peer back (retried likewise).
+    AddPeer(NodeId),
+    /// The current leader proposes demoting the peer to a non-voting
+    /// observer (retried likewise).
+    AddObserver(NodeId),
+    /// The current leader steps down, naming a preferred successor or not.
+    StepDown(Option<NodeId>),
 }
 
 /// A named, fully deterministic scenario.
@@ -67,6 +77,9 @@ pub struct Scenario {
     /// Nodes whose log may be damaged (bit flips, truncation, torn
     /// writes). The meta file is always protected (docs/RAFT.md).
     pub damageable: Vec<NodeId>,
+    /// If not empty, damage on damageable nodes is limited to files whose
+    /// path starts with one of these (e.g. `raft/g/snap` for snapshots).
+    pub damage_prefixes: Vec<String>,
     /// Crashes of damageable nodes tear unsynced writes (a crash image
     /// between the synced and the written bytes, as LazyFS).
     pub torn_writes: bool,
@@ -75,6 +88,8 @@ pub struct Scenario {
     /// When the script phase ends (after the last action).
     pub script_end: Duration,
     pub bugs: InjectedBugs,
+    /// Snapshots and chunking (membership is scripted, not random).
+    pub features: Features,
     pub log: bool,
 }
 
@@ -89,10 +104,12 @@ impl Scenario {
             packet,
             fsync_max: Duration::from_millis(5),
             damageable: Vec::new(),
+            damage_prefixes: Vec::new(),
             torn_writes: false,
             schedule: Vec::new(),
             script_end: Duration::from_secs(5),
             bugs: InjectedBugs::default(),
+            features: Features::NONE,
             log: false,
         }
     }
@@ -119,6 +136,14 @@ pub struct ScenarioReport {
     pub repairs: Vec<(NodeId, u64)>,
     /// Terms in which some node led.
     pub leader_terms: usize,
+    /// Restarts that found a corrupt snapshot, snapshots installed from a
+    /// leader, local compactions, membership changes proposed.
+    pub corrupt_snapshots: u64,
+    pub installs: u64,
+    pub compactions: u64,
+    pub membership_changes: u64,
+    /// Every node's final voter set (all equal once converged).
+    pub voters: Vec<Vec<NodeId>>,
     pub sim_time: Duration,
     pub digest: u64,
     pub log: Option<Vec<String>>,
@@ -131,12 +156,17 @@ impl ScenarioReport {
 
     pub fn summary(&self) -> String {
         format!(
-            "{}: committed={} leader_terms={} unsynced_lost={} repairs={:?} sim_time={:?} digest={:016x}\n  faults: {}\n  violations:\n    {}",
+            "{}: committed={} leader_terms={} unsynced_lost={} repairs={:?} corrupt_snapshots={} installs={} compactions={} membership_changes={} voters={:?} sim_time={:?} digest={:016x}\n  faults: {}\n  violations:\n    {}",
             self.name,
             self.committed,
             self.leader_terms,
             self.unsynced_lost,
             self.repairs,
+            self.corrupt_snapshots,
+            self.installs,
+            self.compactions,
+            self.membership_changes,
+            self.voters,
             self.sim_time,
             self.digest,
             self.counters,
@@ -145,7 +175,7 @@ impl ScenarioReport {
     }
 }
 
-fn build(sc: &Scenario) -> Sim {
+pub(super) fn build(sc: &Scenario) -> Sim {
     assert!(sc.nodes >= 1, "a scenario needs nodes");
     let mut prng = Prng::from_seed(sc.seed ^ 0x4a45_5053);
     let ids: Vec<NodeId> = (1..=sc.nodes).collect();
@@ -158,6 +188,7 @@ fn build(sc: &Scenario) -> Sim {
             FaultAtlas::pristine()
         };
         atlas.protect = vec![format!("{DIR}/meta")];
+        atlas.allow_prefixes = sc.damage_prefixes.clone();
         let mut dcfg = DiskConfig::perfect();
         if sc.torn_writes {
             dcfg.torn_write = Ratio::ALWAYS;
@@ -172,12 +203,7 @@ fn build(sc: &Scenario) -> Sim {
         );
         let mut proc = Process::new(*id, placeholder, clock, Some(disk));
         proc.crash();
-        nodes.push(SimNode {
-            proc,
-            store: None,
-            outstanding: None,
-            timer_at: Instant::ZERO,
-        });
+        nodes.push(new_sim_node(proc));
     }
     let cfg = super::RaftSimConfig {
         seed: sc.seed,
@@ -207,13 +233,22 @@ fn build(sc: &Scenario) -> Sim {
         steps: 0,
         auto_restart: false,
         proposing: true,
+        features: sc.features,
+        burst: 0,
+        removable: Vec::new(),
+        refused_starts: 0,
+        corrupt_snapshots: 0,
+        installs: 0,
+        compactions: 0,
+        membership_changes: 0,
+        transfers: 0,
         prng,
     }
 }
 
 /// Runs events up to `until`, or until `stop` holds; false if a violation
 /// or the step budget ended it.
-fn run_until(sim: &mut Sim, until: Instant, stop: impl Fn(&Sim) -> bool) -> bool {
+pub(super) fn run_until(sim: &mut Sim, until: Instant, stop: impl Fn(&Sim) -> bool) -> bool {
     while let Some(t) = sim.q.peek_time() {
         if !sim.checker.violations.is_empty() {
             return false;
@@ -329,6 +364,19 @@ fn apply(sim: &mut Sim, action: &Action, tally: &mut Tally) {
                 sim.step(Ev::Resume { node: i });
             }
         }
+        Action::RemovePeer(_) | Action::AddPeer(_) | Action::AddObserver(_) | Action::StepDown(_) => {
+            let end = sim.q.now() + Duration::from_secs(3);
+            while sim.q.now() < end {
+                if leader_op(sim, action) {
+                    return;
+                }
+                let next = sim.q.now() + Duration::from_millis(50);
+                if !run_until(sim, next, |_| false) {
+                    return;
+                }
+            }
+            sim.trace.note(|| format!("script: {action:?} found no leader to take it"));
+        }
         Action::BitFlips { node, flips } => {
             let i = index(sim, *node);
             let Some(d) = sim.nodes[i].proc.disk.as_mut() else {
@@ -344,6 +392,31 @@ fn apply(sim: &mut Sim, action: &Action, tally: &mut Tally) {
             d.set_config(saved);
         }
     }
+}
+
+/// Hands a membership or stepdown action to the current leader; true if
+/// it was accepted.
+fn leader_op(sim: &mut Sim, action: &Action) -> bool {
+    let Some(l) = sim.leader_index() else { return false };
+    let now = sim.node_now(l);
+    let Some(n) = sim.nodes[l].proc.running() else { return false };
+    let ok = match action {
+        Action::RemovePeer(p) => n.propose_remove_peer(now, *p).is_ok(),
+        Action::AddPeer(p) => n.propose_add_peer(now, *p).is_ok(),
+        Action::AddObserver(p) => n.propose_add_observer(now, *p).is_ok(),
+        Action::StepDown(p) => {
+            n.step_down(now, *p);
+            true
+        }
+        _ => false,
+    };
+    if ok {
+        if !matches!(action, Action::StepDown(_)) {
+            sim.membership_changes += 1;
+        }
+        sim.after_step(l);
+    }
+    ok
 }
 
 /// Every node running, repaired, at the same commit index, applied through
@@ -443,6 +516,15 @@ pub fn run_scenario(sc: &Scenario) -> ScenarioReport {
         unsynced_lost: tally.unsynced_lost,
         repairs: tally.repairs,
         leader_terms: sim.checker.leader_terms(),
+        corrupt_snapshots: sim.corrupt_snapshots,
+        installs: sim.installs,
+        compactions: sim.compactions,
+        membership_changes: sim.membership_changes,
+        voters: sim
+            .nodes
+            .iter()
+            .filter_map(|s| s.proc.node().map(|n| n.voters().iter().copied().collect()))
+            .collect(),
         sim_time: sim.q.now().saturating_duration_since(Instant::ZERO),
         digest: sim.trace.digest(),
         log: sim.trace.log().map(|l| l.to_vec()),
@@ -503,6 +585,11 @@ pub fn run_scenario_catching(sc: &Scenario) -> ScenarioReport {
                 unsynced_lost: 0,
                 repairs: Vec::new(),
                 leader_terms: 0,
+                corrupt_snapshots: 0,
+                installs: 0,
+                compactions: 0,
+                membership_changes: 0,
+                voters: Vec::new(),
                 sim_time: Duration::ZERO,
                 digest: 0,
                 log: None,

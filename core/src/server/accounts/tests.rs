@@ -631,7 +631,7 @@ fn test_account_limits_server_config() {
 }
 
 /// Records what the internal client receives.
-struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<super::super::InternalMsg>>>);
+struct Recorder(std::sync::mpsc::Sender<super::super::InternalMsg>);
 
 impl super::super::InternalService for Recorder {
     fn interest(&self) -> Vec<String> {
@@ -643,7 +643,7 @@ impl super::super::InternalService for Recorder {
         _: crate::time::UnixNanos,
         msg: super::super::InternalMsg,
     ) -> Vec<super::super::Outgoing> {
-        self.0.lock().unwrap().push(msg);
+        let _ = self.0.send(msg);
         Vec::new()
     }
     fn wants_flush(&self) -> bool {
@@ -669,20 +669,18 @@ impl super::super::InternalService for Recorder {
 #[test]
 fn test_internal_client_in_account() {
     let mut n = Net::new(TWO_ACCOUNTS);
-    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    n.s.set_internal_service(n.now, Box::new(Recorder(got.clone())));
+    let (tx, rx) = std::sync::mpsc::channel();
+    n.s.set_internal_service(n.now, Box::new(Recorder(tx)));
     let (a, b) = (n.user("a", "a"), n.user("b", "b"));
     let acc_a = n.s.account_id("A").unwrap();
     n.s.subscribe_internal_in(acc_a, "sys.>").unwrap();
     n.publish(b, "sys.x", None, "from b");
-    assert!(got.lock().unwrap().is_empty(), "B's traffic does not reach A's internal sub");
+    assert!(rx.try_recv().is_err(), "B's traffic does not reach A's internal sub");
     n.publish(a, "sys.x", None, "from a");
-    {
-        let got = got.lock().unwrap();
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].account, acc_a);
-        assert_eq!(&got[0].payload[..], b"from a");
-    }
+    let got: Vec<_> = rx.try_iter().collect();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].account, acc_a);
+    assert_eq!(&got[0].payload[..], b"from a");
     assert_eq!(n.s.account_name(acc_a), "A");
     n.sub(a, "out", "1");
     n.sub(b, "out", "1");
@@ -699,6 +697,39 @@ fn test_internal_client_in_account() {
     assert_eq!(n.take(b), "");
     n.s.unsubscribe_internal_in(acc_a, "sys.>");
     n.publish(a, "sys.x", None, "again");
-    assert_eq!(got.lock().unwrap().len(), 1, "unsubscribed");
+    assert!(rx.try_recv().is_err(), "unsubscribed");
     n.s.check_invariants();
+}
+
+/// Go's TestResponsePermissions (`allow_responses`): a client without
+/// publish permission may answer requests delivered to it, `max` times,
+/// until they expire, and nothing else.
+#[test]
+fn test_response_permissions() {
+    let mut n = Net::new(
+        r#"accounts { A { users = [
+            {user: svc, password: s, permissions: { subscribe: "req", allow_responses: {max: 2, expires: "1s"} }}
+            {user: cli, password: c}
+        ] } }"#,
+    );
+    let (svc, cli) = (n.user("svc", "s"), n.user("cli", "c"));
+    n.sub(svc, "req", "1");
+    n.sub(cli, "inbox.>", "1");
+    n.publish(svc, "inbox.1", None, "x");
+    assert!(n.take(svc).contains("Permissions Violation for Publish"), "no request yet");
+    n.publish(cli, "req", Some("inbox.1"), "q");
+    n.take(svc);
+    n.publish(svc, "inbox.1", None, "r1");
+    n.publish(svc, "inbox.1", None, "r2");
+    assert_eq!(n.take(cli), "MSG inbox.1 1 2\r\nr1\r\nMSG inbox.1 1 2\r\nr2\r\n");
+    n.publish(svc, "inbox.1", None, "r3");
+    assert!(n.take(svc).contains("Permissions Violation"), "max responses reached");
+    n.publish(svc, "inbox.2", None, "x");
+    assert!(n.take(svc).contains("Permissions Violation"), "not a reply it was given");
+    n.publish(cli, "req", Some("inbox.3"), "q");
+    n.take(svc);
+    n.now = n.now + Duration::from_secs(2);
+    n.publish(svc, "inbox.3", None, "late");
+    assert!(n.take(svc).contains("Permissions Violation"), "expired");
+    assert_eq!(n.take(cli), "");
 }

@@ -18,29 +18,44 @@
 //!
 //! The store reaches the disk only through [`Storage`] and reads no clock.
 
+pub mod cipher;
+mod compact;
+pub mod frame;
+pub mod index_file;
 pub mod msg_block;
 pub mod record;
 pub mod recovery;
 mod replay;
 
-use self::msg_block::{block_name, encode_header, stream_hash, MsgBlock, BLOCK_HDR_LEN};
-use self::record::{decode, encode, BlockId, Kind, Record, RECORD_LEN_MAX, RECORD_MIN_LEN};
+pub use self::cipher::{Cipher, StoreCipher};
+use self::cipher::{StreamKey, SALT_LEN};
+use self::frame::BlockCodec;
+use self::msg_block::{
+    block_name, stream_hash, BlockHeader, MsgBlock, BLOCK_HDR_LEN_ENCRYPTED,
+};
+use self::record::{decode, BlockId, Kind, Record, RECORD_LEN_MAX, RECORD_MIN_LEN};
 use super::index::{is_full_wildcard, Entry, MsgIndex};
 use super::{
-    limits, msg_size, LostStreamData, SimpleState, StoreError, StoreMsg, StreamConfig, StreamState,
-    StreamStore,
+    limits, msg_size, LostStreamData, SimpleState, StoreCompression, StoreError, StoreMsg,
+    StreamConfig, StreamState, StreamStore,
 };
+use crate::prng::Prng;
 use crate::storage::{Storage, StorageError};
 use crate::time::{Instant, UnixNanos};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Where a message's record lives.
+/// Where a message's record lives: the frame (or bare record) at `off` of
+/// `len` bytes in block `blk`, and for a compressed chunk the record's
+/// offset `inner` in the decompressed bytes.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Loc {
     pub blk: u64,
     pub off: u64,
     pub len: u32,
+    pub inner: Option<u32>,
+    /// The record's own encoded length (its share of the block).
+    pub rlen: u32,
 }
 
 /// When appends become durable.
@@ -66,6 +81,17 @@ pub struct FileStoreConfig {
     /// this size (Go's `BlockSize`).
     pub block_size: u64,
     pub sync: SyncPolicy,
+    /// Encryption at rest (Go's `jetstream { cipher, key }`); `None`: plain.
+    pub encryption: Option<StoreCipher>,
+    /// Compression of sealed blocks (Go's `StoreCompression`).
+    pub compression: StoreCompression,
+    /// Seeds the generator of block salts and frame nonces. With
+    /// encryption it **must differ on every open** (the adapter draws it
+    /// from OS randomness): a repeated seed repeats nonces.
+    pub seed: u64,
+    /// Rewrite a sealed block when at least this percentage of its message
+    /// bytes is dead (space reclaim); 0 turns reclaim off.
+    pub reclaim_dead_pct: u8,
 }
 
 impl FileStoreConfig {
@@ -74,6 +100,10 @@ impl FileStoreConfig {
             dir: dir.into(),
             block_size: 8 * 1024 * 1024,
             sync: SyncPolicy::Always,
+            encryption: None,
+            compression: StoreCompression::None,
+            seed: 0,
+            reclaim_dead_pct: 50,
         }
     }
 }
@@ -90,6 +120,16 @@ pub struct RecoveryReport {
     pub foreign_blocks: Vec<u64>,
     /// Blocks whose header is damaged (their records were still read).
     pub damaged_headers: Vec<u64>,
+    /// The state came from a verified index file, without a block scan.
+    pub from_index: bool,
+}
+
+/// The per-block key label: the block identity.
+fn block_label(id: BlockId) -> [u8; 16] {
+    let mut l = [0u8; 16];
+    l[..8].copy_from_slice(&id.stream_hash.to_le_bytes());
+    l[8..].copy_from_slice(&id.index.to_le_bytes());
+    l
 }
 
 /// The most sequences listed in a [`LostStreamData`].
@@ -112,6 +152,16 @@ pub struct FileStore<S: Storage> {
     failed: Option<String>,
     report: RecoveryReport,
     last_flush: Instant,
+    /// Salts and nonces.
+    prng: Prng,
+    /// Derived from the configured key and the stream name.
+    stream_key: Option<StreamKey>,
+    /// [`FileStore::close`] ran: no more mutations.
+    closed: bool,
+    /// The last chunk read: (block, frame offset, verified decompressed
+    /// records). Sequential reads of a compressed block decode each chunk
+    /// once. Dropped when that block is rewritten or removed.
+    chunk_cache: Option<(u64, u64, Vec<u8>)>,
 }
 
 impl<S: Storage> FileStore<S> {
@@ -146,7 +196,17 @@ impl<S: Storage> FileStore<S> {
             failed: None,
             report: RecoveryReport::default(),
             last_flush: Instant::ZERO,
+            prng: Prng::from_seed(0),
+            stream_key: None,
+            closed: false,
+            chunk_cache: None,
         };
+        fs.prng = Prng::from_seed(fs.fcfg.seed);
+        fs.stream_key = fs
+            .fcfg
+            .encryption
+            .as_ref()
+            .map(|sc| StreamKey::derive(sc, &fs.cfg.name));
         if let Err(e) = fs.recover() {
             return Err((e, fs.storage));
         }
@@ -233,15 +293,40 @@ impl<S: Storage> FileStore<S> {
     }
 
     fn check_failed(&self) -> Result<(), StoreError> {
+        if self.closed {
+            return Err(StoreError::Closed);
+        }
         match &self.failed {
             Some(m) => Err(StoreError::Failed(m.clone())),
             None => Ok(()),
         }
     }
 
+    /// A fresh header (and its codec) for block `index`: a new salt when
+    /// the store is encrypted.
+    fn make_header(&mut self, index: u64, compressed: bool) -> (BlockHeader, BlockCodec) {
+        let id = self.block_id(index);
+        let mut hdr = BlockHeader::plain(id);
+        hdr.compression = u8::from(compressed);
+        let mut codec = BlockCodec::plain(id);
+        codec.compressed = compressed;
+        if let Some(sk) = &self.stream_key {
+            let mut salt = [0u8; SALT_LEN];
+            self.prng.fill_bytes(&mut salt);
+            let key = sk.block_key(sk.cipher(), &salt, &block_label(id));
+            hdr.cipher = sk.cipher().id();
+            hdr.salt = salt;
+            hdr.kcv = key.kcv;
+            hdr.len = BLOCK_HDR_LEN_ENCRYPTED;
+            codec.key = Some(key);
+        }
+        (hdr, codec)
+    }
+
     fn new_block(&mut self) -> Result<u64, StoreError> {
         let index = self.blocks.keys().next_back().map_or(1, |i| i + 1);
         let id = self.block_id(index);
+        let (hdr, codec) = self.make_header(index, false);
         let path = self.block_path(index);
         let file = match self.storage.open(&path, true) {
             Ok(f) => f,
@@ -250,7 +335,7 @@ impl<S: Storage> FileStore<S> {
         let setup = self
             .storage
             .truncate(file, 0)
-            .and_then(|_| self.storage.write_at(file, 0, &encode_header(id)));
+            .and_then(|_| self.storage.write_at(file, 0, &hdr.encode()));
         if let Err(e) = setup {
             return self.fail(e);
         }
@@ -259,9 +344,14 @@ impl<S: Storage> FileStore<S> {
         }
         let blk = MsgBlock {
             id,
+            codec,
+            hdr_len: hdr.len as u64,
             file,
-            len: BLOCK_HDR_LEN as u64,
+            len: hdr.len as u64,
             live: 0,
+            live_bytes: 0,
+            msg_bytes: 0,
+            msg_range: None,
             writable: true,
             dirty: true,
             quarantined: false,
@@ -287,7 +377,8 @@ impl<S: Storage> FileStore<S> {
         let len = r.encoded_len() as u64;
         let need_new = match self.active.and_then(|a| self.blocks.get(&a)) {
             Some(b) => {
-                !b.writable || (b.len + len > self.fcfg.block_size && b.len > BLOCK_HDR_LEN as u64)
+                let len = len + b.codec.overhead() as u64;
+                !b.writable || (b.len + len > self.fcfg.block_size && b.len > b.hdr_len)
             }
             None => true,
         };
@@ -300,10 +391,10 @@ impl<S: Storage> FileStore<S> {
     }
 
     fn append_to(&mut self, index: u64, r: &Record) -> Result<Loc, StoreError> {
-        let len = r.encoded_len() as u64;
         let blk = self.blocks.get(&index).expect("active block exists");
-        let (file, off, id) = (blk.file, blk.len, blk.id);
-        let bytes = encode(id, r);
+        let (file, off) = (blk.file, blk.len);
+        let bytes = blk.codec.encode_one(r, &mut self.prng);
+        let len = bytes.len() as u64;
         if let Err(e) = self.storage.write_at(file, off, &bytes) {
             return self.fail(e);
         }
@@ -314,6 +405,8 @@ impl<S: Storage> FileStore<S> {
             blk: index,
             off,
             len: len as u32,
+            inner: None,
+            rlen: r.encoded_len() as u32,
         })
     }
 
@@ -347,13 +440,40 @@ impl<S: Storage> FileStore<S> {
             .get(&loc.blk)
             .ok_or_else(|| StoreError::Corrupt(format!("seq {seq}: block gone")))?;
         let (file, id) = (blk.file, blk.id);
-        let mut buf = vec![0u8; loc.len as usize];
-        let n = self.read_exact(file, loc.off, &mut buf)?;
-        if n < buf.len() {
-            return Err(StoreError::Corrupt(format!("seq {seq}: short read")));
-        }
-        let (r, _) =
-            decode(id, &buf).map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?;
+        let cached = self
+            .chunk_cache
+            .as_ref()
+            .is_some_and(|(b, o, _)| *b == loc.blk && *o == loc.off);
+        let r = match loc.inner {
+            Some(inner) => {
+                if !cached {
+                    let buf = self.read_loc(file, loc, seq)?;
+                    let codec = &self.blocks.get(&loc.blk).expect("looked up above").codec;
+                    let raw = codec
+                        .open_chunk(&buf)
+                        .map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?;
+                    self.chunk_cache = Some((loc.blk, loc.off, raw));
+                }
+                let raw = &self.chunk_cache.as_ref().expect("filled above").2;
+                let at = (inner as usize).min(raw.len());
+                decode(id, &raw[at..])
+                    .map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?
+                    .0
+            }
+            None => {
+                let buf = self.read_loc(file, loc, seq)?;
+                let codec = &self.blocks.get(&loc.blk).expect("looked up above").codec;
+                let (inners, _) = codec
+                    .decode(&buf)
+                    .map_err(|e| StoreError::Corrupt(format!("seq {seq}: {e:?}")))?;
+                inners
+                    .into_iter()
+                    .next()
+                    .filter(|i| i.inner.is_none())
+                    .map(|i| i.record)
+                    .ok_or_else(|| StoreError::Corrupt(format!("seq {seq}: a chunk")))?
+            }
+        };
         if r.kind != Kind::Msg || r.seq != seq || r.subj != subj.as_bytes() {
             return Err(StoreError::Corrupt(format!(
                 "seq {seq}: record does not match the index"
@@ -369,6 +489,15 @@ impl<S: Storage> FileStore<S> {
         })
     }
 
+    fn read_loc(&mut self, file: crate::storage::FileId, loc: Loc, seq: u64) -> Result<Vec<u8>, StoreError> {
+        let mut buf = vec![0u8; loc.len as usize];
+        let n = self.read_exact(file, loc.off, &mut buf)?;
+        if n < buf.len() {
+            return Err(StoreError::Corrupt(format!("seq {seq}: short read")));
+        }
+        Ok(buf)
+    }
+
     fn lookup(&mut self, seq: Option<u64>) -> Result<(StoreMsg, u64), StoreError> {
         let seq = seq.ok_or(StoreError::Eof)?;
         Ok((self.read_msg(seq)?, seq))
@@ -379,7 +508,9 @@ impl<S: Storage> FileStore<S> {
         let e = self.idx.remove(seq)?;
         if let Some(b) = self.blocks.get_mut(&e.data.blk) {
             assert!(b.live > 0, "live count of block {}", e.data.blk);
+            assert!(b.live_bytes >= u64::from(e.data.rlen));
             b.live -= 1;
+            b.live_bytes -= u64::from(e.data.rlen);
         }
         Some(e)
     }
@@ -423,6 +554,7 @@ impl<S: Storage> FileStore<S> {
             let path = self.block_path(index);
             self.storage.close(file);
             self.blocks.remove(&index);
+            self.chunk_cache = None;
             if let Err(e) = self.storage.remove(&path) {
                 return self.fail(e);
             }
@@ -488,7 +620,7 @@ impl<S: Storage> StreamStore for FileStore<S> {
             msg: msg.to_vec(),
         };
         let loc = self.write_record(&r)?;
-        self.blocks.get_mut(&loc.blk).expect("just written").live += 1;
+        self.blocks.get_mut(&loc.blk).expect("just written").add_msg(seq, loc.rlen, true);
         self.idx.insert(
             seq,
             Entry {
@@ -569,8 +701,18 @@ impl<S: Storage> StreamStore for FileStore<S> {
             .blocks
             .get(&loc.blk)
             .expect("index points at a live block");
-        let (file, id) = (blk.file, blk.id);
-        let zeros = vec![0u8; loc.len as usize - RECORD_MIN_LEN];
+        if loc.inner.is_some() {
+            // A chunk cannot be overwritten in place: make the removal
+            // durable, then rewrite the block without the message (a
+            // quarantined block is kept as evidence and not rewritten).
+            self.flush()?;
+            if self.blocks.contains_key(&loc.blk) {
+                self.rewrite_block(loc.blk)?;
+            }
+            return Ok(true);
+        }
+        let file = blk.file;
+        let zeros = vec![0u8; loc.len as usize - blk.codec.overhead() - RECORD_MIN_LEN];
         let erased = Record {
             kind: Kind::Erased,
             seq,
@@ -580,10 +722,14 @@ impl<S: Storage> StreamStore for FileStore<S> {
             hdr: vec![],
             msg: zeros,
         };
-        if let Err(e) = self.storage.write_at(file, loc.off, &encode(id, &erased)) {
+        let blk = self.blocks.get_mut(&loc.blk).expect("live block");
+        let bytes = blk.codec.encode_one(&erased, &mut self.prng);
+        assert_eq!(bytes.len(), loc.len as usize, "erase keeps the length");
+        blk.dirty = true;
+        blk.msg_bytes -= u64::from(loc.rlen);
+        if let Err(e) = self.storage.write_at(file, loc.off, &bytes) {
             return self.fail(e);
         }
-        self.blocks.get_mut(&loc.blk).expect("live block").dirty = true;
         Ok(true)
     }
 
@@ -658,6 +804,7 @@ impl<S: Storage> StreamStore for FileStore<S> {
         }
         self.durable_seq = target;
         self.gc_front_blocks()?;
+        self.reclaim()?;
         Ok(self.durable_seq)
     }
 
@@ -713,23 +860,23 @@ impl<S: Storage> StreamStore for FileStore<S> {
                 || self.idx.last_seq() == 0
                 || self.durable_seq == 0
         );
-        let mut live: BTreeMap<u64, u64> = BTreeMap::new();
+        let mut live: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
         for (_, e) in self.idx.iter() {
-            *live.entry(e.data.blk).or_default() += 1;
+            let l = live.entry(e.data.blk).or_default();
+            l.0 += 1;
+            l.1 += u64::from(e.data.rlen);
             let b = self
                 .blocks
                 .get(&e.data.blk)
                 .expect("a live message's block exists");
-            assert!(
-                e.data.off >= BLOCK_HDR_LEN as u64 && e.data.off + u64::from(e.data.len) <= b.len
-            );
+            assert!(e.data.off >= b.hdr_len && e.data.off + u64::from(e.data.len) <= b.len);
+            assert!(!b.codec.compressed || e.data.inner.is_some(), "compressed blocks hold chunks");
         }
         for (index, b) in &self.blocks {
-            assert_eq!(
-                b.live,
-                live.get(index).copied().unwrap_or(0),
-                "live count of block {index}"
-            );
+            let (n, bytes) = live.get(index).copied().unwrap_or((0, 0));
+            assert_eq!(b.live, n, "live count of block {index}");
+            assert_eq!(b.live_bytes, bytes, "live bytes of block {index}");
+            assert!(b.live_bytes <= b.msg_bytes, "block {index}: live within written");
             assert_eq!(b.id.index, *index);
         }
         if let Some(a) = self.active {

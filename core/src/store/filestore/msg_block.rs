@@ -1,6 +1,8 @@
 //! A message block (Go's `msgBlock`): one append-only file `msgs/<N>.blk`
 //! that starts with a header naming its stream and index.
 
+use super::cipher::{Cipher, KCV_LEN, SALT_LEN};
+use super::frame::BlockCodec;
 use super::record::BlockId;
 use crate::storage::FileId;
 
@@ -37,16 +39,109 @@ pub fn parse_block_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// Header length of an encrypted block (adds the salt and key check).
+pub const BLOCK_HDR_LEN_ENCRYPTED: usize = 56;
+
+/// What a valid block header says.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BlockHeader {
+    pub id: BlockId,
+    /// The cipher id (0: unencrypted; see [`Cipher::id`]).
+    pub cipher: u8,
+    /// 0: records or frames as appended; 1: S2-compressed chunks.
+    pub compression: u8,
+    pub salt: [u8; SALT_LEN],
+    pub kcv: [u8; KCV_LEN],
+    /// 32, or 56 when encrypted.
+    pub len: usize,
+}
+
+impl BlockHeader {
+    pub fn plain(id: BlockId) -> BlockHeader {
+        BlockHeader {
+            id,
+            cipher: 0,
+            compression: 0,
+            salt: [0; SALT_LEN],
+            kcv: [0; KCV_LEN],
+            len: BLOCK_HDR_LEN,
+        }
+    }
+
+    pub fn cipher(&self) -> Option<Cipher> {
+        Cipher::from_id(self.cipher)
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut h = vec![0u8; self.len];
+        h[0..4].copy_from_slice(&BLOCK_MAGIC);
+        h[4..6].copy_from_slice(&BLOCK_VERSION.to_le_bytes());
+        h[6..8].copy_from_slice(&(self.len as u16).to_le_bytes());
+        h[8..16].copy_from_slice(&self.id.stream_hash.to_le_bytes());
+        h[16..24].copy_from_slice(&self.id.index.to_le_bytes());
+        h[24] = self.cipher;
+        h[25] = self.compression;
+        if self.len == BLOCK_HDR_LEN_ENCRYPTED {
+            h[28..44].copy_from_slice(&self.salt);
+            h[44..52].copy_from_slice(&self.kcv);
+        }
+        let at = self.len - 4;
+        let crc = crc32fast::hash(&h[..at]);
+        h[at..].copy_from_slice(&crc.to_le_bytes());
+        debug_assert_eq!(parse_header(&h), Some(*self));
+        h
+    }
+}
+
 pub fn encode_header(id: BlockId) -> [u8; BLOCK_HDR_LEN] {
     let mut h = [0u8; BLOCK_HDR_LEN];
-    h[0..4].copy_from_slice(&BLOCK_MAGIC);
-    h[4..6].copy_from_slice(&BLOCK_VERSION.to_le_bytes());
-    h[6..8].copy_from_slice(&(BLOCK_HDR_LEN as u16).to_le_bytes());
-    h[8..16].copy_from_slice(&id.stream_hash.to_le_bytes());
-    h[16..24].copy_from_slice(&id.index.to_le_bytes());
-    let crc = crc32fast::hash(&h[..28]);
-    h[28..32].copy_from_slice(&crc.to_le_bytes());
+    h.copy_from_slice(&BlockHeader::plain(id).encode());
     h
+}
+
+/// Parses and verifies a header at the start of `bytes`.
+pub fn parse_header(bytes: &[u8]) -> Option<BlockHeader> {
+    if bytes.len() < BLOCK_HDR_LEN || bytes[0..4] != BLOCK_MAGIC {
+        return None;
+    }
+    if bytes[4..6] != BLOCK_VERSION.to_le_bytes() {
+        return None;
+    }
+    let len = usize::from(u16::from_le_bytes([bytes[6], bytes[7]]));
+    let (cipher, compression) = (bytes[24], bytes[25]);
+    let encrypted = cipher != 0;
+    let len_ok = if encrypted {
+        len == BLOCK_HDR_LEN_ENCRYPTED && Cipher::from_id(cipher).is_some()
+    } else {
+        len == BLOCK_HDR_LEN
+    };
+    if !len_ok || bytes.len() < len || compression > 1 || bytes[26..28] != [0, 0] {
+        return None;
+    }
+    let mut crc = [0u8; 4];
+    crc.copy_from_slice(&bytes[len - 4..len]);
+    if crc32fast::hash(&bytes[..len - 4]) != u32::from_le_bytes(crc) {
+        return None;
+    }
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&bytes[8..16]);
+    let stream_hash = u64::from_le_bytes(a);
+    a.copy_from_slice(&bytes[16..24]);
+    let index = u64::from_le_bytes(a);
+    let mut salt = [0u8; SALT_LEN];
+    let mut kcv = [0u8; KCV_LEN];
+    if encrypted {
+        salt.copy_from_slice(&bytes[28..44]);
+        kcv.copy_from_slice(&bytes[44..52]);
+    }
+    Some(BlockHeader {
+        id: BlockId { stream_hash, index },
+        cipher,
+        compression,
+        salt,
+        kcv,
+        len,
+    })
 }
 
 /// What a block header says about the file.
@@ -62,29 +157,10 @@ pub enum HeaderCheck {
 }
 
 pub fn check_header(bytes: &[u8], expected: BlockId) -> HeaderCheck {
-    if bytes.len() < BLOCK_HDR_LEN || bytes[0..4] != BLOCK_MAGIC {
-        return HeaderCheck::Damaged;
-    }
-    let mut crc = [0u8; 4];
-    crc.copy_from_slice(&bytes[28..32]);
-    if crc32fast::hash(&bytes[..28]) != u32::from_le_bytes(crc) {
-        return HeaderCheck::Damaged;
-    }
-    if bytes[4..6] != BLOCK_VERSION.to_le_bytes()
-        || bytes[6..8] != (BLOCK_HDR_LEN as u16).to_le_bytes()
-    {
-        return HeaderCheck::Damaged;
-    }
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&bytes[8..16]);
-    let stream_hash = u64::from_le_bytes(a);
-    a.copy_from_slice(&bytes[16..24]);
-    let index = u64::from_le_bytes(a);
-    let found = BlockId { stream_hash, index };
-    if found == expected {
-        HeaderCheck::Ok
-    } else {
-        HeaderCheck::Foreign(found)
+    match parse_header(bytes) {
+        None => HeaderCheck::Damaged,
+        Some(h) if h.id == expected => HeaderCheck::Ok,
+        Some(h) => HeaderCheck::Foreign(h.id),
     }
 }
 
@@ -92,11 +168,24 @@ pub fn check_header(bytes: &[u8], expected: BlockId) -> HeaderCheck {
 #[derive(Debug)]
 pub struct MsgBlock {
     pub id: BlockId,
+    /// How records are framed in this block (cipher, compression).
+    pub codec: BlockCodec,
+    /// Where the first record starts (the header length).
+    pub hdr_len: u64,
     pub file: FileId,
     /// Where the next record goes (our own length, not the file's).
     pub len: u64,
     /// Live messages whose record is in this block.
     pub live: u64,
+    /// Record bytes (unframed, [`super::Loc::rlen`]) of those live messages.
+    pub live_bytes: u64,
+    /// Record bytes of every message record in the block, live or dead:
+    /// `msg_bytes - live_bytes` is what a rewrite would reclaim.
+    pub msg_bytes: u64,
+    /// The lowest and highest sequence of any message record in the block
+    /// (live or dead), if known. Decides which removal markers in later
+    /// blocks still matter.
+    pub msg_range: Option<(u64, u64)>,
     /// Appends are possible (the header is ours and the tail is clean).
     pub writable: bool,
     /// Changes since the last sync.
@@ -104,6 +193,28 @@ pub struct MsgBlock {
     /// Recovery found damage or a foreign header: the block is kept as
     /// evidence and never removed by the front-block collection.
     pub quarantined: bool,
+}
+
+impl MsgBlock {
+    /// Accounts a message record of `rlen` bytes at `seq` written to (or
+    /// found in) this block; `live` if the index holds it.
+    pub fn add_msg(&mut self, seq: u64, rlen: u32, live: bool) {
+        self.msg_bytes += u64::from(rlen);
+        if live {
+            self.live += 1;
+            self.live_bytes += u64::from(rlen);
+        }
+        self.msg_range = Some(match self.msg_range {
+            None => (seq, seq),
+            Some((lo, hi)) => (lo.min(seq), hi.max(seq)),
+        });
+    }
+
+    /// Whether a message record with sequence `seq` may be in this block
+    /// (a quarantined block may hold anything).
+    pub fn may_hold(&self, seq: u64) -> bool {
+        self.quarantined || self.msg_range.is_some_and(|(lo, hi)| lo <= seq && seq <= hi)
+    }
 }
 
 #[cfg(test)]

@@ -8,14 +8,19 @@
 //! - a damaged range that runs to the end of the *last* block is an unsynced
 //!   torn tail and is cut off; anywhere else damage is reported as lost.
 
+use super::frame::BlockCodec;
 use super::msg_block::{check_header, HeaderCheck, BLOCK_HDR_LEN};
-use super::record::{decode, BlockId, Record, RECORD_MAGIC};
+use super::record::{BlockId, Record};
 
-/// A record found by the scan, with where it lives.
+/// A record found by the scan, with where it lives: the frame (or bare
+/// record) at `off` of `len` bytes, and inside it at `inner` (chunks).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
     pub off: u64,
     pub len: u32,
+    pub inner: Option<u32>,
+    /// The record's own encoded length.
+    pub rlen: u32,
     pub record: Record,
 }
 
@@ -46,12 +51,18 @@ impl BlockScan {
     }
 }
 
-/// The next offset at or after `from` where a valid record starts.
-fn resync(bytes: &[u8], id: BlockId, from: usize) -> Option<usize> {
+/// The next offset at or after `from` where a valid record or frame starts.
+fn resync(bytes: &[u8], codec: &BlockCodec, from: usize) -> Option<usize> {
+    let magics: &[[u8; 2]] = if codec.key.is_some() {
+        &[super::frame::FRAME_MAGIC]
+    } else {
+        &[super::record::RECORD_MAGIC, super::frame::FRAME_MAGIC]
+    };
     let mut pos = from;
     while pos + 1 < bytes.len() {
-        let at = pos + memchr::memchr(RECORD_MAGIC[0], &bytes[pos..])?;
-        if bytes.get(at + 1) == Some(&RECORD_MAGIC[1]) && decode(id, &bytes[at..]).is_ok() {
+        let at = pos + memchr::memchr2(magics[0][0], magics[magics.len() - 1][0], &bytes[pos..])?;
+        let m = [bytes[at], bytes.get(at + 1).copied().unwrap_or(0)];
+        if magics.contains(&m) && codec.decode(&bytes[at..]).is_ok() {
             return Some(at);
         }
         pos = at + 1;
@@ -59,37 +70,45 @@ fn resync(bytes: &[u8], id: BlockId, from: usize) -> Option<usize> {
     None
 }
 
-/// Scans the whole contents of a block expected to be `id`. Records are
-/// checked against the expected identity whatever the header says, so a
-/// block with a damaged header still yields its records, and a foreign
-/// block yields none.
+/// Scans the whole contents of a plain block expected to be `id`.
 pub fn scan_block(bytes: &[u8], id: BlockId) -> BlockScan {
-    let header = check_header(bytes, id);
+    scan_frames(bytes, &BlockCodec::plain(id), check_header(bytes, id), BLOCK_HDR_LEN)
+}
+
+/// Scans a block's bytes from `start` (the end of its header) with its
+/// codec. Records are checked against the codec's identity whatever the
+/// header says, so a block with a damaged header still yields its records,
+/// and a foreign block yields none.
+pub fn scan_frames(bytes: &[u8], codec: &BlockCodec, header: HeaderCheck, start: usize) -> BlockScan {
     let mut scan = BlockScan {
         header,
         records: Vec::new(),
         damaged: Vec::new(),
         clean_end: 0,
     };
-    if bytes.len() <= BLOCK_HDR_LEN {
+    if bytes.len() <= start {
         scan.clean_end = bytes.len() as u64;
         return scan;
     }
-    scan.clean_end = BLOCK_HDR_LEN as u64;
-    let mut pos = BLOCK_HDR_LEN;
+    scan.clean_end = start as u64;
+    let mut pos = start;
     while pos < bytes.len() {
-        match decode(id, &bytes[pos..]) {
-            Ok((record, len)) => {
-                scan.records.push(Found {
-                    off: pos as u64,
-                    len: len as u32,
-                    record,
-                });
+        match codec.decode(&bytes[pos..]) {
+            Ok((inners, len)) => {
+                for i in inners {
+                    scan.records.push(Found {
+                        off: pos as u64,
+                        len: len as u32,
+                        inner: i.inner,
+                        rlen: i.rlen,
+                        record: i.record,
+                    });
+                }
                 pos += len;
                 scan.clean_end = pos as u64;
             }
             Err(_) => {
-                let next = resync(bytes, id, pos + 1).unwrap_or(bytes.len());
+                let next = resync(bytes, codec, pos + 1).unwrap_or(bytes.len());
                 scan.damaged.push((pos as u64, next as u64));
                 pos = next;
             }

@@ -1,10 +1,15 @@
 //! Opening a file store: scan every block (see [`super::recovery`]) and
 //! replay its records, in block and offset order, into the index.
 
-use super::msg_block::{parse_block_name, HeaderCheck, MsgBlock, BLOCK_HDR_LEN};
-use super::record::Kind;
-use super::recovery::{scan_block, Found};
-use super::{FileStore, Loc, LOST_SEQS_MAX};
+use super::cipher::SALT_LEN;
+use super::frame::BlockCodec;
+use super::msg_block::{
+    parse_block_name, parse_header, BlockHeader, HeaderCheck, MsgBlock, BLOCK_HDR_LEN,
+    BLOCK_HDR_LEN_ENCRYPTED,
+};
+use super::record::{BlockId, Kind};
+use super::recovery::{scan_frames, Found};
+use super::{block_label, FileStore, Loc, LOST_SEQS_MAX};
 use crate::storage::Storage;
 use crate::store::index::Entry;
 use crate::store::{msg_size, LostStreamData, StoreError};
@@ -19,15 +24,95 @@ struct Replay {
 }
 
 impl<S: Storage> FileStore<S> {
-    pub(super) fn recover(&mut self) -> Result<(), StoreError> {
+    /// The block indexes on disk, ascending; leftover `*.tmp` files of an
+    /// interrupted rewrite are removed.
+    pub(super) fn list_blocks(&mut self) -> Result<Vec<u64>, StoreError> {
         let dir = self.msgs_dir();
-        let mut indexes: Vec<u64> = self
-            .storage
-            .list(&dir)?
-            .iter()
-            .filter_map(|n| parse_block_name(n))
-            .collect();
+        let names = self.storage.list(&dir)?;
+        for n in names.iter().filter(|n| n.ends_with(".tmp")) {
+            // Never synced into place: the block it would replace is intact.
+            self.storage.remove(&format!("{dir}/{n}"))?;
+        }
+        let mut indexes: Vec<u64> = names.iter().filter_map(|n| parse_block_name(n)).collect();
         indexes.sort_unstable();
+        Ok(indexes)
+    }
+
+    /// Reads the header of every block and refuses to go on when the
+    /// encryption does not fit the configuration (no key for encrypted
+    /// blocks, plaintext blocks in an encrypted store, a key that matches no
+    /// block). Changes nothing on disk.
+    fn check_keys(&mut self, indexes: &[u64]) -> Result<(), StoreError> {
+        let (mut encrypted, mut matching) = (0, 0);
+        for &index in indexes {
+            let file = self.storage.open(&self.block_path(index), false)?;
+            let mut buf = [0u8; BLOCK_HDR_LEN_ENCRYPTED];
+            let n = self.read_exact(file, 0, &mut buf);
+            self.storage.close(file);
+            let Some(h) = parse_header(&buf[..n?]).filter(|h| h.id == self.block_id(index)) else {
+                continue;
+            };
+            match (&self.stream_key, h.cipher()) {
+                (None, Some(c)) => {
+                    return Err(StoreError::Encryption(format!(
+                        "block {index} is encrypted ({c:?}) but no key is configured"
+                    )))
+                }
+                (Some(_), None) => {
+                    return Err(StoreError::Encryption(format!(
+                        "block {index} is not encrypted but the store is configured with a key"
+                    )))
+                }
+                (Some(_), Some(_)) => {
+                    encrypted += 1;
+                    if self.codec_for(&h).is_some() {
+                        matching += 1;
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        if encrypted > 0 && matching == 0 {
+            return Err(StoreError::Encryption(
+                "wrong key: it authenticates none of the stream's blocks".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The codec of a valid header of ours, if its key check matches.
+    pub(super) fn codec_for(&self, h: &BlockHeader) -> Option<BlockCodec> {
+        let mut codec = BlockCodec::plain(h.id);
+        codec.compressed = h.compression == 1;
+        match (h.cipher(), &self.stream_key) {
+            (None, None) => Some(codec),
+            (Some(c), Some(sk)) => {
+                let key = sk.block_key(c, &h.salt, &block_label(h.id));
+                (key.kcv == h.kcv).then(|| {
+                    codec.key = Some(key);
+                    codec
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A codec for a block whose header is not usable: plain stores still
+    /// read its records; encrypted ones can authenticate nothing in it.
+    fn fallback_codec(&self, id: BlockId) -> BlockCodec {
+        let mut codec = BlockCodec::plain(id);
+        if let Some(sk) = &self.stream_key {
+            codec.key = Some(sk.block_key(sk.cipher(), &[0; SALT_LEN], b"no header"));
+        }
+        codec
+    }
+
+    pub(super) fn recover(&mut self) -> Result<(), StoreError> {
+        let indexes = self.list_blocks()?;
+        self.check_keys(&indexes)?;
+        if self.load_index(&indexes)? {
+            return Ok(());
+        }
         let last_index = indexes.last().copied();
         let mut replay = Replay::default();
         let mut prev: Option<u64> = None;
@@ -58,11 +143,26 @@ impl<S: Storage> FileStore<S> {
         let n = self.read_exact(file, 0, &mut bytes)?;
         bytes.truncate(n);
         let id = self.block_id(index);
-        let scan = scan_block(&bytes, id);
+        let parsed = parse_header(&bytes);
+        let (header, codec, start) = match parsed {
+            Some(h) if h.id == id => match self.codec_for(&h) {
+                Some(c) => (HeaderCheck::Ok, c, h.len),
+                // Our header, but its key check fails: tampered.
+                None => (HeaderCheck::Damaged, self.fallback_codec(id), h.len),
+            },
+            Some(h) => (HeaderCheck::Foreign(h.id), self.fallback_codec(id), BLOCK_HDR_LEN),
+            None => (HeaderCheck::Damaged, self.fallback_codec(id), BLOCK_HDR_LEN),
+        };
+        let scan = scan_frames(&bytes, &codec, header, start);
         let file_len = bytes.len() as u64;
         let header_ok = scan.header == HeaderCheck::Ok;
+        let hdr_len_expected = if self.stream_key.is_some() {
+            BLOCK_HDR_LEN_ENCRYPTED
+        } else {
+            BLOCK_HDR_LEN
+        };
         // A torn creation (header never made it) holds nothing to report.
-        let torn_creation = !header_ok && file_len <= BLOCK_HDR_LEN as u64;
+        let torn_creation = !header_ok && file_len <= hdr_len_expected as u64;
         match scan.header {
             HeaderCheck::Foreign(_) => self.report.foreign_blocks.push(index),
             HeaderCheck::Damaged if !torn_creation => self.report.damaged_headers.push(index),
@@ -72,9 +172,14 @@ impl<S: Storage> FileStore<S> {
         let damaged = scan.damaged_bytes(file_len, cut_tail);
         let mut blk = MsgBlock {
             id,
+            codec,
+            hdr_len: start as u64,
             file,
             len: file_len,
             live: 0,
+            live_bytes: 0,
+            msg_bytes: 0,
+            msg_range: None,
             writable: false,
             dirty: false,
             quarantined: damaged > 0 || (!header_ok && !torn_creation),
@@ -85,7 +190,7 @@ impl<S: Storage> FileStore<S> {
             blk.len = scan.clean_end;
             blk.dirty = true;
         }
-        if is_last && header_ok {
+        if is_last && header_ok && !blk.codec.compressed {
             blk.writable = true;
             self.active = Some(index);
         }
@@ -119,6 +224,8 @@ impl<S: Storage> FileStore<S> {
         let Found {
             off,
             len,
+            inner,
+            rlen,
             record: r,
         } = found;
         let last = self.idx.last_seq();
@@ -128,7 +235,9 @@ impl<S: Storage> FileStore<S> {
                 let Some(subj) = subj.filter(|_| r.seq > last) else {
                     // A stale copy (e.g. a misdirected write) of an earlier
                     // record, or nonsense that checksums: not data.
-                    replay.lost.bytes += u64::from(len);
+                    replay.lost.bytes += u64::from(rlen);
+                    let b = self.blocks.get_mut(&blk).expect("block inserted before replay");
+                    b.add_msg(r.seq, rlen, false);
                     return;
                 };
                 self.note_gap(r.seq, replay);
@@ -138,13 +247,19 @@ impl<S: Storage> FileStore<S> {
                     ts: r.ts,
                     ttl: r.aux.max(0),
                     size,
-                    data: Loc { blk, off, len },
+                    data: Loc {
+                        blk,
+                        off,
+                        len,
+                        inner,
+                        rlen,
+                    },
                 };
                 self.idx.insert(r.seq, entry);
                 self.blocks
                     .get_mut(&blk)
                     .expect("block inserted before replay")
-                    .live += 1;
+                    .add_msg(r.seq, rlen, true);
             }
             Kind::Erased => {
                 if r.seq > last {
@@ -174,7 +289,7 @@ impl<S: Storage> FileStore<S> {
             }
             Kind::BlockStart => {
                 let Ok(block_last) = u64::try_from(r.aux) else {
-                    replay.lost.bytes += u64::from(len);
+                    replay.lost.bytes += u64::from(rlen);
                     return;
                 };
                 if block_last > last {
