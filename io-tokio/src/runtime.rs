@@ -179,6 +179,7 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
     if js.enabled {
         let service = crate::storage::jetstream_service(&js, clock.now(), clock.realtime())?;
         server.set_internal_service(clock.now(), service);
+        crate::storage::install_account_jetstreams(&mut server, &js, clock.now(), clock.realtime())?;
     }
     let shared = Arc::new(Shared {
         inner: Mutex::new(Inner { server, handles: HashMap::new(), armed: None }),

@@ -105,6 +105,46 @@ pub fn jetstream_service(
     now: rnatsd_core::time::Instant,
     realtime: rnatsd_core::time::UnixNanos,
 ) -> Result<Box<dyn rnatsd_core::server::InternalService>, String> {
+    Ok(Box::new(jetstream_for(opts, None, now, realtime)?))
+}
+
+/// JetStream for every account configured with `jetstream` (stored under
+/// `<store_dir>/jetstream/<account>/`, its limits checked), and Go's
+/// "JetStream not enabled for account" responder for every other account
+/// but the system account. `$G` keeps the service of [`jetstream_service`].
+pub fn install_account_jetstreams(
+    server: &mut rnatsd_core::server::Server,
+    opts: &rnatsd_core::options::JetStreamOptions,
+    now: rnatsd_core::time::Instant,
+    realtime: rnatsd_core::time::UnixNanos,
+) -> Result<(), String> {
+    use rnatsd_core::jetstream::account_info::JetStreamAccountLimits;
+    use rnatsd_core::jetstream::accounts::{AccountJetStream, NotEnabled};
+    let accounts: Vec<_> = server.options().accounts.clone();
+    let system = server.system_account();
+    for a in accounts {
+        let Some(id) = server.account_id(&a.name) else { continue };
+        if Some(id) == system || a.name == rnatsd_core::jetstream::GLOBAL_ACCOUNT {
+            continue;
+        }
+        if a.jetstream {
+            let js = jetstream_for(opts, Some(&a.name), now, realtime)?;
+            let limits = a.jetstream_limits.clone().unwrap_or_else(JetStreamAccountLimits::dynamic);
+            server.set_account_service(now, id, Box::new(AccountJetStream::new(js, limits)));
+        } else {
+            server.set_account_service(now, id, Box::new(NotEnabled::new()));
+        }
+    }
+    Ok(())
+}
+
+/// JetStream over real files for `account` (`None`: `$G`).
+fn jetstream_for(
+    opts: &rnatsd_core::options::JetStreamOptions,
+    account: Option<&str>,
+    now: rnatsd_core::time::Instant,
+    realtime: rnatsd_core::time::UnixNanos,
+) -> Result<rnatsd_core::jetstream::JetStream, String> {
     use rnatsd_core::jetstream::{JetStream, JsConfig};
     let dir = opts.store_dir.clone().unwrap_or_else(|| {
         std::env::temp_dir()
@@ -133,7 +173,11 @@ pub fn jetstream_service(
         }),
         store_seed: os_seed(),
     };
-    let js = JetStream::new(cfg, storage_factory(PathBuf::from(dir)), now, realtime)?;
+    let factory = match account {
+        Some(name) => rnatsd_core::jetstream::accounts::account_storage_factory(name, storage_factory(PathBuf::from(dir))),
+        None => storage_factory(PathBuf::from(dir)),
+    };
+    let js = JetStream::new(cfg, factory, now, realtime)?;
     // A key that does not fit the stored streams is a startup error, never
     // a silent skip (nothing on disk was changed).
     if let Some(w) = js
@@ -143,7 +187,7 @@ pub fn jetstream_service(
     {
         return Err(format!("JetStream stream {:?}: {}", w.stream, w.reason));
     }
-    Ok(Box::new(js))
+    Ok(js)
 }
 
 /// A seed from OS randomness (std's per-process random hash keys) and the

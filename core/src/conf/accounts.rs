@@ -91,6 +91,12 @@ impl Applier {
                     "jetstream" => {
                         acc.jetstream = !matches!(&mv.kind, Kind::Bool(false))
                             && !matches!(mv.as_str(), Some("disabled" | "disable" | "false"));
+                        if mv.as_map().is_some() {
+                            match parse_account_jetstream(mv) {
+                                Ok(l) => acc.jetstream_limits = Some(l),
+                                Err(e) => self.errors.push(e),
+                            }
+                        }
                     }
                     "mappings" | "maps" | "msg_trace" | "trace_dest" => self.warn_unsupported(k, mv),
                     _ => {
@@ -333,6 +339,30 @@ fn parse_account_limits(v: &Value) -> Result<AccountLimits, ConfError> {
         }
     }
     Ok(l)
+}
+
+/// Go's `parseJetStreamForAccount` for a map: `max_mem`/`max_memory`,
+/// `max_file`/`max_store`, `max_streams`, `max_consumers` (zero or
+/// negative: unlimited).
+fn parse_account_jetstream(v: &Value) -> Result<crate::jetstream::account_info::JetStreamAccountLimits, ConfError> {
+    use super::apply::get_storage_size;
+    let m = v.as_map().ok_or_else(|| ConfError::at(v, "Expected jetstream to be a map".to_string()))?;
+    let (mut mem, mut store, mut streams, mut consumers) = (-1i64, -1i64, -1i64, -1i64);
+    for (k, mv) in m.iter() {
+        let size = |mv: &Value| get_storage_size(mv).map_err(|e| ConfError::at(mv, e));
+        match k.to_ascii_lowercase().as_str() {
+            "max_memory" | "max_mem" | "mem" | "memory" => mem = size(mv)?,
+            "max_store" | "max_file" | "max_disk" | "store" | "disk" => store = size(mv)?,
+            "max_streams" | "streams" => streams = int(mv)?,
+            "max_consumers" | "consumers" => consumers = int(mv)?,
+            _ => {
+                if !mv.used_variable {
+                    return Err(ConfError::at(mv, format!("Unknown field {} parsing jetstream for account", go_quote(k))));
+                }
+            }
+        }
+    }
+    Ok(crate::jetstream::account_info::JetStreamAccountLimits::from_config(mem, store, streams, consumers))
 }
 
 /// A string or an array of strings.

@@ -28,6 +28,7 @@
 //! streams are not persisted, as in Go.
 
 pub mod account_info;
+pub mod accounts;
 pub mod api;
 pub mod config;
 pub mod consumer;

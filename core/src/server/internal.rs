@@ -17,7 +17,7 @@ use bytes::Bytes;
 
 use crate::time::{Instant, UnixNanos};
 
-use super::accounts::{AccountId, GLOBAL};
+use super::accounts::AccountId;
 use super::subs::{SubRef, Subscription};
 use super::{ConnId, Server};
 
@@ -117,6 +117,12 @@ pub(super) struct Internal {
     pub watch_gen: u64,
     /// (subject, reply) of service messages nobody received.
     pub undelivered: Vec<(Bytes, Bytes)>,
+    /// Services of other accounts (per-account JetStream); see
+    /// `internal_services.rs`. Each is swapped into the fields above
+    /// while it runs.
+    pub slots: Vec<super::internal_services::AccountSlot>,
+    /// The account of the service in the fields above (`None`: `$G`).
+    pub current: Option<AccountId>,
 }
 
 impl Server {
@@ -221,10 +227,10 @@ impl Server {
 
     /// Hands collected messages to the service, publishes its answers, and
     /// flushes (group commit) so held replies go out once durable.
-    pub(super) fn run_internal(&mut self, now: Instant) {
+    pub(super) fn run_internal_one(&mut self, now: Instant) {
         self.operator_take_sys_msgs();
         let Some(mut service) = self.internal.service.take() else {
-            self.internal.inbox.clear();
+            self.drop_own_inbox();
             return;
         };
         let realtime = self.realtime(now);
@@ -235,7 +241,7 @@ impl Server {
             for (subject, reply) in std::mem::take(&mut self.internal.undelivered) {
                 out.extend(service.handle_undelivered(now, realtime, &subject, &reply));
             }
-            let inbox = std::mem::take(&mut self.internal.inbox);
+            let inbox = self.take_own_inbox();
             for msg in inbox {
                 out.extend(service.handle_msg(now, realtime, msg));
             }
@@ -249,7 +255,7 @@ impl Server {
                 service = self.internal.service.take().expect("service just put back");
                 out.extend(self.sync_watched(now, realtime, service.as_mut(), true));
             }
-            if out.is_empty() && !changed && self.internal.inbox.is_empty() && self.internal.undelivered.is_empty() {
+            if out.is_empty() && !changed && !self.has_own_inbox() && self.internal.undelivered.is_empty() {
                 break;
             }
             for o in out {
@@ -261,7 +267,7 @@ impl Server {
 
     /// True when subscriptions changed since watched interest was synced.
     pub(super) fn watched_stale(&self) -> bool {
-        self.internal.service.is_some() && self.accounts.get(GLOBAL).sublist.generation() != self.internal.watch_gen
+        self.internal.service.is_some() && self.accounts.get(self.internal_account()).sublist.generation() != self.internal.watch_gen
     }
 
     /// Reports changes of client interest in the service's watched
@@ -273,7 +279,7 @@ impl Server {
         service: &mut dyn InternalService,
         force: bool,
     ) -> Vec<Outgoing> {
-        let generation = self.accounts.get(GLOBAL).sublist.generation();
+        let generation = self.accounts.get(self.internal_account()).sublist.generation();
         if !force && generation == self.internal.watch_gen {
             return Vec::new();
         }
@@ -294,7 +300,8 @@ impl Server {
     /// Whether a client subscription gets messages on `subject`: any plain
     /// or queue subscription, or with `queue` a member of that group.
     fn client_interest(&mut self, subject: &str, queue: Option<&str>) -> bool {
-        let r = self.accounts.get_mut(GLOBAL).sublist.match_subject(subject.as_bytes());
+        let acc = self.internal_account();
+        let r = self.accounts.get_mut(acc).sublist.match_subject(subject.as_bytes());
         let is_client = |s: &SubRef| self.subs.get(*s).is_some_and(|s| s.conn != INTERNAL_CONN);
         match queue {
             None => r.psubs.iter().any(is_client) || r.qsubs.iter().any(|g| g.members.iter().any(is_client)),
@@ -319,7 +326,7 @@ impl Server {
     pub(super) fn publish_internal(&mut self, o: Outgoing) {
         let (header_len, message) = internal_message(&o);
         let shown = o.deliver_as.as_ref().unwrap_or(&o.subject);
-        let n = self.deliver_shown(GLOBAL, INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
+        let n = self.deliver_shown(self.internal_account(), INTERNAL_CONN, false, &o.subject, shown, o.reply.as_ref(), header_len, &message);
         if n == 0 {
             if let Some(reply) = &o.reply {
                 self.internal.undelivered.push((o.subject.clone(), reply.clone()));
@@ -328,7 +335,7 @@ impl Server {
     }
 
     /// Makes the internal subscriptions equal the service's interest.
-    fn sync_internal_interest(&mut self) {
+    pub(super) fn sync_internal_interest(&mut self) {
         let want: Vec<Bytes> = match &self.internal.service {
             Some(s) => s.interest().into_iter().map(Bytes::from).collect(),
             None => Vec::new(),
@@ -341,20 +348,21 @@ impl Server {
                 }
             }
         }
+        let acc = self.internal_account();
         for subject in want {
             if self.internal.subs.contains_key(&subject) {
                 continue;
             }
             let r = self.subs.insert(Subscription {
                 conn: INTERNAL_CONN,
-                acc: GLOBAL,
+                acc,
                 subject: subject.clone(),
                 queue: None,
                 sid: subject.clone(),
                 max: None,
                 delivered: 0,
             });
-            if self.accounts.get_mut(GLOBAL).sublist.insert(&subject, None, r).is_err() {
+            if self.accounts.get_mut(acc).sublist.insert(&subject, None, r).is_err() {
                 tracing::error!("internal subscription on invalid subject {:?}", String::from_utf8_lossy(&subject));
                 self.subs.remove(r);
                 continue;

@@ -33,6 +33,7 @@ mod httpz;
 mod idmap;
 mod info;
 mod internal;
+mod internal_services;
 mod jsz;
 mod ldm;
 mod metrics;
@@ -468,12 +469,17 @@ impl Server {
         if service_due {
             self.internal_timeout(now);
         }
+        self.account_services_timeout(now);
         self.debug_check();
     }
 
     /// The earliest instant at which [`Server::handle_timeout`] has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let service = self.internal.service.as_ref().and_then(|s| s.poll_timeout());
+        let service = match (service, self.account_services_poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         match (self.timers.next_deadline(), service) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -483,7 +489,7 @@ impl Server {
     /// After a client's input: let the internal service see what was
     /// delivered to it, and release replies once their writes are durable.
     fn after_input(&mut self, now: Instant) {
-        let wants = self.internal.service.as_ref().is_some_and(|s| s.wants_flush());
+        let wants = self.internal.service.as_ref().is_some_and(|s| s.wants_flush()) || self.account_services_want_work();
         if !self.internal.inbox.is_empty() || wants || self.watched_stale() {
             self.run_internal(now);
         }
@@ -578,7 +584,7 @@ impl Server {
                 assert!(c.ping_deadline.is_none() && c.auth_deadline.is_none(), "only the TLS timer runs before TLS");
             }
         }
-        let internal = self.internal.subs.len() + self.internal.account_subs.len();
+        let internal = self.internal.subs.len() + self.internal.account_subs.len() + self.account_services_subs();
         assert_eq!(sids + internal, self.subs.len(), "every sub is owned by exactly one conn");
         for ((acc, subject), r) in &self.internal.account_subs {
             let s = self.subs.get(*r).expect("internal account sub is live");

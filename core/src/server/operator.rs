@@ -263,6 +263,16 @@ pub fn account_options(ac: &AccountClaims) -> AccountOptions {
         max_leafnodes: l.leaf_node_conn,
     };
     a.default_permissions = to_permissions(&ac.nats.default_permissions);
+    if l.is_jetstream_enabled() {
+        let j = &l.jetstream;
+        a.jetstream = true;
+        a.jetstream_limits = Some(crate::jetstream::account_info::JetStreamAccountLimits::from_config(
+            j.mem_storage,
+            j.disk_storage,
+            j.streams,
+            j.consumer,
+        ));
+    }
     for e in &ac.nats.exports {
         let kind = match e.export_type {
             ExportType::Stream => ExportKind::Stream,

@@ -97,8 +97,11 @@ pub struct AccountOptions {
     pub exports: Vec<ExportOptions>,
     pub imports: Vec<ImportOptions>,
     pub limits: AccountLimits,
-    /// `jetstream: enabled` seen (per-account JetStream is not built yet).
+    /// `jetstream: enabled` (or a limits map, or JWT JetStream limits).
     pub jetstream: bool,
+    /// The account's JetStream limits when [`Self::jetstream`] is set
+    /// (`None`: unlimited).
+    pub jetstream_limits: Option<crate::jetstream::account_info::JetStreamAccountLimits>,
 }
 
 impl AccountOptions {
