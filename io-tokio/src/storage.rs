@@ -120,7 +120,27 @@ pub fn install_account_jetstreams(
 ) -> Result<(), String> {
     use rnatsd_core::jetstream::account_info::JetStreamAccountLimits;
     use rnatsd_core::jetstream::accounts::{AccountJetStream, NotEnabled};
-    let accounts: Vec<_> = server.options().accounts.clone();
+    let mut accounts: Vec<_> = server.options().accounts.clone();
+    // Operator mode: preloaded accounts whose claims set JetStream storage
+    // (Go's `IsJSEnabled`) are registered now and get their JetStream.
+    let preload = server.options().operator.as_ref().map(|o| o.resolver_preload.clone()).unwrap_or_default();
+    for (key, jwt) in preload {
+        let Ok(ac) = rnatsd_core::jwt::decode::decode_account_claims(&jwt) else { continue };
+        let l = &ac.nats.limits;
+        if !l.is_jetstream_enabled() || Some(&key) == server.options().system_account.as_ref() {
+            continue;
+        }
+        if let Err(e) = server.register_account_for_service(&key) {
+            tracing::warn!("JetStream for account {key}: {e}");
+            continue;
+        }
+        let j = &l.jetstream;
+        let mut a = rnatsd_core::server::accounts::AccountOptions::new(&key);
+        a.jetstream = true;
+        a.jetstream_limits =
+            Some(JetStreamAccountLimits::from_config(j.mem_storage, j.disk_storage, j.streams, j.consumer));
+        accounts.push(a);
+    }
     let system = server.system_account();
     for a in accounts {
         let Some(id) = server.account_id(&a.name) else { continue };

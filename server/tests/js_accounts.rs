@@ -191,3 +191,79 @@ async fn test_jet_stream_not_enabled_for_account() {
     assert!(err.to_string().to_lowercase().contains("not enabled"), "{err}");
     s.shutdown(Duration::from_secs(1)).await;
 }
+
+mod operator {
+    //! Operator mode: an account JWT with JetStream limits enables it.
+    use super::*;
+    use nkeys::KeyPair;
+    use rnatsd_core::jwt::claims::{AccountClaims, OperatorClaims, UserClaims};
+    use rnatsd_core::jwt::creds::format_user_config;
+    use rnatsd_core::jwt::encode::{encode_account, encode_operator, encode_user, test_key, TestKeyKind};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    fn now_secs() -> i64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs() as i64
+    }
+
+    fn account(op: &KeyPair, n: u8, edit: impl FnOnce(&mut AccountClaims)) -> (KeyPair, String) {
+        let kp = test_key(TestKeyKind::Account, n);
+        let mut ac = AccountClaims::new(&kp.public_key());
+        ac.claims.name = format!("A{n}");
+        edit(&mut ac);
+        let jwt = encode_account(&mut ac, op, now_secs() - 30).expect("account jwt");
+        (kp, jwt)
+    }
+
+    fn creds(acc: &KeyPair, n: u8) -> String {
+        let kp = test_key(TestKeyKind::User, n);
+        let mut uc = UserClaims::new(&kp.public_key());
+        uc.claims.name = format!("U{n}");
+        let jwt = encode_user(&mut uc, acc, now_secs() - 10).expect("user jwt");
+        format_user_config(&jwt, &kp.seed().expect("seed"))
+    }
+
+    async fn connect(s: &RunningServer, creds: &str) -> async_nats::Client {
+        let dir = std::env::temp_dir().join(format!("rnatsd-jsacct-creds-{}-{}", std::process::id(), creds.len()));
+        std::fs::write(&dir, creds).expect("creds written");
+        let c = async_nats::ConnectOptions::with_credentials_file(&dir).await.expect("creds").connect(url(s)).await;
+        let _ = std::fs::remove_file(&dir);
+        c.expect("connects")
+    }
+
+    #[tokio::test]
+    async fn test_jet_stream_jwt_limits() {
+        let dir = StoreDir::new();
+        let op = test_key(TestKeyKind::Operator, 1);
+        let sys = test_key(TestKeyKind::Account, 200);
+        let mut oc = OperatorClaims::default();
+        oc.claims.subject = op.public_key();
+        oc.nats.system_account = sys.public_key();
+        let op_jwt = encode_operator(&mut oc, &op, now_secs() - 60).expect("operator jwt");
+        let (_, sys_jwt) = account(&op, 200, |_| {});
+        let (a, a_jwt) = account(&op, 1, |ac| {
+            let j = &mut ac.nats.limits.jetstream;
+            j.mem_storage = -1;
+            j.disk_storage = 1_000_000;
+            j.streams = 1;
+            j.consumer = -1;
+        });
+        let text = format!(
+            "operator: \"{op_jwt}\"\nsystem_account: {}\nresolver: MEMORY\nresolver_preload: {{\n  {}: \"{sys_jwt}\"\n  {}: \"{a_jwt}\"\n}}\n",
+            sys.public_key(),
+            sys.public_key(),
+            a.public_key()
+        );
+        let s = start(conf(&text, &dir)).await;
+        let na = connect(&s, &creds(&a, 1)).await;
+        let v = request(&na, "$JS.API.INFO", "").await;
+        assert!(v["error"].is_null(), "{v}");
+        assert_eq!(v["limits"]["max_streams"], 1, "{v}");
+        assert_eq!(v["limits"]["max_storage"], 1_000_000, "{v}");
+        let v = request(&na, "$JS.API.STREAM.CREATE.S1", &create_body("S1", "s1")).await;
+        assert!(v["error"].is_null(), "{v}");
+        let v = request(&na, "$JS.API.STREAM.CREATE.S2", &create_body("S2", "s2")).await;
+        assert_eq!(v["error"]["err_code"], 10027, "{v}");
+        assert!(dir.0.join(format!("jetstream/{}/streams/S1", a.public_key())).is_dir());
+        s.shutdown(Duration::from_secs(1)).await;
+    }
+}

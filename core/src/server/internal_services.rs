@@ -65,6 +65,13 @@ impl Server {
         self.run_internal(now);
     }
 
+    /// Operator mode: registers the JWT account `key` (looked up in the
+    /// resolver, its claims checked) so that a service can be installed in
+    /// it before any of its users connects.
+    pub fn register_account_for_service(&mut self, key: &str) -> Result<AccountId, String> {
+        self.register_jwt_account(key)
+    }
+
     /// True when `account` has an installed service of its own.
     pub fn has_account_service(&self, account: AccountId) -> bool {
         if account == GLOBAL {

@@ -413,7 +413,7 @@ impl Server {
     /// Go's `lookupAccount` + `updateAccountClaims` for a key not yet
     /// registered: fetches it (and the accounts its imports name), then
     /// reconfigures the accounts table.
-    fn register_jwt_account(&mut self, key: &str) -> Result<AccountId, String> {
+    pub(super) fn register_jwt_account(&mut self, key: &str) -> Result<AccountId, String> {
         if let Some(id) = self.accounts.lookup(key) {
             if self.operator.as_ref().is_some_and(|st| st.accounts.contains_key(key)) {
                 return Ok(id);
