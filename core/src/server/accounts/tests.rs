@@ -733,3 +733,70 @@ fn test_response_permissions() {
     assert!(n.take(svc).contains("Permissions Violation"), "expired");
     assert_eq!(n.take(cli), "");
 }
+
+/// Answers every request on `svc.>` with its name (one per account).
+struct Echo(&'static str, bool);
+
+impl super::super::InternalService for Echo {
+    fn interest(&self) -> Vec<String> {
+        vec!["svc.>".to_string()]
+    }
+    fn handle_msg(
+        &mut self,
+        _: Instant,
+        _: crate::time::UnixNanos,
+        msg: super::super::InternalMsg,
+    ) -> Vec<super::super::Outgoing> {
+        match msg.reply {
+            Some(r) => vec![super::super::Outgoing {
+                subject: r,
+                reply: None,
+                deliver_as: None,
+                headers: None,
+                payload: self.0.into(),
+            }],
+            None => Vec::new(),
+        }
+    }
+    fn wants_flush(&self) -> bool {
+        false
+    }
+    fn flush(&mut self, _: Instant) -> Vec<super::super::Outgoing> {
+        Vec::new()
+    }
+    fn take_interest_changed(&mut self) -> bool {
+        std::mem::take(&mut self.1)
+    }
+    fn handle_timeout(&mut self, _: Instant, _: crate::time::UnixNanos) -> Vec<super::super::Outgoing> {
+        Vec::new()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn check_invariants(&self) {}
+}
+
+/// Per-account internal services (JetStream per account): a request is
+/// answered by the service of the publisher's account, in that account;
+/// an account without a service of its own gets no answer.
+#[test]
+fn test_internal_services_per_account() {
+    let mut n = Net::new(TWO_ACCOUNTS);
+    n.s.set_internal_service(n.now, Box::new(Echo("G", true)));
+    let acc_a = n.s.account_id("A").unwrap();
+    n.s.set_account_service(n.now, acc_a, Box::new(Echo("A", true)));
+    assert!(n.s.has_account_service(acc_a));
+    assert!(!n.s.has_account_service(n.s.account_id("B").unwrap()));
+    let (a, b) = (n.user("a", "a"), n.user("b", "b"));
+    n.sub(a, "inbox", "1");
+    n.sub(b, "inbox", "1");
+    n.publish(a, "svc.x", Some("inbox"), "q");
+    n.drain();
+    assert_eq!(n.take(a), "MSG inbox 1 1\r\nA\r\n");
+    assert_eq!(n.take(b), "");
+    n.publish(b, "svc.x", Some("inbox"), "q");
+    n.drain();
+    assert_eq!(n.take(b), "", "B has no service: $G's does not answer it");
+    assert_eq!(n.take(a), "");
+    n.s.check_invariants();
+}
