@@ -176,7 +176,8 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
     let js = opts.jetstream.clone();
     let mut server = Server::new(opts, seed, clock.now(), clock.realtime())?;
     if js.enabled {
-        let service = crate::storage::jetstream_service(&js, clock.now(), clock.realtime())?;
+        let name = server.info().server_name.clone();
+        let service = crate::storage::jetstream_service(&js, &name, clock.now(), clock.realtime())?;
         server.set_internal_service(clock.now(), service);
     }
     let shared = Arc::new(Shared {
