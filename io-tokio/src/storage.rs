@@ -100,8 +100,11 @@ pub fn storage_factory(root: PathBuf) -> StorageFactory {
 /// JetStream over real files in `opts.store_dir` (Go's default
 /// `$TMPDIR/nats` when unset), recovered and ready to install as the
 /// engine's internal service.
+/// `server_name` is the engine's (the option, or the server id as in Go);
+/// stream info names it as `cluster.leader`.
 pub fn jetstream_service(
     opts: &rnatsd_core::options::JetStreamOptions,
+    server_name: &str,
     now: rnatsd_core::time::Instant,
     realtime: rnatsd_core::time::UnixNanos,
 ) -> Result<Box<dyn rnatsd_core::server::InternalService>, String> {
@@ -133,7 +136,8 @@ pub fn jetstream_service(
         }),
         store_seed: os_seed(),
     };
-    let js = JetStream::new(cfg, storage_factory(PathBuf::from(dir)), now, realtime)?;
+    let mut js = JetStream::new(cfg, storage_factory(PathBuf::from(dir)), now, realtime)?;
+    js.set_server_name(server_name);
     // A key that does not fit the stored streams is a startup error, never
     // a silent skip (nothing on disk was changed).
     if let Some(w) = js

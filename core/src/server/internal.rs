@@ -73,6 +73,9 @@ pub trait InternalService: Send {
     fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing>;
     fn poll_timeout(&self) -> Option<Instant>;
     fn check_invariants(&self);
+    /// The server is shutting down: make state durable and close stores
+    /// (called once, after the clients are closed).
+    fn shutdown(&mut self, _now: Instant) {}
     /// JetStream's figures for `/jsz` and `/varz` (`None`: not JetStream).
     fn jetstream_report(&self, _realtime: UnixNanos, _o: &super::JszOptions) -> Option<super::JetStreamReport> {
         None

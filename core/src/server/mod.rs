@@ -532,12 +532,15 @@ impl Server {
 
     /// Lame duck and shutdown: closes every connection (flushing) and
     /// refuses new ones.
-    pub fn handle_shutdown(&mut self, _now: Instant) {
+    pub fn handle_shutdown(&mut self, now: Instant) {
         self.shutting_down = true;
         let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
         ids.sort_unstable(); // deterministic close order (conns is a HashMap)
         for id in ids {
             self.close_conn(id, CloseReason::ServerShutdown, true);
+        }
+        if let Some(service) = self.internal.service.as_mut() {
+            service.shutdown(now);
         }
         self.debug_check();
     }
