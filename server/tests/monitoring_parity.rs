@@ -97,9 +97,6 @@ const OURS_ONLY: &[&str] = &[
 
 /// Fields Go 2.9.10 serves that rnatsd does not yet, with the reason.
 const GO_ONLY: &[&str] = &[
-    // The system account ($SYS) is not built yet (issue 7, after accounts).
-    "varz.system_account",
-    "accountz.system_account",
     // The global account's service imports are the system account's
     // request subjects ($SYS.REQ.ACCOUNT.PING.*, $JS.API.>), not built yet.
     "accountz.account_detail.imports",

@@ -29,6 +29,7 @@ mod client;
 mod connect;
 mod connz;
 mod deliver;
+mod events;
 mod httpz;
 mod idmap;
 mod info;
@@ -42,6 +43,7 @@ mod process;
 mod reload;
 mod subs;
 mod subsz;
+mod sysreq;
 mod timers;
 mod tls;
 mod varz;
@@ -69,6 +71,8 @@ pub use subs::SubRef;
 pub use connz::{ConnInfo, Connz, ConnzOptions, ConnzState, SortOpt, SubDetail, SubsOpt, CLOSED_CONNS_MAX};
 pub use httpz::{MonitorResponse, MONITOR_PATHS};
 pub use subsz::{Subsz, SubszOptions};
+pub use sysreq::{subject_matches, SysEndpoint, SysHandler, SysRequest};
+pub use events::{ClientInfo, ServerInfo, ServerStats, ServerStatsMsg, STATSZ_FIRST, STATSZ_INTERVAL};
 pub use varz::{ProcessStats, Varz};
 pub use zfmt::{civil_from_days, go_duration, my_uptime, rfc3339};
 pub use jsz::{AccountDetail, JetStreamConfig, JetStreamReport, JetStreamStats, JetStreamVarz, Jsz, JszOptions, StreamDetail};
@@ -157,6 +161,8 @@ pub struct Server {
     /// Requests per monitoring path (Go's `httpReqStats`).
     http_req_stats: BTreeMap<String, u64>,
     ldm: Option<ldm::LameDuck>,
+    /// System account events and requests (see [`events`], [`sysreq`]).
+    sys: events::SysState,
 }
 
 impl Server {
@@ -194,7 +200,7 @@ impl Server {
             max_control_line: usize::try_from(opts.max_control_line).unwrap_or(4096),
             max_payload: usize::try_from(opts.max_payload).unwrap_or(0),
         };
-        Ok(Server {
+        let mut s = Server {
             opts,
             info,
             auth,
@@ -220,7 +226,10 @@ impl Server {
             config_time: realtime,
             http_req_stats: BTreeMap::new(),
             ldm: None,
-        })
+            sys: events::SysState::default(),
+        };
+        s.start_system_requests();
+        Ok(s)
     }
 
     pub fn info(&self) -> &Info {
@@ -390,6 +399,7 @@ impl Server {
                 self.close_conn(id, CloseReason::ClientClosed, false);
             }
         }
+        self.account_disconnect_event(now, id);
         if let Some(mut c) = self.conns.remove(&id) {
             let subs = std::mem::take(&mut c.closed_subs);
             self.save_closed(&c, subs, now);
@@ -408,6 +418,10 @@ impl Server {
                 self.on_lame_duck_timer(now);
                 continue;
             }
+            if kind == TimerKind::Statsz {
+                self.on_statsz_timer(now);
+                continue;
+            }
             if kind == TimerKind::Responses {
                 self.on_response_timer(now);
                 continue;
@@ -419,7 +433,7 @@ impl Server {
             let current = match kind {
                 TimerKind::Ping => c.ping_deadline,
                 TimerKind::Auth => c.auth_deadline,
-                TimerKind::LameDuck | TimerKind::Responses => None,
+                TimerKind::LameDuck | TimerKind::Responses | TimerKind::Statsz => None,
                 TimerKind::Tls => c.tls_deadline,
             };
             // Timers are invalidated lazily: only the conn's current deadline counts.
@@ -430,7 +444,7 @@ impl Server {
             match kind {
                 TimerKind::Ping => self.on_ping_timer(now, id),
                 TimerKind::Auth => self.on_auth_timer(id),
-                TimerKind::LameDuck | TimerKind::Responses => {}
+                TimerKind::LameDuck | TimerKind::Responses | TimerKind::Statsz => {}
                 TimerKind::Tls => self.on_tls_timer(id),
             }
         }
@@ -502,7 +516,8 @@ impl Server {
 
     /// Lame duck and shutdown: closes every connection (flushing) and
     /// refuses new ones.
-    pub fn handle_shutdown(&mut self, _now: Instant) {
+    pub fn handle_shutdown(&mut self, now: Instant) {
+        self.shutdown_event(now);
         self.shutting_down = true;
         let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
         ids.sort_unstable(); // deterministic close order (conns is a HashMap)
@@ -643,7 +658,7 @@ impl Server {
         match kind {
             TimerKind::Ping => c.ping_deadline = Some(at),
             TimerKind::Auth => c.auth_deadline = Some(at),
-            TimerKind::LameDuck | TimerKind::Responses => {}
+            TimerKind::LameDuck | TimerKind::Responses | TimerKind::Statsz => {}
             TimerKind::Tls => c.tls_deadline = Some(at),
         }
         self.timers.schedule(at, id, kind);

@@ -21,6 +21,8 @@ pub enum TimerKind {
     Tls,
     /// Service import responses past their threshold (a server-wide timer).
     Responses,
+    /// The STATSZ heartbeat in the system account (a server-wide timer).
+    Statsz,
 }
 
 #[derive(Debug, Default)]
