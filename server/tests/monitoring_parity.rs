@@ -28,6 +28,8 @@ const GO_SERVER: &str = "/usr/sbin/nats-server";
 /// later Go release (monitor.go of nats-server 2.10/2.11/2.12), with the
 /// same name and type there. Paths as [`shape`] writes them.
 const OURS_ONLY: &[&str] = &[
+    // SubDetail's account (2.10), set for connections outside `$G`.
+    "connz.connections[].subscriptions_list_detail[].account",
     // /varz: split client counters, stalled clients, stale connections
     // and the per-kind slow consumer / stale connection stats (2.10, 2.11).
     "varz.in_client_msgs",

@@ -12,7 +12,7 @@ use rnatsd_core::options::ServerOptions;
 use rnatsd_io_tokio::RunningServer;
 use serde_json::Value;
 
-use common::{opts, start, url};
+use common::{opts, start, url, Raw};
 
 const CONF: &str = r#"
 accounts {
@@ -246,16 +246,20 @@ async fn test_server_events_stats_z() {
     assert_eq!(v2["statsz"]["connections"], 1, "{v2}");
 }
 
-/// `$SYS.SERVER.<id>.SHUTDOWN` reaches a system subscriber on shutdown.
+/// `$SYS.SERVER.<id>.SHUTDOWN` reaches a system subscriber on shutdown,
+/// before its connection closes.
 #[tokio::test]
 async fn test_system_account_shutdown_event() {
     let s = start(conf(CONF)).await;
-    let sys = login(&s, "sys", "sys").await;
-    let id = server_id(&sys).await;
-    let mut sub = sys.subscribe("$SYS.SERVER.*.SHUTDOWN").await.unwrap();
-    sys.flush().await.unwrap();
-    let (subject, v) = tokio::join!(next_json(&mut sub), s.shutdown(Duration::from_secs(1))).0;
-    assert_eq!(subject, format!("$SYS.SERVER.{id}.SHUTDOWN"));
+    let id = server_id(&login(&s, "sys", "sys").await).await;
+    let (mut raw, _) = Raw::connect(&s).await;
+    raw.send("CONNECT {\"verbose\":false,\"user\":\"sys\",\"pass\":\"sys\"}\r\nSUB $SYS.SERVER.*.SHUTDOWN 1\r\n").await;
+    assert!(raw.flush().await.is_empty());
+    s.shutdown(Duration::from_secs(1)).await;
+    let line = tokio::time::timeout(Duration::from_secs(3), raw.read_line()).await.expect("in time").expect("a line");
+    assert!(line.starts_with(&format!("MSG $SYS.SERVER.{id}.SHUTDOWN 1 ")), "{line}");
+    let n: usize = line.rsplit(' ').next().unwrap().trim().parse().unwrap();
+    let v: Value = serde_json::from_slice(&raw.read_payload(n).await).unwrap();
     check_server_info(&v, &id);
 }
 

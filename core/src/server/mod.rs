@@ -52,6 +52,8 @@ mod zstatus;
 
 #[cfg(test)]
 mod ops_tests;
+#[cfg(test)]
+mod sys_tests;
 
 use std::collections::{BTreeMap, VecDeque};
 
