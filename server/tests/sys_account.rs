@@ -280,3 +280,54 @@ accounts {
     let v = request(&admin, &format!("$SYS.REQ.SERVER.{id}.IDZ"), "").await;
     assert_eq!(v["id"], id.as_str());
 }
+
+/// A fresh store directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// JetStream's stream and consumer advisories and the API audit on
+/// `$JS.EVENT.ADVISORY.>` (Go's jetstream_events.go).
+#[tokio::test]
+async fn test_jetstream_advisories_on_stream_and_consumer_actions() {
+    let dir = TempDir(std::env::temp_dir().join(format!("rnatsd-sysadv-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let mut o = opts();
+    o.jetstream.enabled = true;
+    o.jetstream.store_dir = Some(dir.0.to_string_lossy().into_owned());
+    let s = start(o).await;
+    let nc = async_nats::connect(url(&s)).await.unwrap();
+    let mut adv = nc.subscribe("$JS.EVENT.ADVISORY.>").await.unwrap();
+    nc.flush().await.unwrap();
+    let js = async_nats::jetstream::new(nc.clone());
+    let cfg = async_nats::jetstream::stream::Config { name: "ORDERS".into(), subjects: vec!["orders.>".into()], ..Default::default() };
+    let stream = js.create_stream(cfg).await.unwrap();
+    let (subject, v) = next_json(&mut adv).await;
+    assert_eq!(subject, "$JS.EVENT.ADVISORY.STREAM.CREATED.ORDERS");
+    assert_eq!(v["type"], "io.nats.jetstream.advisory.v1.stream_action", "{v}");
+    assert_eq!(v["stream"], "ORDERS", "{v}");
+    assert_eq!(v["action"], "create", "{v}");
+    assert_eq!(v["id"].as_str().unwrap().len(), 22, "{v}");
+    let (subject, v) = next_json(&mut adv).await;
+    assert_eq!(subject, "$JS.EVENT.ADVISORY.API");
+    assert_eq!(v["type"], "io.nats.jetstream.advisory.v1.api_audit", "{v}");
+    assert_eq!(v["subject"], "$JS.API.STREAM.CREATE.ORDERS", "{v}");
+    assert!(v["request"].as_str().unwrap().contains("ORDERS"), "{v}");
+    assert!(v["response"].as_str().unwrap().contains("stream_create_response"), "{v}");
+    let pull = async_nats::jetstream::consumer::pull::Config { durable_name: Some("C1".into()), ..Default::default() };
+    stream.create_consumer(pull).await.unwrap();
+    let (subject, v) = next_json(&mut adv).await;
+    assert_eq!(subject, "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ORDERS.C1");
+    assert_eq!(v["type"], "io.nats.jetstream.advisory.v1.consumer_action", "{v}");
+    assert_eq!((v["stream"].as_str(), v["consumer"].as_str(), v["action"].as_str()), (Some("ORDERS"), Some("C1"), Some("create")));
+    assert_eq!(next_json(&mut adv).await.0, "$JS.EVENT.ADVISORY.API");
+    js.delete_stream("ORDERS").await.unwrap();
+    let (subject, v) = next_json(&mut adv).await;
+    assert_eq!(subject, "$JS.EVENT.ADVISORY.STREAM.DELETED.ORDERS");
+    assert_eq!(v["action"], "delete", "{v}");
+}

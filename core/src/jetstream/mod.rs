@@ -28,6 +28,7 @@
 //! streams are not persisted, as in Go.
 
 pub mod account_info;
+pub mod advisories;
 pub mod api;
 pub mod config;
 pub mod consumer;
@@ -410,7 +411,7 @@ impl JetStream {
             Some(api) if api.starts_with(direct::JS_DIRECT_MSG_GET_PREFIX) => {
                 self.handle_direct_get(&api, reply, hdr, payload)
             }
-            Some(api) => self.handle_api(now, realtime, &api, reply, hdr, payload),
+            Some(api) => self.handle_api_with_advisories(now, realtime, &api, reply, hdr, payload),
             None if subject.starts_with("$JS.ACK.") => {
                 // `+NXT` replies are pull requests (handle_ack); a double
                 // ack's reply is answered by after_ack once the ack is durable.
