@@ -118,6 +118,7 @@ pub fn jetstream_service(
             key: k.as_bytes().to_vec(),
         }),
         store_seed: os_seed(),
+        advisories: true,
     };
     let js = JetStream::new(cfg, storage_factory(PathBuf::from(dir)), now, realtime)?;
     // A key that does not fit the stored streams is a startup error, never
