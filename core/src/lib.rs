@@ -11,6 +11,7 @@
 
 pub mod conf;
 pub mod jetstream;
+pub mod jwt;
 pub mod options;
 pub mod prng;
 pub mod protocol;

@@ -115,6 +115,9 @@ pub struct ServerOptions {
     pub system_account: Option<String>,
     /// `no_system_account` (Go: NoSystemAccount).
     pub no_system_account: bool,
+    /// Operator mode (`operator`, `resolver`, `resolver_preload`, ...):
+    /// Some only when at least one operator is configured.
+    pub operator: Option<crate::conf::operator::OperatorConfig>,
 
     // Limits.
     pub max_conn: i32,
@@ -217,6 +220,7 @@ impl Default for ServerOptions {
             accounts: Vec::new(),
             system_account: None,
             no_system_account: false,
+            operator: None,
             max_conn: DEFAULT_MAX_CONNECTIONS,
             max_subs: 0,
             max_payload: MAX_PAYLOAD_SIZE,

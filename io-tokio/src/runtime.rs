@@ -174,7 +174,8 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
     let acceptor = tls::build_acceptor(&opts)?;
     let clock = Clock::new();
     let js = opts.jetstream.clone();
-    let mut server = Server::new(opts, seed, clock.now(), clock.realtime())?;
+    let resolver_storage = crate::storage::resolver_storage(&opts)?;
+    let mut server = Server::new_with_resolver_storage(opts, seed, clock.now(), clock.realtime(), resolver_storage)?;
     if js.enabled {
         let service = crate::storage::jetstream_service(&js, clock.now(), clock.realtime())?;
         server.set_internal_service(clock.now(), service);

@@ -35,6 +35,20 @@ fn map_err(e: io::Error, ctx: String) -> StorageError {
     StorageError::new(kind, format!("{ctx}: {e}"))
 }
 
+/// The storage of a `resolver: {type: full, dir: ...}` in operator mode:
+/// real files rooted at the resolver's directory (created if missing).
+pub fn resolver_storage(
+    opts: &rnatsd_core::options::ServerOptions,
+) -> Result<Option<Box<dyn Storage + Send>>, String> {
+    use rnatsd_core::conf::operator::ResolverConfig;
+    let Some(ResolverConfig::Full { dir, .. }) = opts.operator.as_ref().and_then(|o| o.resolver.as_ref()) else {
+        return Ok(None);
+    };
+    let dir = if dir.is_empty() { "." } else { dir.as_str() };
+    let st = FileStorage::new(dir).map_err(|e| format!("resolver dir {dir:?}: {e}"))?;
+    Ok(Some(Box::new(st)))
+}
+
 impl FileStorage {
     /// A storage rooted at `root` (created if missing).
     pub fn new(root: impl Into<PathBuf>) -> io::Result<FileStorage> {

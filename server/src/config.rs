@@ -3,7 +3,7 @@
 //! back to the process environment, and includes resolve relative to the
 //! including file (the pure parser in `rnatsd_core::conf` does the rest).
 
-use rnatsd_core::conf::{apply_config, parse};
+use rnatsd_core::conf::{apply_config_with_files, parse};
 use rnatsd_core::options::ServerOptions;
 
 /// Parses `path` and applies it to `opts` (sets `opts.config_file`).
@@ -25,7 +25,9 @@ pub fn load_config_file(path: &str, opts: &mut ServerOptions) -> Result<Vec<Stri
         opts.warnings.push(w.clone());
         warnings.push(w);
     }
-    match apply_config(&map, opts) {
+    // Operator JWT files are named relative to the working directory, as Go.
+    let mut read_file = |file: &str| std::fs::read_to_string(file).map_err(|e| format!("open {file}: {e}"));
+    match apply_config_with_files(&map, opts, &mut read_file) {
         Ok(w) => {
             warnings.extend(w);
             Ok(warnings)

@@ -305,7 +305,11 @@ async fn workload(port: u16) -> Vec<async_nats::Client> {
         .connect(&url)
         .await
         .unwrap();
-    let s3 = c.subscribe("gone").await.unwrap();
+    let mut s3 = c.subscribe("gone").await.unwrap();
+    c.flush().await.unwrap();
+    // Unsubscribed and flushed before the close, so that neither server
+    // lists the subscription (a racing UNSUB made the field set vary).
+    s3.unsubscribe().await.unwrap();
     c.flush().await.unwrap();
     drop(s3);
     drop(c);

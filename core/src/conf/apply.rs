@@ -30,18 +30,7 @@ pub const UNSUPPORTED_KEYS: &[&str] = &[
     "max_subscription_tokens",
     "ocsp",
     "write_timeout",
-    "operator",
-    "operators",
-    "roots",
-    "root",
-    "root_operators",
-    "root_operator",
-    "resolver",
-    "account_resolver",
-    "accounts_resolver",
     "resolver_tls",
-    "resolver_preload",
-    "resolver_pinned_accounts",
     "trusted",
     "trusted_keys",
     "connect_error_reports",
@@ -95,11 +84,37 @@ const UNSUPPORTED_CLUSTER_KEYS: &[&str] = &[
 /// Applies `map` to `opts`. Returns the warnings (also appended to
 /// `opts.warnings`), or every error found.
 pub fn apply_config(map: &Map, opts: &mut ServerOptions) -> Result<Vec<String>, Vec<ConfError>> {
+    let mut no_files = |name: &str| Err(format!("open {name}: no such file or directory"));
+    apply_config_with_files(map, opts, &mut no_files)
+}
+
+/// Like [`apply_config`]; `read_file` reads files the config names by
+/// path (the `operator` JWT), as the adapter reads includes.
+pub fn apply_config_with_files(
+    map: &Map,
+    opts: &mut ServerOptions,
+    read_file: super::operator::ReadFileFn<'_>,
+) -> Result<Vec<String>, Vec<ConfError>> {
     let mut a = Applier::default();
     for (k, v) in map.iter() {
         if let Err(e) = a.process_config_file_line(k, v, opts) {
             a.errors.push(e);
         }
+    }
+    match super::operator::parse_operator_config(map, read_file) {
+        Ok(cfg) if cfg.is_operator_mode() => {
+            if opts.system_account.is_none() {
+                opts.system_account = cfg.system_account.clone();
+            }
+            opts.operator = Some(cfg);
+        }
+        Ok(cfg) => {
+            if cfg.resolver.is_some() || !cfg.resolver_preload.is_empty() {
+                a.warnings.push("resolver configured without an operator: ignored".to_string());
+            }
+            opts.operator = None;
+        }
+        Err(errs) => a.errors.extend(errs),
     }
     opts.warnings.extend(a.warnings.iter().cloned());
     if a.errors.is_empty() {
@@ -399,6 +414,9 @@ impl Applier {
             "system_account" | "system" => o.system_account = Some(string(v)?).filter(|s| !s.is_empty()),
             "no_system_account" | "no_system" | "no_sys_acc" => o.no_system_account = boolean(v)?,
             "no_header_support" => o.no_header_support = boolean(v)?,
+            // Operator mode: parsed as a whole by `conf::operator` after this loop.
+            "operator" | "operators" | "roots" | "root" | "root_operators" | "root_operator" | "resolver"
+            | "account_resolver" | "accounts_resolver" | "resolver_preload" | "resolver_pinned_accounts" => {}
             _ if UNSUPPORTED_KEYS.contains(&key.as_str()) => self.warn_unsupported(k, v),
             _ => {
                 if !v.used_variable {

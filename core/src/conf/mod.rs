@@ -8,6 +8,7 @@ pub mod apply;
 mod auth;
 pub mod duration;
 pub mod lexer;
+pub mod operator;
 pub mod parser;
 mod tls;
 pub mod value;
@@ -19,7 +20,7 @@ mod lexer_tests;
 #[cfg(test)]
 mod parser_tests;
 
-pub use apply::apply_config;
+pub use apply::{apply_config, apply_config_with_files};
 pub use duration::parse_duration;
 pub use parser::{parse, EnvFn, IncludeFn};
 pub use tls::TlsConfigOpts;

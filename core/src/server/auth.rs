@@ -22,6 +22,8 @@ pub struct AuthConfig {
     tls_map: bool,
     /// `no_auth_user`: who a client without credentials is.
     no_auth_user: Option<String>,
+    /// Operator mode: every client authenticates with a user JWT.
+    operator: bool,
 }
 
 /// A user with a password: name, password (plain or bcrypt), permissions,
@@ -75,7 +77,8 @@ impl AuthConfig {
             }
         }
         let no_auth_user = opts.no_auth_user.clone().filter(|u| !u.is_empty());
-        AuthConfig { single, token, users, nkeys, tls_map: opts.tls && opts.tls_map, no_auth_user }
+        let operator = opts.operator.as_ref().is_some_and(|o| o.is_operator_mode());
+        AuthConfig { single, token, users, nkeys, tls_map: opts.tls && opts.tls_map, no_auth_user, operator }
     }
 
     /// Go's `validateNoAuthUser`: the `no_auth_user` must be a configured
@@ -95,12 +98,16 @@ impl AuthConfig {
 
     /// True when a client must authenticate (INFO `auth_required`).
     pub fn required(&self) -> bool {
-        self.single.is_some() || self.token.is_some() || !self.users.is_empty() || !self.nkeys.is_empty()
+        self.operator
+            || self.single.is_some()
+            || self.token.is_some()
+            || !self.users.is_empty()
+            || !self.nkeys.is_empty()
     }
 
     /// Go's `nonceRequired`: INFO carries a nonce when NKEY users exist.
     pub fn nonce_required(&self) -> bool {
-        !self.nkeys.is_empty()
+        self.operator || !self.nkeys.is_empty()
     }
 
     /// Checks a CONNECT. `nonce` is the one this connection's INFO carried

@@ -49,6 +49,10 @@ pub enum CloseReason {
     BadClientProtocolVersion,
     NoRespondersRequiresHeaders,
     TlsHandshakeError,
+    /// A JWT user's `exp` (or connect window) passed.
+    AuthenticationExpired,
+    /// The account JWT revoked the user.
+    Revocation,
 }
 
 impl CloseReason {
@@ -71,6 +75,8 @@ impl CloseReason {
             CloseReason::BadClientProtocolVersion => "Bad Client Protocol Version",
             CloseReason::NoRespondersRequiresHeaders => "No Responders Requires Headers",
             CloseReason::TlsHandshakeError => "TLS Handshake Failure",
+            CloseReason::AuthenticationExpired => "Authentication Expired",
+            CloseReason::Revocation => "Credentials Revoked",
         }
     }
 }
@@ -127,6 +133,8 @@ pub struct ClientConn {
     pub rtt_start: Option<Instant>,
     /// The subscriptions it had when the server closed it, for `/connz?state=closed`.
     pub closed_subs: Vec<super::connz::SubDetail>,
+    /// Operator mode: the JWT user this connection authenticated as.
+    pub jwt: Option<super::operator::JwtUser>,
 }
 
 impl ClientConn {
@@ -166,6 +174,7 @@ impl ClientConn {
             rtt: None,
             rtt_start: None,
             closed_subs: Vec::new(),
+            jwt: None,
         }
     }
 

@@ -254,7 +254,9 @@ impl Server {
             .values()
             .filter_map(|r| self.subs.get(*r))
             .map(|s| SubDetail {
-                account: self.accounts.get(s.acc).name.clone(),
+                // Go's `newClientSubDetail` leaves the account out (only
+                // /subsz names it).
+                account: String::new(),
                 subject: String::from_utf8_lossy(&s.subject).into_owned(),
                 qgroup: s.queue.as_ref().map(|q| String::from_utf8_lossy(q).into_owned()).unwrap_or_default(),
                 sid: String::from_utf8_lossy(&s.sid).into_owned(),

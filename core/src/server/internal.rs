@@ -222,6 +222,7 @@ impl Server {
     /// Hands collected messages to the service, publishes its answers, and
     /// flushes (group commit) so held replies go out once durable.
     pub(super) fn run_internal(&mut self, now: Instant) {
+        self.operator_take_sys_msgs();
         self.run_sys_requests(now);
         let Some(mut service) = self.internal.service.take() else {
             self.internal.inbox.clear();

@@ -38,6 +38,7 @@ mod jsz;
 mod ldm;
 mod metrics;
 pub mod nkey;
+mod operator;
 mod perms;
 mod process;
 mod reload;
@@ -52,6 +53,8 @@ mod zstatus;
 
 #[cfg(test)]
 mod ops_tests;
+#[cfg(test)]
+mod operator_tests;
 #[cfg(test)]
 mod sys_tests;
 
@@ -163,6 +166,8 @@ pub struct Server {
     /// Requests per monitoring path (Go's `httpReqStats`).
     http_req_stats: BTreeMap<String, u64>,
     ldm: Option<ldm::LameDuck>,
+    /// JWT operator mode (None without an `operator`).
+    operator: Option<operator::OperatorState>,
     /// System account events and requests (see [`events`], [`sysreq`]).
     sys: events::SysState,
 }
@@ -171,13 +176,27 @@ impl Server {
     /// Builds the engine. `opts.port` must be the port actually listened on.
     /// Errors name the offending option, as Go's `validateOptions` does.
     pub fn new(opts: ServerOptions, seed: u64, now: Instant, realtime: UnixNanos) -> Result<Server, String> {
+        Server::new_with_resolver_storage(opts, seed, now, realtime, None)
+    }
+
+    /// Like [`Server::new`]; `resolver_storage` is rooted at the directory
+    /// of a `resolver: {type: full, dir: ...}` (operator mode), which needs it.
+    pub fn new_with_resolver_storage(
+        opts: ServerOptions,
+        seed: u64,
+        now: Instant,
+        realtime: UnixNanos,
+        resolver_storage: Option<Box<dyn crate::storage::Storage + Send>>,
+    ) -> Result<Server, String> {
         validate_options(&opts)?;
+        let mut operator = operator::OperatorState::new(&opts, resolver_storage)?;
         let mut prng = Prng::from_seed(seed);
         let server_id = generate_server_id(&mut prng);
         let server_name = if opts.server_name.is_empty() { server_id.clone() } else { opts.server_name.clone() };
         let auth = AuthConfig::from_options(&opts);
         auth.validate_no_auth_user()?;
-        let accounts = Accounts::from_options(&opts, &mut prng)?;
+        let accounts_opts = Server::initial_accounts_options(&opts, operator.as_mut(), realtime.div_euclid(1_000_000_000));
+        let accounts = Accounts::from_options(&accounts_opts, &mut prng)?;
         let info = Info {
             server_id,
             server_name,
@@ -228,8 +247,10 @@ impl Server {
             config_time: realtime,
             http_req_stats: BTreeMap::new(),
             ldm: None,
+            operator,
             sys: events::SysState::default(),
         };
+        s.operator_subscribe_sys();
         s.start_system_requests();
         Ok(s)
     }
@@ -428,6 +449,10 @@ impl Server {
                 self.on_response_timer(now);
                 continue;
             }
+            if kind == TimerKind::AccountExpire {
+                self.on_account_expire_timer(now);
+                continue;
+            }
             let Some(c) = self.conns.get(&id) else { continue };
             if c.is_closing() {
                 continue;
@@ -435,8 +460,9 @@ impl Server {
             let current = match kind {
                 TimerKind::Ping => c.ping_deadline,
                 TimerKind::Auth => c.auth_deadline,
-                TimerKind::LameDuck | TimerKind::Responses | TimerKind::Statsz => None,
+                TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire | TimerKind::Statsz => None,
                 TimerKind::Tls => c.tls_deadline,
+                TimerKind::JwtExpire => c.jwt.as_ref().and_then(|u| u.expires),
             };
             // Timers are invalidated lazily: only the conn's current deadline counts.
             match current {
@@ -446,8 +472,9 @@ impl Server {
             match kind {
                 TimerKind::Ping => self.on_ping_timer(now, id),
                 TimerKind::Auth => self.on_auth_timer(id),
-                TimerKind::LameDuck | TimerKind::Responses | TimerKind::Statsz => {}
+                TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire | TimerKind::Statsz => {}
                 TimerKind::Tls => self.on_tls_timer(id),
+                TimerKind::JwtExpire => self.on_jwt_expire_timer(id),
             }
         }
         let service_due = self.internal.service.as_ref().and_then(|s| s.poll_timeout()).is_some_and(|t| t <= now);
@@ -660,8 +687,13 @@ impl Server {
         match kind {
             TimerKind::Ping => c.ping_deadline = Some(at),
             TimerKind::Auth => c.auth_deadline = Some(at),
-            TimerKind::LameDuck | TimerKind::Responses | TimerKind::Statsz => {}
+            TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire | TimerKind::Statsz => {}
             TimerKind::Tls => c.tls_deadline = Some(at),
+            TimerKind::JwtExpire => {
+                if let Some(u) = c.jwt.as_mut() {
+                    u.expires = Some(at);
+                }
+            }
         }
         self.timers.schedule(at, id, kind);
     }

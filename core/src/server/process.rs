@@ -224,8 +224,12 @@ impl Server {
         if !first_connect {
             self.remove_all_subs(id);
         }
-        let Some(c) = self.conns.get_mut(&id) else { return };
-        if self.auth.required() {
+        if self.operator_mode() {
+            if !self.operator_authenticate(id) {
+                return;
+            }
+        } else if self.auth.required() {
+            let Some(c) = self.conns.get_mut(&id) else { return };
             let who = match self.auth.check(&c.opts, c.nonce.as_bytes(), c.tls.as_ref()) {
                 Ok(who) => who,
                 Err(why) => {
@@ -278,7 +282,7 @@ impl Server {
     /// The limits of the account `id` was just bound to: its connection
     /// count (Go cuts the newcomer with `maximum account active connections
     /// exceeded`) and its payload limit. False when the connection was cut.
-    fn apply_account_limits(&mut self, id: ConnId) -> bool {
+    pub(super) fn apply_account_limits(&mut self, id: ConnId) -> bool {
         let Some(c) = self.conns.get(&id) else { return false };
         let acc = c.acc;
         let limits = self.accounts.get(acc).limits;
@@ -371,7 +375,8 @@ impl Server {
             return;
         }
         let acc_max = self.accounts.get(c.acc).limits.max_subscriptions;
-        let over_acc = acc_max >= 0 && c.subs.len() as i64 >= acc_max;
+        let user_max = c.jwt.as_ref().map_or(-1, |u| u.max_subs);
+        let over_acc = (acc_max >= 0 && c.subs.len() as i64 >= acc_max) || (user_max >= 0 && c.subs.len() as i64 >= user_max);
         if over_acc || (self.opts.max_subs > 0 && c.subs.len() >= self.opts.max_subs as usize) {
             tracing::error!("{} - maximum subscriptions exceeded", c.log_prefix());
             self.send_err(id, "maximum subscriptions exceeded");

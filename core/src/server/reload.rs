@@ -89,7 +89,7 @@ fn every_option_is_classified(o: &ServerOptions) {
         prof_port: _, cluster_advertise: _, cluster_no_advertise: _, cluster_connect_retries: _, tls: _,
         tls_verify: _, tls_cert: _, tls_key: _, tls_ca_cert: _, warnings: _, nkeys: _, tls_map: _,
         tls_timeout: _, tls_handshake_first: _, tls_handshake_first_fallback: _, tls_pinned_certs: _,
-        allow_non_tls: _, accounts: _, system_account: _, no_system_account: _,
+        allow_non_tls: _, accounts: _, system_account: _, no_system_account: _, operator: _,
     } = o;
 }
 
@@ -115,6 +115,9 @@ pub(super) fn diff_options(old: &ServerOptions, new: &ServerOptions) -> Result<V
                 changed.push($key);
             }
         };
+    }
+    if old.operator != new.operator {
+        return Err("config reload not supported for TrustedOperators".to_string());
     }
     fixed!(server_name, "ServerName");
     fixed!(host, "Host");
@@ -322,6 +325,9 @@ impl Server {
     fn reload_authorization(&mut self) {
         for id in self.open_conn_ids() {
             let Some(c) = self.conns.get_mut(&id) else { continue };
+            if c.jwt.is_some() {
+                continue; // Operator mode: JWT users follow their account JWT.
+            }
             if !self.auth.required() {
                 if c.acc != GLOBAL {
                     self.auth_violation(id, "account no longer configured");

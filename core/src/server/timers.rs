@@ -21,6 +21,10 @@ pub enum TimerKind {
     Tls,
     /// Service import responses past their threshold (a server-wide timer).
     Responses,
+    /// A JWT user's expiry (operator mode).
+    JwtExpire,
+    /// An account JWT's expiry (operator mode, a server-wide timer).
+    AccountExpire,
     /// The STATSZ heartbeat in the system account (a server-wide timer).
     Statsz,
 }
