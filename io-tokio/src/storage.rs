@@ -135,6 +135,7 @@ pub fn jetstream_service(
             key: k.as_bytes().to_vec(),
         }),
         store_seed: os_seed(),
+        advisories: true,
     };
     let mut js = JetStream::new(cfg, storage_factory(PathBuf::from(dir)), now, realtime)?;
     js.set_server_name(server_name);

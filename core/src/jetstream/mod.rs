@@ -28,6 +28,7 @@
 //! streams are not persisted, as in Go.
 
 pub mod account_info;
+pub mod advisories;
 pub mod api;
 pub mod config;
 pub mod consumer;
@@ -88,6 +89,9 @@ pub struct JsConfig {
     /// Seeds block salts and nonces; the adapter draws it from OS
     /// randomness at every start (it must never repeat with a key).
     pub store_seed: u64,
+    /// Publish the advisories and API audit on `$JS.EVENT.ADVISORY.>`
+    /// (see [`advisories`]); off for tests that count API replies.
+    pub advisories: bool,
 }
 
 impl Default for JsConfig {
@@ -100,6 +104,7 @@ impl Default for JsConfig {
             sync_always: true,
             cipher: None,
             store_seed: 0,
+            advisories: false,
         }
     }
 }
@@ -417,6 +422,7 @@ impl JetStream {
             Some(api) if api.starts_with(direct::JS_DIRECT_MSG_GET_PREFIX) => {
                 self.handle_direct_get(&api, reply, hdr, payload)
             }
+            Some(api) if self.cfg.advisories => self.handle_api_with_advisories(now, realtime, &api, reply, hdr, payload),
             Some(api) => self.handle_api(now, realtime, &api, reply, hdr, payload),
             None if subject.starts_with("$JS.ACK.") => {
                 // `+NXT` replies are pull requests (handle_ack); a double

@@ -226,6 +226,7 @@ impl Server {
     /// flushes (group commit) so held replies go out once durable.
     pub(super) fn run_internal(&mut self, now: Instant) {
         self.operator_take_sys_msgs();
+        self.run_sys_requests(now);
         let Some(mut service) = self.internal.service.take() else {
             self.internal.inbox.clear();
             return;
