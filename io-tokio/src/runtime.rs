@@ -177,7 +177,8 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
     let resolver_storage = crate::storage::resolver_storage(&opts)?;
     let mut server = Server::new_with_resolver_storage(opts, seed, clock.now(), clock.realtime(), resolver_storage)?;
     if js.enabled {
-        let service = crate::storage::jetstream_service(&js, clock.now(), clock.realtime())?;
+        let name = server.info().server_name.clone();
+        let service = crate::storage::jetstream_service(&js, &name, clock.now(), clock.realtime())?;
         server.set_internal_service(clock.now(), service);
         crate::storage::install_account_jetstreams(&mut server, &js, clock.now(), clock.realtime())?;
     }

@@ -100,12 +100,15 @@ pub fn storage_factory(root: PathBuf) -> StorageFactory {
 /// JetStream over real files in `opts.store_dir` (Go's default
 /// `$TMPDIR/nats` when unset), recovered and ready to install as the
 /// engine's internal service.
+/// `server_name` is the engine's (the option, or the server id as in Go);
+/// stream info names it as `cluster.leader`.
 pub fn jetstream_service(
     opts: &rnatsd_core::options::JetStreamOptions,
+    server_name: &str,
     now: rnatsd_core::time::Instant,
     realtime: rnatsd_core::time::UnixNanos,
 ) -> Result<Box<dyn rnatsd_core::server::InternalService>, String> {
-    Ok(Box::new(jetstream_for(opts, None, now, realtime)?))
+    Ok(Box::new(jetstream_for(opts, None, server_name, now, realtime)?))
 }
 
 /// JetStream for every account configured with `jetstream` (stored under
@@ -148,7 +151,8 @@ pub fn install_account_jetstreams(
             continue;
         }
         if a.jetstream {
-            let js = jetstream_for(opts, Some(&a.name), now, realtime)?;
+            let name = server.info().server_name.clone();
+            let js = jetstream_for(opts, Some(&a.name), &name, now, realtime)?;
             let limits = a.jetstream_limits.clone().unwrap_or_else(JetStreamAccountLimits::dynamic);
             server.set_account_service(now, id, Box::new(AccountJetStream::new(js, limits)));
         } else {
@@ -162,6 +166,7 @@ pub fn install_account_jetstreams(
 fn jetstream_for(
     opts: &rnatsd_core::options::JetStreamOptions,
     account: Option<&str>,
+    server_name: &str,
     now: rnatsd_core::time::Instant,
     realtime: rnatsd_core::time::UnixNanos,
 ) -> Result<rnatsd_core::jetstream::JetStream, String> {
@@ -192,12 +197,14 @@ fn jetstream_for(
             key: k.as_bytes().to_vec(),
         }),
         store_seed: os_seed(),
+        advisories: true,
     };
     let factory = match account {
         Some(name) => rnatsd_core::jetstream::accounts::account_storage_factory(name, storage_factory(PathBuf::from(dir))),
         None => storage_factory(PathBuf::from(dir)),
     };
-    let js = JetStream::new(cfg, factory, now, realtime)?;
+    let mut js = JetStream::new(cfg, factory, now, realtime)?;
+    js.set_server_name(server_name);
     // A key that does not fit the stored streams is a startup error, never
     // a silent skip (nothing on disk was changed).
     if let Some(w) = js

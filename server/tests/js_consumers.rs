@@ -4,40 +4,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use common::{start_js, StoreDir};
+
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
 use futures::StreamExt;
 
 const T: Duration = Duration::from_secs(10);
-
-/// A fresh store directory, removed on drop.
-struct StoreDir(PathBuf);
-
-impl StoreDir {
-    fn new() -> StoreDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("rnatsd-jsc-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        StoreDir(p)
-    }
-}
-
-impl Drop for StoreDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn start_js(dir: &StoreDir) -> rnatsd_io_tokio::RunningServer {
-    let mut opts = common::opts();
-    opts.jetstream.enabled = true;
-    opts.jetstream.store_dir = Some(dir.0.to_string_lossy().into_owned());
-    common::start(opts).await
-}
 
 async fn t<F: std::future::IntoFuture>(f: F) -> F::Output {
     tokio::time::timeout(T, f.into_future()).await.expect("timed out")

@@ -21,6 +21,16 @@ async fn monitored(base: &str) -> RunningServer {
     start(o).await
 }
 
+/// As Go's test options (`NoSystemAccount`): subscription counts without
+/// the system account's internal subscriptions.
+async fn monitored_no_sys() -> RunningServer {
+    let mut o = opts();
+    o.http_host = "127.0.0.1".into();
+    o.http_port = -1;
+    o.no_system_account = true;
+    start(o).await
+}
+
 /// GET over HTTP/1.1; (status, body). Bounded by 5 s.
 async fn get(addr: SocketAddr, target: &str) -> (u16, String) {
     let fut = async {
@@ -256,7 +266,7 @@ async fn test_monitor_connz_rtt() {
 
 #[tokio::test]
 async fn test_monitor_handle_varz() {
-    let s = monitored("").await;
+    let s = monitored_no_sys().await;
     let _a = client(&s, "a", &["foo"]).await;
     let v = json(&s, "/varz").await;
     for key in [
@@ -306,7 +316,7 @@ async fn test_monitor_handle_root() {
 
 #[tokio::test]
 async fn test_monitor_subsz_details_and_test_pub_subject() {
-    let s = monitored("").await;
+    let s = monitored_no_sys().await;
     let _a = client(&s, "a", &["foo.*", "foo.bar", "baz"]).await;
     let sz = json(&s, "/subsz").await;
     assert_eq!(sz["num_subscriptions"], 3);

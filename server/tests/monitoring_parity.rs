@@ -28,6 +28,8 @@ const GO_SERVER: &str = "/usr/sbin/nats-server";
 /// later Go release (monitor.go of nats-server 2.10/2.11/2.12), with the
 /// same name and type there. Paths as [`shape`] writes them.
 const OURS_ONLY: &[&str] = &[
+    // SubDetail's account (2.10), set for connections outside `$G`.
+    "connz.connections[].subscriptions_list_detail[].account",
     // /varz: split client counters, stalled clients, stale connections
     // and the per-kind slow consumer / stale connection stats (2.10, 2.11).
     "varz.in_client_msgs",
@@ -97,9 +99,6 @@ const OURS_ONLY: &[&str] = &[
 
 /// Fields Go 2.9.10 serves that rnatsd does not yet, with the reason.
 const GO_ONLY: &[&str] = &[
-    // The system account ($SYS) is not built yet (issue 7, after accounts).
-    "varz.system_account",
-    "accountz.system_account",
     // The global account's service imports are the system account's
     // request subjects ($SYS.REQ.ACCOUNT.PING.*, $JS.API.>), not built yet.
     "accountz.account_detail.imports",

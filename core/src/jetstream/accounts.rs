@@ -217,6 +217,9 @@ impl InternalService for AccountJetStream {
     fn check_invariants(&self) {
         self.js.check_invariants()
     }
+    fn shutdown(&mut self, now: Instant) {
+        InternalService::shutdown(&mut self.js, now)
+    }
     fn watched_interest(&self) -> Vec<(String, Option<String>)> {
         InternalService::watched_interest(&self.js)
     }

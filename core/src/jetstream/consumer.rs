@@ -242,6 +242,11 @@ pub struct Consumer {
     pub(super) outbox: Vec<Outgoing>,
     /// Counts advisories (their ids).
     pub(super) adv_seq: u64,
+    /// The store's pending count at a stream sequence, computed once per
+    /// delivery round and then decremented as messages go out (Go's
+    /// `npc`/`npf`): `(sseq, pending from the store at sseq)`. Cleared at
+    /// the start of every round, since the store may have changed between.
+    pub(super) npc: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -334,6 +339,7 @@ impl Consumer {
             replay,
             outbox: Vec::new(),
             adv_seq: 0,
+            npc: None,
             cfg,
         }
     }
@@ -348,16 +354,39 @@ impl Consumer {
 
     /// Messages not yet delivered (Go's `numPending`).
     pub fn num_pending(&self, store: &dyn StreamStore) -> u64 {
+        self.store_pending(store) + self.lss.len() as u64
+    }
+
+    /// The count for an ack subject during a delivery round: from the
+    /// round's cache when the cache is at `sseq`, else counted once.
+    fn num_pending_cached(&mut self, store: &dyn StreamStore) -> u64 {
+        let from_store = match self.npc {
+            Some((at, n)) if at == self.sseq => n,
+            _ => {
+                let n = self.store_pending(store);
+                self.npc = Some((self.sseq, n));
+                n
+            }
+        };
+        from_store + self.lss.len() as u64
+    }
+
+    /// Starts a delivery round: the store may have changed since the last.
+    pub(super) fn begin_round(&mut self) {
+        self.npc = None;
+    }
+
+    /// Stream messages at or after `sseq` matching the filters.
+    fn store_pending(&self, store: &dyn StreamStore) -> u64 {
         let filters = self.cfg.filters();
-        let from_store: u64 = if filters.is_empty() {
+        if filters.is_empty() {
             store.num_pending(self.sseq, ">", false).0
         } else {
             filters
                 .iter()
                 .map(|f| store.num_pending(self.sseq, f, false).0)
                 .sum()
-        };
-        from_store + self.lss.len() as u64
+        }
     }
 
     /// Go's `ConsumerInfo` of this consumer.
@@ -421,6 +450,11 @@ impl Consumer {
         };
         match res {
             Ok((sm, seq)) => {
+                // The message at `seq` is the only match in
+                // `[sseq, seq]`: the cached count drops by one.
+                if let Some((at, n)) = self.npc {
+                    self.npc = (at == self.sseq).then(|| (seq + 1, n.saturating_sub(1)));
+                }
                 self.sseq = seq + 1;
                 Some((sm, 1))
             }
@@ -462,6 +496,7 @@ impl Consumer {
         if self.push.is_some() || self.paused(now) {
             return out;
         }
+        self.begin_round();
         // Bounded: every round either removes a request or delivers one
         // message, and there are finitely many of each.
         while let Some(mut wr) = self.waiting.pop_front() {
@@ -538,6 +573,9 @@ impl Consumer {
         if dc > 1 {
             self.rdq.push_front(seq);
         } else if self.sseq == seq + 1 {
+            if let Some((at, n)) = self.npc {
+                self.npc = (at == self.sseq).then_some((seq, n + 1));
+            }
             self.sseq = seq;
         } else {
             self.lss.push_front(seq);
@@ -572,7 +610,7 @@ impl Consumer {
             self.deadlines.insert(seq, now + self.ack_wait_for(dc));
         }
         self.last_delivered = Some(realtime);
-        let pending = self.num_pending(store);
+        let pending = self.num_pending_cached(store);
         let ack = format!(
             "{JS_ACK_PRE}.{}.{}.{dc}.{seq}.{dseq}.{}.{pending}",
             self.stream, self.name, sm.ts
@@ -894,5 +932,204 @@ mod tests {
         assert_eq!(v["replay_policy"], "instant");
         assert_eq!(v["num_replicas"], 0);
         assert!(v.get("filter_subject").is_none());
+    }
+}
+
+#[cfg(test)]
+mod pending_tests {
+    //! The ack subject's pending count is counted once per delivery round,
+    //! not once per message (a scan per message made pull O(stream size)).
+    use super::*;
+    use crate::store::memstore::MemStore;
+    use crate::store::{SimpleState, StreamConfig, StreamState};
+    use std::cell::Cell;
+
+    /// A memory store that counts the calls that scan the index.
+    struct Counting {
+        inner: MemStore,
+        scans: Cell<u64>,
+    }
+
+    impl StreamStore for Counting {
+        fn store_msg(
+            &mut self,
+            subj: &str,
+            hdr: &[u8],
+            msg: &[u8],
+            ttl: i64,
+            now: UnixNanos,
+        ) -> Result<(u64, UnixNanos), StoreError> {
+            self.inner.store_msg(subj, hdr, msg, ttl, now)
+        }
+        fn store_raw_msg(
+            &mut self,
+            subj: &str,
+            hdr: &[u8],
+            msg: &[u8],
+            seq: u64,
+            ts: UnixNanos,
+            ttl: i64,
+        ) -> Result<(), StoreError> {
+            self.inner.store_raw_msg(subj, hdr, msg, seq, ts, ttl)
+        }
+        fn skip_msg(&mut self, seq: u64, now: UnixNanos) -> Result<u64, StoreError> {
+            self.inner.skip_msg(seq, now)
+        }
+        fn skip_msgs(&mut self, seq: u64, num: u64, now: UnixNanos) -> Result<(), StoreError> {
+            self.inner.skip_msgs(seq, num, now)
+        }
+        fn load_msg(&mut self, seq: u64) -> Result<StoreMsg, StoreError> {
+            self.inner.load_msg(seq)
+        }
+        fn load_next_msg(
+            &mut self,
+            filter: &str,
+            wc: bool,
+            start: u64,
+        ) -> Result<(StoreMsg, u64), StoreError> {
+            self.inner.load_next_msg(filter, wc, start)
+        }
+        fn load_next_msg_multi(
+            &mut self,
+            filters: &[&str],
+            start: u64,
+        ) -> Result<(StoreMsg, u64), StoreError> {
+            self.inner.load_next_msg_multi(filters, start)
+        }
+        fn load_last_msg(&mut self, subj: &str) -> Result<StoreMsg, StoreError> {
+            self.inner.load_last_msg(subj)
+        }
+        fn remove_msg(&mut self, seq: u64) -> Result<bool, StoreError> {
+            self.inner.remove_msg(seq)
+        }
+        fn erase_msg(&mut self, seq: u64) -> Result<bool, StoreError> {
+            self.inner.erase_msg(seq)
+        }
+        fn purge(&mut self) -> Result<u64, StoreError> {
+            self.inner.purge()
+        }
+        fn purge_ex(&mut self, subject: &str, seq: u64, keep: u64) -> Result<u64, StoreError> {
+            self.inner.purge_ex(subject, seq, keep)
+        }
+        fn compact(&mut self, seq: u64) -> Result<u64, StoreError> {
+            self.inner.compact(seq)
+        }
+        fn truncate(&mut self, seq: u64) -> Result<(), StoreError> {
+            self.inner.truncate(seq)
+        }
+        fn expire_msgs(&mut self, now: UnixNanos) -> Result<u64, StoreError> {
+            self.inner.expire_msgs(now)
+        }
+        fn next_expiry(&self) -> Option<UnixNanos> {
+            self.inner.next_expiry()
+        }
+        fn flush(&mut self) -> Result<u64, StoreError> {
+            self.inner.flush()
+        }
+        fn durable_seq(&self) -> u64 {
+            self.inner.durable_seq()
+        }
+        fn state(&self) -> StreamState {
+            self.inner.state()
+        }
+        fn filtered_state(&self, sseq: u64, subj: &str) -> SimpleState {
+            self.scans.set(self.scans.get() + 1);
+            self.inner.filtered_state(sseq, subj)
+        }
+        fn subjects_state(&self, filter: &str) -> BTreeMap<String, SimpleState> {
+            self.inner.subjects_state(filter)
+        }
+        fn subjects_totals(&self, filter: &str) -> BTreeMap<String, u64> {
+            self.inner.subjects_totals(filter)
+        }
+        fn num_pending(&self, sseq: u64, filter: &str, lps: bool) -> (u64, u64) {
+            self.scans.set(self.scans.get() + 1);
+            self.inner.num_pending(sseq, filter, lps)
+        }
+        fn update_config(&mut self, cfg: StreamConfig, now: UnixNanos) -> Result<(), StoreError> {
+            self.inner.update_config(cfg, now)
+        }
+        fn check_invariants(&self) {
+            self.inner.check_invariants()
+        }
+    }
+
+    fn pending_of(o: &Outgoing) -> u64 {
+        let r = std::str::from_utf8(o.reply.as_ref().unwrap()).unwrap();
+        r.rsplit('.').next().unwrap().parse().unwrap()
+    }
+
+    fn request(n: i64) -> WaitingRequest {
+        WaitingRequest {
+            reply: Bytes::from_static(b"_INBOX.r"),
+            n,
+            b: 0,
+            d: 0,
+            expires: None,
+            no_wait: true,
+            hb: 0,
+            hbt: None,
+        }
+    }
+
+    fn run(filter: &str, subjects: &[&str]) {
+        let mut st = Counting {
+            inner: MemStore::new(StreamConfig::default()),
+            scans: Cell::new(0),
+        };
+        for i in 0..1000u64 {
+            let subj = subjects[i as usize % subjects.len()];
+            st.store_msg(subj, b"", b"x", 0, 1).unwrap();
+        }
+        // Two of the matching messages go away before the consumer reads.
+        st.remove_msg(10).unwrap();
+        st.remove_msg(500).unwrap();
+        let cfg = ConsumerConfig {
+            durable: "d".into(),
+            filter_subject: filter.into(),
+            ..Default::default()
+        };
+        let mut cfg = cfg;
+        cfg.set_defaults();
+        let now = Instant::from_nanos(1);
+        let mut c = Consumer::new("S", "d", cfg, &mut st, now, 1);
+        let total = c.num_pending(&st);
+        let mut expect = total;
+        let mut delivered = 0;
+        // Bounded: ten rounds of 100.
+        for _ in 0..10 {
+            st.scans.set(0);
+            c.waiting.push_back(request(100));
+            let out = c.process_waiting(&mut st, now, 1);
+            let msgs: Vec<_> = out.iter().filter(|o| o.reply.is_some()).collect();
+            assert!(
+                st.scans.get() <= 1,
+                "{} index scans for one round",
+                st.scans.get()
+            );
+            for m in msgs {
+                expect -= 1;
+                delivered += 1;
+                assert_eq!(pending_of(m), expect, "pending after delivery {delivered}");
+            }
+            let acks: Vec<(u64, u64)> = c
+                .ack_state()
+                .pending
+                .iter()
+                .map(|(s, p)| (*s, p.sequence))
+                .collect();
+            for (sseq, dseq) in acks {
+                c.process_ack(AckKind::Ack, sseq, dseq, now, 1);
+            }
+        }
+        assert_eq!(delivered, total, "every match delivered");
+        assert_eq!(c.num_pending(&st), 0);
+    }
+
+    #[test]
+    fn pull_pending_is_counted_once_per_round() {
+        run("", &["a"]);
+        run("a", &["a", "b"]);
+        run("a.*", &["a.x", "a.y", "b.x"]);
     }
 }

@@ -389,7 +389,7 @@ impl JetStream {
 
     /// Writes every persisted consumer whose state changed since its last
     /// write; returns the held replies of those now durable.
-    fn save_consumers(&mut self, now: Instant) -> Vec<Outgoing> {
+    pub(crate) fn save_consumers(&mut self, now: Instant) -> Vec<Outgoing> {
         self.durability.last_save = Some(now);
         let mut out = Vec::new();
         let mut failed: Vec<(String, String)> = Vec::new();

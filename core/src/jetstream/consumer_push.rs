@@ -194,6 +194,7 @@ impl Consumer {
             return out;
         }
         let to = Bytes::from(self.cfg.deliver_subject.clone());
+        self.begin_round();
         for _ in 0..PUSH_BATCH_MAX {
             let p = self.push.as_ref().expect("push consumer");
             if p.maxpb > 0 && p.pbytes > p.maxpb {

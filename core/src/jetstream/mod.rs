@@ -29,6 +29,7 @@
 
 pub mod account_info;
 pub mod accounts;
+pub mod advisories;
 pub mod api;
 pub mod config;
 pub mod consumer;
@@ -47,14 +48,13 @@ pub mod stream;
 pub mod types;
 
 use self::consumer::Consumer;
-use self::stream::{store_config, Stream};
+use self::stream::{store_config, JsStore, Stream};
 use self::types::{StorageType, StreamConfig};
 use crate::prng::Prng;
 use crate::server::{InternalMsg, InternalService};
 use crate::storage::{FileId, Storage, StorageError};
 use crate::store::filestore::{FileStore, FileStoreConfig, SyncPolicy};
 use crate::store::memstore::MemStore;
-use crate::store::StreamStore;
 use crate::subject::subject_matches_filter;
 use crate::time::{Instant, UnixNanos};
 use bytes::Bytes;
@@ -90,6 +90,9 @@ pub struct JsConfig {
     /// Seeds block salts and nonces; the adapter draws it from OS
     /// randomness at every start (it must never repeat with a key).
     pub store_seed: u64,
+    /// Publish the advisories and API audit on `$JS.EVENT.ADVISORY.>`
+    /// (see [`advisories`]); off for tests that count API replies.
+    pub advisories: bool,
 }
 
 impl Default for JsConfig {
@@ -102,6 +105,7 @@ impl Default for JsConfig {
             sync_always: true,
             cipher: None,
             store_seed: 0,
+            advisories: false,
         }
     }
 }
@@ -198,6 +202,8 @@ pub struct JetStream {
     api_total: u64,
     api_errors: u64,
     server_name: String,
+    /// [`JetStream::shutdown`] ran: the stores are closed.
+    shut_down: bool,
     /// The last (monotonic, wall) time pair seen, to turn wall deadlines
     /// into monotonic ones.
     clock: (Instant, UnixNanos),
@@ -248,6 +254,7 @@ impl JetStream {
             api_total: 0,
             api_errors: 0,
             server_name: String::new(),
+            shut_down: false,
             clock: (now, realtime),
             last_interval_flush: now,
             warnings: Vec::new(),
@@ -308,7 +315,7 @@ impl JetStream {
     ) -> Result<Stream, String> {
         let scfg = store_config(&cfg);
         let domain = self.cfg.domain.clone().unwrap_or_default();
-        let (store, dir, hold): (Box<dyn StreamStore + Send>, _, _) = match cfg.storage {
+        let (store, dir, hold): (Box<dyn JsStore>, _, _) = match cfg.storage {
             StorageType::Memory => (Box::new(MemStore::new(scfg)), None, false),
             StorageType::File => {
                 let dir = stream_dir(&cfg.name);
@@ -327,6 +334,11 @@ impl JetStream {
                     ^ crate::store::filestore::msg_block::stream_hash(&cfg.name)
                     ^ (realtime as u64).rotate_left(29);
                 let fs = FileStore::open(storage, fcfg, scfg).map_err(|e| e.to_string())?;
+                tracing::debug!(
+                    stream = %cfg.name,
+                    from_index = fs.recovery_report().from_index,
+                    "JetStream file store opened"
+                );
                 (Box::new(fs), Some(dir), self.cfg.sync_always)
             }
         };
@@ -411,6 +423,7 @@ impl JetStream {
             Some(api) if api.starts_with(direct::JS_DIRECT_MSG_GET_PREFIX) => {
                 self.handle_direct_get(&api, reply, hdr, payload)
             }
+            Some(api) if self.cfg.advisories => self.handle_api_with_advisories(now, realtime, &api, reply, hdr, payload),
             Some(api) => self.handle_api(now, realtime, &api, reply, hdr, payload),
             None if subject.starts_with("$JS.ACK.") => {
                 // `+NXT` replies are pull requests (handle_ack); a double
@@ -551,6 +564,26 @@ impl JetStream {
         out
     }
 
+    /// Clean shutdown (Go's `JetStream` shutdown, `stream.stop`): releases
+    /// what waits for the group commit, writes every persisted consumer's
+    /// state (acks of the last save interval included), and closes every
+    /// store so the next start reopens from the index. Idempotent; the
+    /// replies it would release go nowhere, as the clients are gone.
+    pub fn shutdown(&mut self, now: Instant) {
+        if self.shut_down {
+            return;
+        }
+        self.shut_down = true;
+        let _ = self.flush(now);
+        self.retry_removals();
+        let _ = self.save_consumers(now);
+        for (name, s) in &mut self.streams {
+            if let Err(e) = s.store.close() {
+                tracing::warn!(stream = %name, error = %e, "JetStream store close failed");
+            }
+        }
+    }
+
     /// When [`JetStream::handle_timeout`] next has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let (now, realtime) = self.clock;
@@ -625,6 +658,9 @@ impl InternalService for JetStream {
     }
     fn poll_timeout(&self) -> Option<Instant> {
         JetStream::poll_timeout(self)
+    }
+    fn shutdown(&mut self, now: Instant) {
+        JetStream::shutdown(self, now);
     }
     fn check_invariants(&self) {
         JetStream::check_invariants(self)

@@ -21,6 +21,25 @@ use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
+/// A stream's store as JetStream holds it: the store interface plus a clean
+/// close for shutdown.
+pub trait JsStore: StreamStore + Send {
+    /// Makes everything durable and leaves what speeds up the next open
+    /// (the file store's `index.db`, Go's `Stop`). Mutations afterwards may
+    /// be refused.
+    fn close(&mut self) -> Result<(), StoreError> {
+        self.flush().map(|_| ())
+    }
+}
+
+impl JsStore for store::memstore::MemStore {}
+
+impl JsStore for store::filestore::FileStore<super::BoxedStorage> {
+    fn close(&mut self) -> Result<(), StoreError> {
+        store::filestore::FileStore::close(self)
+    }
+}
+
 /// One republish: where to, and what the added headers say.
 struct Republish<'a> {
     to: String,
@@ -42,7 +61,7 @@ struct PendingAck {
 pub struct Stream {
     pub(crate) cfg: StreamConfig,
     pub(crate) created: UnixNanos,
-    pub(crate) store: Box<dyn StreamStore + Send>,
+    pub(crate) store: Box<dyn JsStore>,
     /// The stream directory (file streams), relative to the storage root.
     pub(crate) dir: Option<String>,
     /// Acks are held until a flush made them durable.
@@ -146,7 +165,7 @@ impl Stream {
     pub fn new(
         cfg: StreamConfig,
         created: UnixNanos,
-        store: Box<dyn StreamStore + Send>,
+        store: Box<dyn JsStore>,
         dir: Option<String>,
         hold_acks: bool,
         domain: String,

@@ -73,6 +73,9 @@ pub trait InternalService: Send {
     fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing>;
     fn poll_timeout(&self) -> Option<Instant>;
     fn check_invariants(&self);
+    /// The server is shutting down: make state durable and close stores
+    /// (called once, after the clients are closed).
+    fn shutdown(&mut self, _now: Instant) {}
     /// JetStream's figures for `/jsz` and `/varz` (`None`: not JetStream).
     fn jetstream_report(&self, _realtime: UnixNanos, _o: &super::JszOptions) -> Option<super::JetStreamReport> {
         None
@@ -229,6 +232,7 @@ impl Server {
     /// flushes (group commit) so held replies go out once durable.
     pub(super) fn run_internal_one(&mut self, now: Instant) {
         self.operator_take_sys_msgs();
+        self.run_sys_requests(now);
         let Some(mut service) = self.internal.service.take() else {
             self.drop_own_inbox();
             return;

@@ -186,6 +186,15 @@ impl Server {
         }
     }
 
+    /// Shuts every account's service down (after `$G`'s).
+    pub(super) fn account_services_shutdown(&mut self, now: Instant) {
+        for s in &mut self.internal.slots {
+            if let Some(svc) = s.service.as_mut() {
+                svc.shutdown(now);
+            }
+        }
+    }
+
     /// Internal subscriptions held by the accounts' services.
     pub(super) fn account_services_subs(&self) -> usize {
         let mut n = 0;

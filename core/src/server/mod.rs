@@ -29,6 +29,7 @@ mod client;
 mod connect;
 mod connz;
 mod deliver;
+mod events;
 mod httpz;
 mod idmap;
 mod info;
@@ -44,6 +45,7 @@ mod process;
 mod reload;
 mod subs;
 mod subsz;
+mod sysreq;
 mod timers;
 mod tls;
 mod varz;
@@ -54,6 +56,8 @@ mod zstatus;
 mod ops_tests;
 #[cfg(test)]
 mod operator_tests;
+#[cfg(test)]
+mod sys_tests;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -73,6 +77,8 @@ pub use subs::SubRef;
 pub use connz::{ConnInfo, Connz, ConnzOptions, ConnzState, SortOpt, SubDetail, SubsOpt, CLOSED_CONNS_MAX};
 pub use httpz::{MonitorResponse, MONITOR_PATHS};
 pub use subsz::{Subsz, SubszOptions};
+pub use sysreq::{subject_matches, SysEndpoint, SysHandler, SysRequest};
+pub use events::{ClientInfo, ServerInfo, ServerStats, ServerStatsMsg, STATSZ_FIRST, STATSZ_INTERVAL};
 pub use varz::{ProcessStats, Varz};
 pub use zfmt::{civil_from_days, go_duration, my_uptime, rfc3339};
 pub use jsz::{AccountDetail, JetStreamConfig, JetStreamReport, JetStreamStats, JetStreamVarz, Jsz, JszOptions, StreamDetail};
@@ -163,6 +169,8 @@ pub struct Server {
     ldm: Option<ldm::LameDuck>,
     /// JWT operator mode (None without an `operator`).
     operator: Option<operator::OperatorState>,
+    /// System account events and requests (see [`events`], [`sysreq`]).
+    sys: events::SysState,
 }
 
 impl Server {
@@ -214,7 +222,7 @@ impl Server {
             max_control_line: usize::try_from(opts.max_control_line).unwrap_or(4096),
             max_payload: usize::try_from(opts.max_payload).unwrap_or(0),
         };
-        Ok(Server {
+        let mut s = Server {
             opts,
             info,
             auth,
@@ -241,11 +249,11 @@ impl Server {
             http_req_stats: BTreeMap::new(),
             ldm: None,
             operator,
-        })
-        .map(|mut s| {
-            s.operator_subscribe_sys();
-            s
-        })
+            sys: events::SysState::default(),
+        };
+        s.operator_subscribe_sys();
+        s.start_system_requests();
+        Ok(s)
     }
 
     pub fn info(&self) -> &Info {
@@ -415,6 +423,7 @@ impl Server {
                 self.close_conn(id, CloseReason::ClientClosed, false);
             }
         }
+        self.account_disconnect_event(now, id);
         if let Some(mut c) = self.conns.remove(&id) {
             let subs = std::mem::take(&mut c.closed_subs);
             self.save_closed(&c, subs, now);
@@ -433,6 +442,10 @@ impl Server {
                 self.on_lame_duck_timer(now);
                 continue;
             }
+            if kind == TimerKind::Statsz {
+                self.on_statsz_timer(now);
+                continue;
+            }
             if kind == TimerKind::Responses {
                 self.on_response_timer(now);
                 continue;
@@ -448,7 +461,7 @@ impl Server {
             let current = match kind {
                 TimerKind::Ping => c.ping_deadline,
                 TimerKind::Auth => c.auth_deadline,
-                TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire => None,
+                TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire | TimerKind::Statsz => None,
                 TimerKind::Tls => c.tls_deadline,
                 TimerKind::JwtExpire => c.jwt.as_ref().and_then(|u| u.expires),
             };
@@ -460,7 +473,7 @@ impl Server {
             match kind {
                 TimerKind::Ping => self.on_ping_timer(now, id),
                 TimerKind::Auth => self.on_auth_timer(id),
-                TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire => {}
+                TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire | TimerKind::Statsz => {}
                 TimerKind::Tls => self.on_tls_timer(id),
                 TimerKind::JwtExpire => self.on_jwt_expire_timer(id),
             }
@@ -538,13 +551,18 @@ impl Server {
 
     /// Lame duck and shutdown: closes every connection (flushing) and
     /// refuses new ones.
-    pub fn handle_shutdown(&mut self, _now: Instant) {
+    pub fn handle_shutdown(&mut self, now: Instant) {
+        self.shutdown_event(now);
         self.shutting_down = true;
         let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
         ids.sort_unstable(); // deterministic close order (conns is a HashMap)
         for id in ids {
             self.close_conn(id, CloseReason::ServerShutdown, true);
         }
+        if let Some(service) = self.internal.service.as_mut() {
+            service.shutdown(now);
+        }
+        self.account_services_shutdown(now);
         self.debug_check();
     }
 
@@ -679,7 +697,7 @@ impl Server {
         match kind {
             TimerKind::Ping => c.ping_deadline = Some(at),
             TimerKind::Auth => c.auth_deadline = Some(at),
-            TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire => {}
+            TimerKind::LameDuck | TimerKind::Responses | TimerKind::AccountExpire | TimerKind::Statsz => {}
             TimerKind::Tls => c.tls_deadline = Some(at),
             TimerKind::JwtExpire => {
                 if let Some(u) = c.jwt.as_mut() {

@@ -92,7 +92,8 @@ fn user(name: &str, pass: &str, sub_allow: &[&str]) -> User {
 /// TestConfigReloadRotateUsersAuthentication, on the engine.
 #[test]
 fn test_config_reload_change_permissions() {
-    let opts = ServerOptions { users: vec![user("a", "pa", &[]), user("b", "pb", &[])], ..ServerOptions::default() };
+    // As Go's test options (`NoSystemAccount`): no internal subscriptions counted.
+    let opts = ServerOptions { users: vec![user("a", "pa", &[]), user("b", "pb", &[])], no_system_account: true, ..ServerOptions::default() };
     let mut s = server(opts.clone());
     let t = Instant::ZERO;
     let a = accept(&mut s, t);

@@ -210,7 +210,7 @@ impl Server {
     /// protocol level, no_responders without headers, then `+OK`. A second
     /// CONNECT first drops the client's subscriptions (newer Go: it may
     /// move the client to another account).
-    fn process_connect(&mut self, _now: Instant, id: ConnId, json: &Bytes) {
+    fn process_connect(&mut self, now: Instant, id: ConnId, json: &Bytes) {
         let Some(c) = self.conns.get_mut(&id) else { return };
         if let Err(e) = c.opts.apply(json) {
             tracing::error!("{} - Client parser ERROR, bad CONNECT: {}", c.log_prefix(), e);
@@ -274,6 +274,9 @@ impl Server {
             return;
         }
         self.send_ok_if_verbose(id);
+        if first_connect {
+            self.account_connect_event(now, id);
+        }
     }
 
     /// The limits of the account `id` was just bound to: its connection

@@ -25,6 +25,8 @@ pub enum TimerKind {
     JwtExpire,
     /// An account JWT's expiry (operator mode, a server-wide timer).
     AccountExpire,
+    /// The STATSZ heartbeat in the system account (a server-wide timer).
+    Statsz,
 }
 
 #[derive(Debug, Default)]

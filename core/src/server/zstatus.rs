@@ -61,6 +61,9 @@ pub struct AccountInfo {
 pub struct Accountz {
     pub server_id: String,
     pub now: String,
+    /// Go's `system_account`: the system account's name, when there is one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub system_account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accounts: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,6 +168,7 @@ impl Server {
         let mut a = Accountz {
             server_id: self.info.server_id.clone(),
             now: rfc3339(realtime),
+            system_account: self.accounts.system().map(|id| self.accounts.get(id).name.clone()).unwrap_or_default(),
             accounts: None,
             account_detail: None,
         };

@@ -8,7 +8,7 @@
 use super::{SimpleState, StreamState};
 use crate::subject::subject_matches_filter;
 use crate::time::UnixNanos;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// One live message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +41,59 @@ fn is_literal(filter: &str) -> bool {
 /// [`StreamState::deleted`] is listed only up to this many sequences.
 pub const DELETED_LIST_MAX: u64 = 100_000;
 
+/// Sequences per bucket of [`Buckets`].
+const BUCKET_SEQS: u64 = 256;
+/// Buckets kept at most: a wider span of live sequences (a huge skip with
+/// old messages still live) turns counting back into a scan until the
+/// index is empty again.
+const BUCKETS_MAX: usize = 1 << 20;
+
+/// Live messages per run of [`BUCKET_SEQS`] sequences, so counting the
+/// messages at or after a sequence (a consumer's pending count with a full
+/// wildcard filter) costs a sum over buckets, not a walk of the index (Go's
+/// file store counts per block the same way).
+#[derive(Clone, Debug, Default)]
+struct Buckets {
+    /// The bucket number of `counts[0]`.
+    base: u64,
+    counts: VecDeque<u32>,
+}
+
+impl Buckets {
+    /// False when the span got too wide (the caller drops the buckets).
+    fn add(&mut self, seq: u64) -> bool {
+        let b = seq / BUCKET_SEQS;
+        if self.counts.is_empty() {
+            self.base = b;
+        }
+        if b < self.base {
+            return false;
+        }
+        let i = (b - self.base) as usize;
+        if i >= BUCKETS_MAX {
+            return false;
+        }
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] += 1;
+        true
+    }
+
+    fn remove(&mut self, seq: u64) {
+        let b = seq / BUCKET_SEQS;
+        let i = (b - self.base) as usize;
+        self.counts[i] -= 1;
+        while self.counts.front() == Some(&0) {
+            self.counts.pop_front();
+            self.base += 1;
+        }
+        while self.counts.back() == Some(&0) {
+            self.counts.pop_back();
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct MsgIndex<P> {
     msgs: BTreeMap<u64, Entry<P>>,
@@ -53,6 +106,8 @@ pub struct MsgIndex<P> {
     last_seq: u64,
     last_ts: UnixNanos,
     bytes: u64,
+    /// Per-bucket live counts (`None` after a too-wide span, until empty).
+    buckets: Option<Buckets>,
 }
 
 impl<P> Default for MsgIndex<P> {
@@ -65,6 +120,7 @@ impl<P> Default for MsgIndex<P> {
             last_seq: 0,
             last_ts: 0,
             bytes: 0,
+            buckets: Some(Buckets::default()),
         }
     }
 }
@@ -147,6 +203,9 @@ impl<P> MsgIndex<P> {
             .or_default()
             .insert(seq);
         self.msgs.insert(seq, entry);
+        if self.buckets.as_mut().is_some_and(|b| !b.add(seq)) {
+            self.buckets = None;
+        }
     }
 
     /// Records a sequence with no message (a skip).
@@ -170,6 +229,11 @@ impl<P> MsgIndex<P> {
     pub fn remove(&mut self, seq: u64) -> Option<Entry<P>> {
         let entry = self.msgs.remove(&seq)?;
         self.bytes -= entry.size;
+        match self.buckets.as_mut() {
+            Some(b) => b.remove(seq),
+            None if self.msgs.is_empty() => self.buckets = Some(Buckets::default()),
+            None => {}
+        }
         if let Some(at) = ttl_expiry(entry.ts, entry.ttl) {
             self.ttls.remove(&(at, seq));
         }
@@ -284,7 +348,47 @@ impl<P> MsgIndex<P> {
         out
     }
 
+    /// The number of live messages at or after `sseq`.
+    fn count_from(&self, sseq: u64) -> u64 {
+        let total = self.msgs.len() as u64;
+        let Some(first) = self.msgs.keys().next() else {
+            return 0;
+        };
+        if sseq <= *first {
+            return total;
+        }
+        if sseq > self.last_seq {
+            return 0;
+        }
+        let Some(bk) = &self.buckets else {
+            return self.msgs.range(sseq..).count() as u64;
+        };
+        let b = sseq / BUCKET_SEQS;
+        let i = (b - bk.base) as usize;
+        if i >= bk.counts.len() {
+            return 0;
+        }
+        let start = b * BUCKET_SEQS;
+        // Sum the shorter side of the bucket list.
+        if i >= bk.counts.len() / 2 {
+            let after: u64 = bk.counts.range(i + 1..).map(|c| u64::from(*c)).sum();
+            after + self.msgs.range(sseq..start + BUCKET_SEQS).count() as u64
+        } else {
+            let before: u64 = bk.counts.range(..i).map(|c| u64::from(*c)).sum();
+            total - before - self.msgs.range(start..sseq).count() as u64
+        }
+    }
+
     pub fn filtered_state(&self, sseq: u64, filter: &str) -> SimpleState {
+        if is_full_wildcard(filter) {
+            let msgs = self.count_from(sseq);
+            if msgs == 0 {
+                return SimpleState::default();
+            }
+            let first = self.msgs.range(sseq..).next().map_or(0, |(s, _)| *s);
+            let last = self.msgs.keys().next_back().copied().unwrap_or(0);
+            return SimpleState { msgs, first, last };
+        }
         let mut ss = SimpleState::default();
         let mut add = |seqs: &mut dyn Iterator<Item = u64>| {
             for seq in seqs {
@@ -396,6 +500,18 @@ impl<P> MsgIndex<P> {
                 self.last_seq
             ),
         }
+        if let Some(bk) = &self.buckets {
+            let mut counts: BTreeMap<u64, u32> = BTreeMap::new();
+            for seq in self.msgs.keys() {
+                *counts.entry(seq / BUCKET_SEQS).or_default() += 1;
+            }
+            for (i, c) in bk.counts.iter().enumerate() {
+                let want = counts.remove(&(bk.base + i as u64)).unwrap_or(0);
+                assert_eq!(*c, want, "bucket {} count", bk.base + i as u64);
+            }
+            assert!(counts.is_empty(), "live messages outside the buckets");
+            assert!(bk.counts.front().is_none_or(|c| *c > 0), "leading empty bucket");
+        }
         let ttl_count = self.msgs.values().filter(|e| e.ttl > 0).count();
         assert_eq!(ttl_count, self.ttls.len(), "ttl schedule");
     }
@@ -406,5 +522,65 @@ fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, None) => x,
         (None, y) => y,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prng::Prng;
+
+    fn entry(subj: &str) -> Entry<()> {
+        Entry { subj: subj.to_string(), ts: 1, ttl: 0, size: 1, data: () }
+    }
+
+    fn naive(idx: &MsgIndex<()>, sseq: u64) -> SimpleState {
+        let mut ss = SimpleState::default();
+        for (seq, _) in idx.iter().filter(|(s, _)| *s >= sseq) {
+            if ss.msgs == 0 {
+                ss.first = seq;
+            }
+            ss.last = seq;
+            ss.msgs += 1;
+        }
+        ss
+    }
+
+    /// The bucketed count for a full wildcard agrees with a walk of the
+    /// index through inserts, random removals and sequence gaps (a gap too
+    /// wide for the buckets falls back to the walk).
+    #[test]
+    fn full_wildcard_count_matches_scan() {
+        let mut prng = Prng::from_seed(7);
+        let mut idx: MsgIndex<()> = MsgIndex::default();
+        let mut seq = 0u64;
+        // Bounded: 40 rounds of at most 300 inserts and removals.
+        for round in 0..40u64 {
+            let gap = match round % 10 {
+                3 => 1_000,
+                7 => BUCKET_SEQS * BUCKETS_MAX as u64 + 5,
+                _ => 0,
+            };
+            seq += gap;
+            for _ in 0..(prng.below(300) + 1) {
+                seq += 1;
+                idx.insert(seq, entry("a"));
+            }
+            let live: Vec<u64> = idx.iter().map(|(s, _)| s).collect();
+            for s in live {
+                if prng.below(3) == 0 {
+                    idx.remove(s);
+                }
+            }
+            idx.check_invariants();
+            let last = idx.last_seq();
+            for sseq in [0, 1, idx.first_seq(), last / 2, last.saturating_sub(3), last, last + 1]
+                .into_iter()
+                .chain((0..20).map(|_| prng.below(last + 2)))
+            {
+                assert_eq!(idx.filtered_state(sseq, ">"), naive(&idx, sseq), "sseq {sseq} round {round}");
+                assert_eq!(idx.num_pending(sseq, "", false).0, naive(&idx, sseq).msgs);
+            }
+        }
     }
 }

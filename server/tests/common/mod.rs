@@ -119,3 +119,31 @@ pub fn info_json(info: &str) -> serde_json::Value {
     let json = info.trim_start_matches("INFO ").trim();
     serde_json::from_str(json).expect("INFO is JSON")
 }
+
+/// A fresh JetStream store directory under the system temp dir, removed on drop.
+pub struct StoreDir(pub std::path::PathBuf);
+
+impl StoreDir {
+    pub fn new() -> StoreDir {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("rnatsd-test-store-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        StoreDir(p)
+    }
+}
+
+impl Drop for StoreDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A server with JetStream on, storing in `dir`.
+pub async fn start_js(dir: &StoreDir) -> RunningServer {
+    let mut opts = opts();
+    opts.jetstream.enabled = true;
+    opts.jetstream.store_dir = Some(dir.0.to_string_lossy().into_owned());
+    start(opts).await
+}
