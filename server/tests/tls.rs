@@ -297,6 +297,58 @@ async fn test_tls_pinned_certs_client() {
 /// Go nkey_test.go's user seed.
 const SEED: &str = "SUAKYRHVIOREXV7EUZTBHUHL7NUMHPMAS7QMDU3GTIUWEI5LDNOXD43IZY";
 
+/// True when python3 with nats-py is available; fails instead when CI
+/// requires it (`RNATSD_REQUIRE_PY`).
+fn have_nats_py() -> bool {
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import nats"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !have {
+        assert!(std::env::var("RNATSD_REQUIRE_PY").is_err(), "nats-py is required (pip install nats-py)");
+        eprintln!("skipped: python3 with nats-py not available");
+    }
+    have
+}
+
+/// nats-py over TLS (server/tests/py/tls_client.py): with the CA only,
+/// with a client certificate against `verify` (and refused without one),
+/// and TLS-first (`handshake_first`).
+#[tokio::test]
+async fn test_nats_py_tls_client_cert_and_tls_first() {
+    if !have_nats_py() {
+        return;
+    }
+    let pki = Pki::new("py");
+    pki.client("pyclient", &[(DnType::CommonName, "pyclient")], &[]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/tls_client.py");
+    let cases = [
+        ("plain-tls", pki.server_opts(), Vec::new()),
+        ("client-cert", pki.verify_opts(), vec![pki.p("pyclient.pem"), pki.p("pyclient-key.pem")]),
+        ("tls-first", ServerOptions { tls_handshake_first: true, ..pki.server_opts() }, Vec::new()),
+    ];
+    for (mode, opts, extra) in cases {
+        let s = start(opts).await;
+        let out = tokio::process::Command::new("python3")
+            .arg(script)
+            .arg(mode)
+            .arg(tls_url(&s))
+            .arg(pki.p("ca.pem"))
+            .args(&extra)
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("all checks passed"),
+            "nats-py {mode} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        s.shutdown(Duration::from_secs(1)).await;
+    }
+}
+
 fn nkey_opts() -> (ServerOptions, nkeys::KeyPair) {
     let kp = nkeys::KeyPair::from_seed(SEED).unwrap();
     let o = ServerOptions {
