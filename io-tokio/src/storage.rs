@@ -108,7 +108,7 @@ pub fn jetstream_service(
     now: rnatsd_core::time::Instant,
     realtime: rnatsd_core::time::UnixNanos,
 ) -> Result<Box<dyn rnatsd_core::server::InternalService>, String> {
-    Ok(Box::new(jetstream_for(opts, None, server_name, now, realtime)?))
+    Ok(Box::new(jetstream_for(opts, None, None, server_name, now, realtime)?))
 }
 
 /// JetStream for every account configured with `jetstream` (stored under
@@ -152,8 +152,8 @@ pub fn install_account_jetstreams(
         }
         if a.jetstream {
             let name = server.info().server_name.clone();
-            let js = jetstream_for(opts, Some(&a.name), &name, now, realtime)?;
             let limits = a.jetstream_limits.clone().unwrap_or_else(JetStreamAccountLimits::dynamic);
+            let js = jetstream_for(opts, Some(&a.name), Some(&limits), &name, now, realtime)?;
             server.set_account_service(now, id, Box::new(AccountJetStream::new(js, limits)));
         } else {
             server.set_account_service(now, id, Box::new(NotEnabled::new()));
@@ -162,10 +162,13 @@ pub fn install_account_jetstreams(
     Ok(())
 }
 
-/// JetStream over real files for `account` (`None`: `$G`).
+/// JetStream over real files for `account` (`None`: `$G`). An account's
+/// memory and storage limits cap its usage on publish as well (the
+/// server-wide limit still applies when it is lower).
 fn jetstream_for(
     opts: &rnatsd_core::options::JetStreamOptions,
     account: Option<&str>,
+    account_limits: Option<&rnatsd_core::jetstream::account_info::JetStreamAccountLimits>,
     server_name: &str,
     now: rnatsd_core::time::Instant,
     realtime: rnatsd_core::time::UnixNanos,
@@ -177,18 +180,17 @@ fn jetstream_for(
             .to_string_lossy()
             .into_owned()
     });
+    // The lower of two limits, where -1 (or any value <= 0) is unlimited.
+    let cap = |server: i64, account: Option<i64>| match (server > 0, account.filter(|a| *a > 0)) {
+        (true, Some(a)) => server.min(a),
+        (true, None) => server,
+        (false, Some(a)) => a,
+        (false, None) => -1,
+    };
     let cfg = JsConfig {
         store_dir: dir.clone(),
-        max_memory: if opts.max_memory_store > 0 {
-            opts.max_memory_store
-        } else {
-            -1
-        },
-        max_store: if opts.max_file_store > 0 {
-            opts.max_file_store
-        } else {
-            -1
-        },
+        max_memory: cap(opts.max_memory_store, account_limits.map(|l| l.max_memory)),
+        max_store: cap(opts.max_file_store, account_limits.map(|l| l.max_storage)),
         domain: opts.domain.clone(),
         // An explicit sync interval opts out of durable-before-ack, as in Go.
         sync_always: !matches!(opts.sync_interval, Some(d) if !d.is_zero()),

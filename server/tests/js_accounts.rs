@@ -267,3 +267,38 @@ mod operator {
         s.shutdown(Duration::from_secs(1)).await;
     }
 }
+
+/// An account's storage limit also holds on publish (Go's
+/// `jsAccount.limitsExceeded`): once account B's file streams hold more
+/// than its 10 MB, a publish gets 10023 (insufficient resources); account
+/// A, without limits, keeps storing.
+#[tokio::test]
+async fn test_jet_stream_account_storage_limit_on_publish() {
+    let dir = StoreDir::new();
+    let s = start(conf(ACCOUNTS, &dir)).await;
+    let (a, b) = (login(&s, "a").await, login(&s, "b").await);
+    for nc in [&a, &b] {
+        let v = request(nc, "$JS.API.STREAM.CREATE.FILL", &create_body("FILL", "fill")).await;
+        assert!(v["error"].is_null(), "{v}");
+    }
+    let payload = "x".repeat(512 * 1024);
+    let mut refused_at = None;
+    // 10 MB / 512 KiB = about 20 publishes; bounded at 40.
+    for i in 0..40 {
+        let v = request(&b, "fill", &payload).await;
+        if !v["error"].is_null() {
+            assert_eq!(v["error"]["err_code"], 10023, "{v}");
+            refused_at = Some(i);
+            break;
+        }
+        assert_eq!(v["seq"], i + 1, "{v}");
+    }
+    let n = refused_at.expect("account B's publishes beyond its storage limit are refused");
+    assert!((19..=21).contains(&n), "refused after {n} publishes of 512 KiB against a 10 MB limit");
+    // Account A has no limit: the same volume fits.
+    for i in 0..(n + 2) {
+        let v = request(&a, "fill", &payload).await;
+        assert!(v["error"].is_null(), "publish {i} in account A: {v}");
+    }
+    s.shutdown(Duration::from_secs(1)).await;
+}
