@@ -124,6 +124,16 @@ pub fn install_account_jetstreams(
     use rnatsd_core::jetstream::account_info::JetStreamAccountLimits;
     use rnatsd_core::jetstream::accounts::{AccountJetStream, NotEnabled};
     let mut accounts: Vec<_> = server.options().accounts.clone();
+    if server.options().operator.is_some() {
+        // JWT accounts that the resolver loads after startup get their
+        // JetStream when a user of theirs first connects.
+        let js_opts = opts.clone();
+        let name = server.info().server_name.clone();
+        server.set_account_service_factory(Box::new(move |account, limits, now, realtime| {
+            let js = jetstream_for(&js_opts, Some(account), Some(limits), &name, now, realtime)?;
+            Ok(Box::new(AccountJetStream::new(js, limits.clone())) as Box<dyn rnatsd_core::server::InternalService>)
+        }));
+    }
     // Operator mode: preloaded accounts whose claims set JetStream storage
     // (Go's `IsJSEnabled`) are registered now and get their JetStream.
     let preload = server.options().operator.as_ref().map(|o| o.resolver_preload.clone()).unwrap_or_default();

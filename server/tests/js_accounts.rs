@@ -266,6 +266,56 @@ mod operator {
         assert!(dir.0.join(format!("jetstream/{}/streams/S1", a.public_key())).is_dir());
         s.shutdown(Duration::from_secs(1)).await;
     }
+
+    /// A JWT account that only the full resolver's directory holds (not
+    /// preloaded) gets its JetStream, with its claims' limits, when its
+    /// first user connects; its streams survive a restart.
+    #[tokio::test]
+    async fn test_jet_stream_jwt_account_from_full_resolver() {
+        let dir = StoreDir::new();
+        let jwt_dir = dir.0.join("accounts");
+        std::fs::create_dir_all(&jwt_dir).expect("resolver dir");
+        let op = test_key(TestKeyKind::Operator, 1);
+        let sys = test_key(TestKeyKind::Account, 200);
+        let mut oc = OperatorClaims::default();
+        oc.claims.subject = op.public_key();
+        oc.nats.system_account = sys.public_key();
+        let op_jwt = encode_operator(&mut oc, &op, now_secs() - 60).expect("operator jwt");
+        let (_, sys_jwt) = account(&op, 200, |_| {});
+        let (a, a_jwt) = account(&op, 2, |ac| {
+            let j = &mut ac.nats.limits.jetstream;
+            j.mem_storage = -1;
+            j.disk_storage = 1_000_000;
+            j.streams = 1;
+            j.consumer = -1;
+        });
+        std::fs::write(jwt_dir.join(format!("{}.jwt", a.public_key())), &a_jwt).expect("account jwt stored");
+        let text = format!(
+            "operator: \"{op_jwt}\"\nsystem_account: {}\nresolver: {{ type: full, dir: \"{}\" }}\nresolver_preload: {{\n  {}: \"{sys_jwt}\"\n}}\n",
+            sys.public_key(),
+            jwt_dir.display(),
+            sys.public_key(),
+        );
+        let s = start(conf(&text, &dir)).await;
+        let na = connect(&s, &creds(&a, 2)).await;
+        let v = request(&na, "$JS.API.INFO", "").await;
+        assert!(v["error"].is_null(), "{v}");
+        assert_eq!(v["limits"]["max_streams"], 1, "{v}");
+        let v = request(&na, "$JS.API.STREAM.CREATE.S1", &create_body("S1", "s1")).await;
+        assert!(v["error"].is_null(), "{v}");
+        let v = request(&na, "$JS.API.STREAM.CREATE.S2", &create_body("S2", "s2")).await;
+        assert_eq!(v["error"]["err_code"], 10027, "{v}");
+        let v = request(&na, "s1", "persisted").await;
+        assert_eq!(v["seq"], 1, "{v}");
+        drop(na);
+        s.shutdown(Duration::from_secs(1)).await;
+        // After a restart the account's stream is back once it reconnects.
+        let s = start(conf(&text, &dir)).await;
+        let na = connect(&s, &creds(&a, 2)).await;
+        let v = request(&na, "$JS.API.STREAM.INFO.S1", "").await;
+        assert_eq!(v["state"]["messages"], 1, "{v}");
+        s.shutdown(Duration::from_secs(1)).await;
+    }
 }
 
 /// An account's storage limit also holds on publish (Go's

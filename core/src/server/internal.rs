@@ -126,6 +126,9 @@ pub(super) struct Internal {
     pub slots: Vec<super::internal_services::AccountSlot>,
     /// The account of the service in the fields above (`None`: `$G`).
     pub current: Option<AccountId>,
+    /// Builds services for accounts that appear after startup (operator
+    /// mode); given by the adapter, which alone can open storage.
+    pub factory: Option<super::internal_services::AccountServiceFactory>,
 }
 
 impl Server {

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use crate::time::Instant;
+use crate::jetstream::account_info::JetStreamAccountLimits;
+use crate::time::{Instant, UnixNanos};
 
 use super::accounts::{AccountId, GLOBAL};
 use super::internal::{InternalMsg, InternalService};
@@ -29,6 +30,13 @@ pub(super) struct AccountSlot {
     watch_gen: u64,
     undelivered: Vec<(Bytes, Bytes)>,
 }
+
+/// Builds the JetStream service of an account that appears after startup
+/// (a JWT account fetched by the resolver): account name and limits in, the
+/// service out. The adapter provides it, since only it can open storage.
+pub type AccountServiceFactory = Box<
+    dyn FnMut(&str, &JetStreamAccountLimits, Instant, UnixNanos) -> Result<Box<dyn InternalService>, String> + Send,
+>;
 
 impl Server {
     /// Installs the internal service of `account` (its JetStream, or the
@@ -70,6 +78,29 @@ impl Server {
     /// it before any of its users connects.
     pub fn register_account_for_service(&mut self, key: &str) -> Result<AccountId, String> {
         self.register_jwt_account(key)
+    }
+
+    /// Sets the factory for services of accounts that appear after startup.
+    pub fn set_account_service_factory(&mut self, factory: AccountServiceFactory) {
+        self.internal.factory = Some(factory);
+    }
+
+    /// Installs JetStream for account `id` (JWT key `key`) when its claims
+    /// enable it and it has no service yet (Go enables JetStream for an
+    /// account when its claims arrive). A failure is logged; the account
+    /// then has no JetStream, as when its claims do not enable it.
+    pub(super) fn ensure_account_service(&mut self, id: AccountId, key: &str, limits: JetStreamAccountLimits) {
+        if id == GLOBAL || self.has_account_service(id) || Some(id) == self.system_account() {
+            return;
+        }
+        let Some(mut factory) = self.internal.factory.take() else { return };
+        let now = self.now;
+        let realtime = self.realtime(now);
+        match factory(key, &limits, now, realtime) {
+            Ok(service) => self.set_account_service(now, id, service),
+            Err(e) => tracing::warn!("JetStream for account {key}: {e}"),
+        }
+        self.internal.factory = Some(factory);
     }
 
     /// True when `account` has an installed service of its own.

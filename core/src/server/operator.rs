@@ -369,6 +369,9 @@ impl Server {
                 return false;
             }
         };
+        if let Some(limits) = self.jwt_account_jetstream_limits(&authorized.account) {
+            self.ensure_account_service(acc, &authorized.account, limits);
+        }
         let uc = &authorized.user;
         let perms = to_permissions(&uc.nats.limits.permissions).or_else(|| self.accounts.get(acc).default_permissions.clone());
         let expires = authorized.expires_at.map(|at| {
@@ -408,6 +411,17 @@ impl Server {
             }
         }
         true
+    }
+
+    /// The JetStream limits of JWT account `key` when its claims enable
+    /// JetStream (Go's `IsJSEnabled`).
+    fn jwt_account_jetstream_limits(&self, key: &str) -> Option<crate::jetstream::account_info::JetStreamAccountLimits> {
+        let ac = self.operator.as_ref()?.accounts.get(key)?;
+        let a = account_options(ac);
+        if !a.jetstream {
+            return None;
+        }
+        a.jetstream_limits
     }
 
     /// Go's `lookupAccount` + `updateAccountClaims` for a key not yet
