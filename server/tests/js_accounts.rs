@@ -223,7 +223,11 @@ mod operator {
     }
 
     async fn connect(s: &RunningServer, creds: &str) -> async_nats::Client {
-        let dir = std::env::temp_dir().join(format!("rnatsd-jsacct-creds-{}-{}", std::process::id(), creds.len()));
+        // A file per call: tests run in parallel, and creds of two users
+        // can have the same length.
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("rnatsd-jsacct-creds-{}-{n}", std::process::id()));
         std::fs::write(&dir, creds).expect("creds written");
         let c = async_nats::ConnectOptions::with_credentials_file(&dir).await.expect("creds").connect(url(s)).await;
         let _ = std::fs::remove_file(&dir);
