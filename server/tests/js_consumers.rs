@@ -347,17 +347,7 @@ async fn async_nats_backoff_spaces_redeliveries() {
 /// except in CI (`RNATSD_REQUIRE_PY=1`).
 #[tokio::test]
 async fn nats_py_consumers_and_kv_watch() {
-    let have = std::process::Command::new("python3")
-        .args(["-c", "import nats"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !have {
-        assert!(
-            std::env::var("RNATSD_REQUIRE_PY").is_err(),
-            "nats-py is required (pip install nats-py)"
-        );
-        eprintln!("skipped: python3 with nats-py not available");
+    if !common::have_nats_py() {
         return;
     }
     let dir = StoreDir::new();

@@ -6,6 +6,8 @@
 //! nats-py requesters that list B second move to B without losing a
 //! request. Responders run on both servers.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -231,10 +233,7 @@ async fn test_lame_duck_mode_async_nats_moves_without_losing_requests() {
 /// only informed; the server's close after the grace period moves it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_lame_duck_mode_nats_py_moves_without_losing_requests() {
-    let have = Command::new("python3").args(["-c", "import nats"]).status().map(|s| s.success()).unwrap_or(false);
-    if !have {
-        assert!(std::env::var("RNATSD_REQUIRE_PY").is_err(), "nats-py is required (pip install nats-py)");
-        eprintln!("skipped: python3 with nats-py not available");
+    if !common::have_nats_py() {
         return;
     }
     let mut a = Proc::start("pya", "30s", "1s");

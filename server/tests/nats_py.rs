@@ -35,21 +35,6 @@ async fn nats_py_core_messaging() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
 }
 
-/// True when python3 with nats-py is available (or fails the test when CI
-/// requires it).
-fn have_nats_py() -> bool {
-    let have = std::process::Command::new("python3")
-        .args(["-c", "import nats"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !have {
-        assert!(std::env::var("RNATSD_REQUIRE_PY").is_err(), "nats-py is required (pip install nats-py)");
-        eprintln!("skipped: python3 with nats-py not available");
-    }
-    have
-}
-
 /// Runs `py/auth_client.py MODE URL ARGS...` and checks it passed.
 async fn run_auth_script(mode: &str, s: &rnatsd_io_tokio::RunningServer, args: &[&str]) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/auth_client.py");
@@ -74,7 +59,7 @@ async fn run_auth_script(mode: &str, s: &rnatsd_io_tokio::RunningServer, args: &
 
 #[tokio::test]
 async fn nats_py_user_password() {
-    if !have_nats_py() {
+    if !common::have_nats_py() {
         return;
     }
     let mut o = opts();
@@ -86,7 +71,7 @@ async fn nats_py_user_password() {
 
 #[tokio::test]
 async fn nats_py_token() {
-    if !have_nats_py() {
+    if !common::have_nats_py() {
         return;
     }
     let mut o = opts();
@@ -97,7 +82,7 @@ async fn nats_py_token() {
 
 #[tokio::test]
 async fn nats_py_nkey() {
-    if !have_nats_py() {
+    if !common::have_nats_py() {
         return;
     }
     let kp = nkeys::KeyPair::new_user();
@@ -109,7 +94,7 @@ async fn nats_py_nkey() {
 
 #[tokio::test]
 async fn nats_py_accounts() {
-    if !have_nats_py() {
+    if !common::have_nats_py() {
         return;
     }
     let mut o = opts();
@@ -129,7 +114,7 @@ async fn nats_py_jwt_creds() {
     use rnatsd_core::jwt::claims::{AccountClaims, OperatorClaims, UserClaims};
     use rnatsd_core::jwt::creds::format_user_config;
     use rnatsd_core::jwt::encode::{encode_account, encode_operator, encode_user, test_key, TestKeyKind};
-    if !have_nats_py() {
+    if !common::have_nats_py() {
         return;
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;

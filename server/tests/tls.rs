@@ -297,27 +297,12 @@ async fn test_tls_pinned_certs_client() {
 /// Go nkey_test.go's user seed.
 const SEED: &str = "SUAKYRHVIOREXV7EUZTBHUHL7NUMHPMAS7QMDU3GTIUWEI5LDNOXD43IZY";
 
-/// True when python3 with nats-py is available; fails instead when CI
-/// requires it (`RNATSD_REQUIRE_PY`).
-fn have_nats_py() -> bool {
-    let have = std::process::Command::new("python3")
-        .args(["-c", "import nats"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !have {
-        assert!(std::env::var("RNATSD_REQUIRE_PY").is_err(), "nats-py is required (pip install nats-py)");
-        eprintln!("skipped: python3 with nats-py not available");
-    }
-    have
-}
-
 /// nats-py over TLS (server/tests/py/tls_client.py): with the CA only,
 /// with a client certificate against `verify` (and refused without one),
 /// and TLS-first (`handshake_first`).
 #[tokio::test]
 async fn test_nats_py_tls_client_cert_and_tls_first() {
-    if !have_nats_py() {
+    if !common::have_nats_py() {
         return;
     }
     let pki = Pki::new("py");

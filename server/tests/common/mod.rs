@@ -147,3 +147,18 @@ pub async fn start_js(dir: &StoreDir) -> RunningServer {
     opts.jetstream.store_dir = Some(dir.0.to_string_lossy().into_owned());
     start(opts).await
 }
+
+/// True when python3 with nats-py is available. Without it a test skips,
+/// except in CI (`RNATSD_REQUIRE_PY` set), where it fails.
+pub fn have_nats_py() -> bool {
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import nats"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !have {
+        assert!(std::env::var("RNATSD_REQUIRE_PY").is_err(), "nats-py is required (pip install nats-py)");
+        eprintln!("skipped: python3 with nats-py not available");
+    }
+    have
+}
