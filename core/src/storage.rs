@@ -39,6 +39,22 @@
 //!    preceding changes is unknown; the caller must treat the file (or
 //!    directory) as possibly damaged and must not report the data as durable.
 //!
+//! 6. A [`SyncHandle`] from [`Storage::sync_handle`] gives the same
+//!    guarantee as [`Storage::sync`] for every change made to the file
+//!    before the handle's [`SyncHandle::sync`] starts; changes made while it
+//!    runs may or may not be included. Until it returns `Ok`, nothing it
+//!    covers may be reported as durable.
+//!
+//! ## Split-phase sync (group commit off the engine's lock)
+//!
+//! A storage whose files can be synced from another thread hands out
+//! [`SyncHandle`]s. The file store takes one per dirty file when a flush
+//! begins, the engine passes them to the adapter as a sync batch, the
+//! adapter runs them outside the engine and reports the results; only then
+//! does the store advance what it calls durable. Meanwhile the engine goes
+//! on taking writes. A storage that returns `None` (the default) is synced
+//! in place, as before.
+//!
 //! Data read back may also have been corrupted at rest or in flight; callers
 //! that care (all of them) checksum what they write and verify what they read.
 //!
@@ -157,6 +173,37 @@ pub trait Storage {
     /// Subdirectories are listed by name with a trailing `/`. A directory
     /// that does not exist lists as empty.
     fn list(&mut self, dir: &str) -> Result<Vec<String>, StorageError>;
+
+    /// A handle that syncs `file` later, from outside the engine (rule 6 of
+    /// the durability contract). `None`: this storage only syncs in place;
+    /// the caller then calls [`Storage::sync`].
+    fn sync_handle(&mut self, _file: FileId) -> Option<Box<dyn SyncHandle>> {
+        None
+    }
+}
+
+/// One file's deferred sync, run by the adapter outside the engine (see the
+/// module documentation). Running it twice is allowed (a second fsync).
+pub trait SyncHandle: Send + fmt::Debug {
+    /// Makes every change to the file made before this call durable.
+    fn sync(&self) -> Result<(), StorageError>;
+}
+
+/// The syncs of one group commit, as the engine hands them to its adapter
+/// (`Server::poll_sync`), and whose results it takes back
+/// (`Server::handle_sync_done`, one result per handle, in order).
+#[derive(Debug)]
+pub struct SyncBatch {
+    /// Names the batch in `handle_sync_done`.
+    pub id: u64,
+    pub handles: Vec<Box<dyn SyncHandle>>,
+}
+
+impl SyncBatch {
+    /// Runs every handle in order: what an adapter does on its sync thread.
+    pub fn run(&self) -> Vec<Result<(), StorageError>> {
+        self.handles.iter().map(|h| h.sync()).collect()
+    }
 }
 
 /// Checks the path rules of the module documentation.

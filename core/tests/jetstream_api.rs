@@ -1182,3 +1182,80 @@ fn direct_get_with_a_domain_prefix() {
     assert_eq!(&out[0].payload[..], b"hi");
     assert_eq!(hget(&out[0], "Nats-Sequence").as_deref(), Some("1"));
 }
+
+/// Split-phase group commit over a disk that gives sync handles: the
+/// publishes of a batch are acked only when its handles have run, writes
+/// during the batch go to the next one, and a crash before the handles
+/// run loses only unacked messages.
+#[test]
+fn split_phase_flush_acks_after_the_handles_ran() {
+    let disk = new_disk(7).with_deferred_sync();
+    let mut e = Env::open(disk, 0, NOW);
+    e.create(json!({"name": "S", "subjects": ["s.>"]}));
+    assert!(e.handle("s.1", None, b"a").is_empty());
+    assert!(e.handle("s.2", None, b"b").is_empty());
+    let now = Instant::from_nanos(e.now);
+    let (out, handles) = e.js.begin_flush(now);
+    assert!(out.is_empty(), "nothing is durable before the handles run");
+    assert!(!handles.is_empty(), "the block file gives a handle");
+    // A publish while the batch runs waits for the next batch.
+    assert!(e.handle("s.3", None, b"c").is_empty());
+    let results: Vec<_> = handles.iter().map(|h| h.sync()).collect();
+    assert!(results.iter().all(|r| r.is_ok()));
+    let acks = e.js.finish_flush(now, &results);
+    let seqs: Vec<u64> = acks
+        .iter()
+        .map(|o| serde_json::from_slice::<Value>(&o.payload).unwrap()["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 2], "the batch acks what it covered, not seq 3");
+    assert!(e.js.wants_flush(), "seq 3 wants the next batch");
+    // Begin the next batch, then crash before its handles run.
+    let (out, handles) = e.js.begin_flush(now);
+    assert!(out.is_empty() && !handles.is_empty());
+    drop(handles);
+    let e = e.crash_restart();
+    let n = e.js.stream("S").unwrap().state().msgs;
+    assert!(n >= 2, "acked messages survive the crash (found {n})");
+}
+
+/// A failed deferred sync answers the held acks with an error and fails
+/// the store: nothing it covered is reported durable.
+#[test]
+fn split_phase_flush_failure_answers_with_errors() {
+    let disk = new_disk(7).with_deferred_sync();
+    let mut e = Env::open(disk, 0, NOW);
+    e.create(json!({"name": "S", "subjects": ["s.>"]}));
+    assert!(e.handle("s.1", None, b"a").is_empty());
+    let now = Instant::from_nanos(e.now);
+    let (_, handles) = e.js.begin_flush(now);
+    let results: Vec<_> = handles
+        .iter()
+        .map(|_| Err(rnatsd_core::storage::StorageError::new(rnatsd_core::storage::StorageErrorKind::Eio, "fsync")))
+        .collect();
+    let out = e.js.finish_flush(now, &results);
+    assert_eq!(out.len(), 1, "the held ack is answered");
+    let v: Value = serde_json::from_slice(&out[0].payload).unwrap();
+    assert_eq!(v["error"]["err_code"], 10077, "JSStreamStoreFailedF: {v}");
+    // The store is failed: a new publish is refused, not acked.
+    let v = e.publish("s.2", None, b"b");
+    assert!(v["error"].is_object(), "a failed store refuses writes: {v}");
+}
+
+/// A plain flush while a split-phase flush runs syncs in place and acks
+/// everything; the late finish changes nothing.
+#[test]
+fn plain_flush_overtakes_a_split_phase_flush() {
+    let disk = new_disk(7).with_deferred_sync();
+    let mut e = Env::open(disk, 0, NOW);
+    e.create(json!({"name": "S", "subjects": ["s.>"]}));
+    assert!(e.handle("s.1", None, b"a").is_empty());
+    let now = Instant::from_nanos(e.now);
+    let (_, handles) = e.js.begin_flush(now);
+    assert!(e.handle("s.2", None, b"b").is_empty());
+    let acks = e.js.flush(now);
+    assert_eq!(acks.len(), 2, "both acks after an in-place flush");
+    let results: Vec<_> = handles.iter().map(|h| h.sync()).collect();
+    assert!(e.js.finish_flush(now, &results).is_empty());
+    let e = e.crash_restart();
+    assert_eq!(e.js.stream("S").unwrap().state().msgs, 2);
+}

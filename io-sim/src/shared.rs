@@ -5,17 +5,40 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rnatsd_core::storage::{FileId, Storage, StorageError};
+use rnatsd_core::storage::{FileId, Storage, StorageError, SyncHandle};
 
 use crate::disk::SimDisk;
 
 /// A cloneable handle to one [`SimDisk`]; every clone reaches the same disk.
 #[derive(Clone, Debug)]
-pub struct SharedDisk(Arc<Mutex<SimDisk>>);
+pub struct SharedDisk(Arc<Mutex<SimDisk>>, bool);
+
+/// A deferred sync of one simulated file (see [`SharedDisk::with_deferred_sync`]):
+/// syncs the file when the simulation runs it, with the disk's faults. A
+/// handle from before a crash reports a bad handle.
+#[derive(Debug)]
+pub struct SimSyncHandle {
+    disk: Arc<Mutex<SimDisk>>,
+    file: FileId,
+}
+
+impl SyncHandle for SimSyncHandle {
+    fn sync(&self) -> Result<(), StorageError> {
+        self.disk.lock().unwrap_or_else(|e| e.into_inner()).sync(self.file)
+    }
+}
 
 impl SharedDisk {
     pub fn new(disk: SimDisk) -> SharedDisk {
-        SharedDisk(Arc::new(Mutex::new(disk)))
+        SharedDisk(Arc::new(Mutex::new(disk)), false)
+    }
+
+    /// This clone (and its clones) gives sync handles: the engine's group
+    /// commit then goes through `Server::poll_sync`, and the simulation
+    /// chooses when (or whether, if it crashes first) each batch runs.
+    pub fn with_deferred_sync(mut self) -> SharedDisk {
+        self.1 = true;
+        self
     }
 
     /// The disk itself (to crash it, tick it, read its counters).
@@ -63,5 +86,8 @@ impl Storage for SharedDisk {
     }
     fn list(&mut self, d: &str) -> Result<Vec<String>, StorageError> {
         self.disk().list(d)
+    }
+    fn sync_handle(&mut self, f: FileId) -> Option<Box<dyn SyncHandle>> {
+        self.1.then(|| Box::new(SimSyncHandle { disk: self.0.clone(), file: f }) as Box<dyn SyncHandle>)
     }
 }

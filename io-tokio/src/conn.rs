@@ -16,6 +16,43 @@ use crate::runtime::Shared;
 const READ_BUF_MIN: usize = 512;
 const READ_BUF_MAX: usize = 64 * 1024;
 
+/// The most input the engine takes per lock: between chunks the lock is
+/// released and the sync thread gets the batch begun so far, so the fsync
+/// of one chunk's publishes runs while the next chunk is processed.
+const FEED_CHUNK: usize = 8 * 1024;
+
+/// Hands `buf` to the engine in chunks of about [`FEED_CHUNK`] bytes; what
+/// is left is the unfinished op the engine handed back.
+fn feed(shared: &Shared, id: ConnId, buf: &mut BytesMut) {
+    loop {
+        let whole = buf.len() <= 2 * FEED_CHUNK;
+        let mut chunk = if whole { std::mem::take(buf) } else { buf.split_to(FEED_CHUNK) };
+        let fed = chunk.len();
+        {
+            let mut inner = shared.lock();
+            let now = shared.clock.now();
+            inner.server.handle_read_buf(now, id, &mut chunk);
+            inner.dispatch(shared);
+        }
+        // The engine handed back an unfinished op (contiguous with the
+        // rest, so joining them is O(1)).
+        let stuck = chunk.len() == fed;
+        chunk.unsplit(std::mem::take(buf));
+        *buf = chunk;
+        if whole {
+            return;
+        }
+        if stuck {
+            // One op longer than a chunk: give it everything.
+            let mut inner = shared.lock();
+            let now = shared.clock.now();
+            inner.server.handle_read_buf(now, id, buf);
+            inner.dispatch(shared);
+            return;
+        }
+    }
+}
+
 pub(crate) struct ConnHandle {
     /// Wakes the writer: output is pending, or the connection is closing.
     pub wake: Notify,
@@ -68,11 +105,7 @@ where
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            let mut inner = reader_shared.lock();
-            let now = reader_shared.clock.now();
-            inner.server.handle_read_buf(now, id, &mut buf);
-            inner.dispatch(&reader_shared);
-            drop(inner);
+            feed(&reader_shared, id, &mut buf);
             if n >= want && want < READ_BUF_MAX {
                 want *= 2;
                 short_reads = 0;

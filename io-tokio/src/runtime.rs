@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use rnatsd_core::options::ServerOptions;
 use rnatsd_core::server::{ConnId, Event, MonitorResponse, RemoteAddr, Server, TlsPolicy};
+use rnatsd_core::storage::{StorageError, SyncBatch};
 use rnatsd_core::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -18,6 +20,9 @@ use crate::conn::{self, ConnHandle};
 use crate::monitor;
 use crate::tls;
 
+/// A sync batch's id and its handles' results.
+pub(crate) type SyncDone = (u64, Vec<Result<(), StorageError>>);
+
 /// Everything the tasks share.
 pub(crate) struct Shared {
     pub inner: Mutex<Inner>,
@@ -26,6 +31,10 @@ pub(crate) struct Shared {
     pub shutdown: Notify,
     /// Lame-duck mode: the accept loop drops the listener (one permit).
     pub stop_accept: Notify,
+    /// Sync batches the sync thread finished while the engine was busy:
+    /// whoever holds the engine lock reports them before letting go.
+    pub synced: Mutex<Vec<SyncDone>>,
+    pub synced_pending: AtomicBool,
 }
 
 pub(crate) struct Inner {
@@ -33,13 +42,97 @@ pub(crate) struct Inner {
     pub handles: HashMap<ConnId, Arc<ConnHandle>>,
     /// The deadline the timer task sleeps towards.
     pub armed: Option<Instant>,
+    /// To the sync thread: batches of deferred fsyncs (group commit).
+    pub sync_tx: mpsc::Sender<SyncBatch>,
 }
 
 impl Shared {
-    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+    /// Locks the engine. The guard reports finished sync batches to the
+    /// engine when it is dropped (see [`EngineGuard`]).
+    pub fn lock(&self) -> EngineGuard<'_> {
+        EngineGuard { guard: Some(self.raw_lock()), shared: self }
+    }
+
+    fn raw_lock(&self) -> MutexGuard<'_, Inner> {
         // A poisoned lock means a panic in the engine: a bug. Keep serving
         // the other connections rather than cascading the panic.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reports every finished sync batch to the engine (lock held).
+    fn report_synced(&self, inner: &mut Inner) {
+        if !self.synced_pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let done = std::mem::take(&mut *self.synced.lock().unwrap_or_else(|e| e.into_inner()));
+        if done.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        for (id, results) in done {
+            inner.server.handle_sync_done(now, id, results);
+        }
+        inner.dispatch(self);
+    }
+
+    /// The sync thread finished a batch: report it now if the engine is
+    /// free, else leave it to the lock's holder, so the sync thread never
+    /// waits behind a long read and the next fsync starts at once.
+    fn sync_finished(&self, id: u64, results: Vec<Result<(), StorageError>>) {
+        self.synced.lock().unwrap_or_else(|e| e.into_inner()).push((id, results));
+        self.synced_pending.store(true, Ordering::SeqCst);
+        // Pairs with the fence in `EngineGuard::drop`: either this thread
+        // sees the lock free, or the holder sees the flag once it let go.
+        fence(Ordering::SeqCst);
+        let guard = match self.inner.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        };
+        drop(EngineGuard { guard: Some(guard), shared: self });
+    }
+}
+
+/// The engine's lock. Dropping it first reports the sync batches that
+/// finished meanwhile, and checks again once unlocked: a batch that
+/// finished just as the lock was let go is then reported by this thread,
+/// since the sync thread saw the lock taken and left it.
+pub(crate) struct EngineGuard<'a> {
+    guard: Option<MutexGuard<'a, Inner>>,
+    shared: &'a Shared,
+}
+
+impl std::ops::Deref for EngineGuard<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        self.guard.as_ref().expect("held until drop")
+    }
+}
+
+impl std::ops::DerefMut for EngineGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        self.guard.as_mut().expect("held until drop")
+    }
+}
+
+impl Drop for EngineGuard<'_> {
+    fn drop(&mut self) {
+        let shared = self.shared;
+        let mut guard = self.guard.take().expect("held until drop");
+        loop {
+            shared.report_synced(&mut guard);
+            drop(guard);
+            fence(Ordering::SeqCst);
+            if !shared.synced_pending.load(Ordering::SeqCst) {
+                return;
+            }
+            guard = match shared.inner.try_lock() {
+                Ok(g) => g,
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                // Someone else holds it now: their drop reports.
+                Err(std::sync::TryLockError::WouldBlock) => return,
+            };
+        }
     }
 }
 
@@ -47,6 +140,10 @@ impl Inner {
     /// Drains the engine's events into the connection handles, and wakes
     /// the timer task if the engine now wants an earlier deadline.
     pub fn dispatch(&mut self, shared: &Shared) {
+        while let Some(batch) = self.server.poll_sync() {
+            // The thread lives as long as this sender (it is in `Inner`).
+            let _ = self.sync_tx.send(batch);
+        }
         while let Some(ev) = self.server.poll_event() {
             match ev {
                 Event::Transmit(id) => {
@@ -182,13 +279,22 @@ pub async fn start(mut opts: ServerOptions, seed: u64) -> Result<RunningServer, 
         server.set_internal_service(clock.now(), service);
         crate::storage::install_account_jetstreams(&mut server, &js, clock.now(), clock.realtime())?;
     }
+    let (sync_tx, sync_rx) = mpsc::channel();
     let shared = Arc::new(Shared {
-        inner: Mutex::new(Inner { server, handles: HashMap::new(), armed: None }),
+        inner: Mutex::new(Inner { server, handles: HashMap::new(), armed: None, sync_tx }),
         clock,
         timer_wake: Notify::new(),
         shutdown: Notify::new(),
         stop_accept: Notify::new(),
+        synced: Mutex::new(Vec::new()),
+        synced_pending: AtomicBool::new(false),
     });
+    spawn_sync_thread(Arc::downgrade(&shared), sync_rx)?;
+    {
+        // Batches begun while JetStream recovered.
+        let mut inner = shared.lock();
+        inner.dispatch(&shared);
+    }
     tokio::spawn(accept_loop(listener, shared.clone(), acceptor));
     tokio::spawn(timer_loop(shared.clone()));
     if let Some(l) = http_listener {
@@ -248,6 +354,24 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, acceptor: Optio
             _ => conn::spawn(stream, id, handle, shared.clone()),
         }
     }
+}
+
+/// The sync thread: runs each batch of deferred fsyncs with the engine
+/// unlocked, then reports it (which releases the PubAcks it made durable
+/// and begins the next batch with what was written meanwhile). A plain
+/// thread, since fsync blocks; it ends when the server's state is dropped.
+fn spawn_sync_thread(shared: Weak<Shared>, rx: mpsc::Receiver<SyncBatch>) -> Result<(), String> {
+    std::thread::Builder::new()
+        .name("rnatsd-sync".into())
+        .spawn(move || {
+            while let Ok(batch) = rx.recv() {
+                let results = batch.run();
+                let Some(shared) = shared.upgrade() else { return };
+                shared.sync_finished(batch.id, results);
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| format!("sync thread: {e}"))
 }
 
 async fn timer_loop(shared: Arc<Shared>) {

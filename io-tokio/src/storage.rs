@@ -1,23 +1,41 @@
 //! Real files behind core's [`Storage`] trait: paths are relative to a root
 //! directory (JetStream's `store_dir`), parent directories are created as
 //! needed, `sync` is `fsync` of the file and `sync_dir` is `fsync` of the
-//! directory. Calls are synchronous: the engine calls them under its lock,
-//! and group commit keeps them to one fsync per store per flush.
+//! directory. Calls are synchronous: the engine calls them under its lock.
+//! Block files also give sync handles (`fdatasync`), which the adapter's
+//! sync thread runs outside the lock (group commit; core's `server::sync`).
 
 use rnatsd_core::jetstream::StorageFactory;
 use rnatsd_core::store::filestore::StoreCipher;
-use rnatsd_core::storage::{validate_path, FileId, Storage, StorageError, StorageErrorKind};
+use rnatsd_core::storage::{validate_path, FileId, Storage, StorageError, StorageErrorKind, SyncHandle};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One file's deferred sync: `fdatasync`, run on the adapter's sync thread
+/// outside the engine's lock. `fdatasync` persists the data and the length
+/// (the metadata needed to read it back), which is what the storage
+/// contract promises; it skips the timestamps that `fsync` would write.
+#[derive(Debug)]
+struct FsyncHandle {
+    file: Arc<File>,
+    path: String,
+}
+
+impl SyncHandle for FsyncHandle {
+    fn sync(&self) -> Result<(), StorageError> {
+        self.file.sync_data().map_err(|e| map_err(e, format!("fdatasync {}", self.path)))
+    }
+}
 
 /// A [`Storage`] over the files under `root`.
 #[derive(Debug)]
 pub struct FileStorage {
     root: PathBuf,
-    files: HashMap<u64, (File, String)>,
+    files: HashMap<u64, (Arc<File>, String)>,
     next: u64,
 }
 
@@ -74,7 +92,7 @@ impl FileStorage {
         Ok(self.root.join(path))
     }
 
-    fn file(&self, id: FileId) -> Result<&(File, String), StorageError> {
+    fn file(&self, id: FileId) -> Result<&(Arc<File>, String), StorageError> {
         self.files
             .get(&id.0)
             .ok_or_else(|| StorageError::new(StorageErrorKind::BadHandle, format!("{id:?}")))
@@ -306,7 +324,7 @@ impl Storage for FileStorage {
             .map_err(|e| map_err(e, format!("open {path}")))?;
         let id = self.next;
         self.next += 1;
-        self.files.insert(id, (f, path.to_string()));
+        self.files.insert(id, (Arc::new(f), path.to_string()));
         Ok(FileId(id))
     }
 
@@ -357,6 +375,11 @@ impl Storage for FileStorage {
         let (f, path) = self.file(file)?;
         f.sync_all()
             .map_err(|e| map_err(e, format!("fsync {path}")))
+    }
+
+    fn sync_handle(&mut self, file: FileId) -> Option<Box<dyn SyncHandle>> {
+        let (f, path) = self.file(file).ok()?;
+        Some(Box::new(FsyncHandle { file: f.clone(), path: path.clone() }))
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {

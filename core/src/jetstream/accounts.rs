@@ -90,6 +90,9 @@ impl Storage for AccountStorage {
         let p = self.map(dir);
         self.inner.list(&p)
     }
+    fn sync_handle(&mut self, file: FileId) -> Option<Box<dyn crate::storage::SyncHandle>> {
+        self.inner.sync_handle(file)
+    }
 }
 
 /// An account's JetStream limits from `accounts { A { jetstream: {...} } }`
@@ -204,6 +207,12 @@ impl InternalService for AccountJetStream {
     }
     fn flush(&mut self, now: Instant) -> Vec<Outgoing> {
         self.js.flush(now)
+    }
+    fn begin_flush(&mut self, now: Instant) -> (Vec<Outgoing>, Vec<Box<dyn crate::storage::SyncHandle>>) {
+        self.js.begin_flush(now)
+    }
+    fn finish_flush(&mut self, now: Instant, results: &[Result<(), StorageError>]) -> Vec<Outgoing> {
+        self.js.finish_flush(now, results)
     }
     fn take_interest_changed(&mut self) -> bool {
         self.js.take_interest_changed()

@@ -357,18 +357,18 @@ impl JetStream {
         now
     }
 
-    /// After the streams flushed: deliveries now durable go out; the rest
-    /// are dropped (their flush failed; ack wait redelivers them).
+    /// After the streams flushed: deliveries now durable go out; those a
+    /// flush still in progress covers wait for it; the rest are dropped
+    /// (their flush failed; ack wait redelivers them).
     fn release_deliveries(&mut self) -> Vec<Outgoing> {
         let held = std::mem::take(&mut self.durability.held_deliveries);
         let mut out = Vec::new();
         for (stream, seq, o) in held {
-            if self
-                .streams
-                .get(&stream)
-                .is_some_and(|s| seq <= s.store.durable_seq())
-            {
+            let Some(s) = self.streams.get(&stream) else { continue };
+            if seq <= s.store.durable_seq() {
                 out.push(o);
+            } else if s.flush_pending() {
+                self.durability.held_deliveries.push((stream, seq, o));
             }
         }
         out

@@ -52,7 +52,8 @@ use self::stream::{store_config, JsStore, Stream};
 use self::types::{StorageType, StreamConfig};
 use crate::prng::Prng;
 use crate::server::{InternalMsg, InternalService};
-use crate::storage::{FileId, Storage, StorageError};
+use crate::storage::{FileId, Storage, StorageError, SyncHandle};
+use crate::store::filestore::write_buffer::WriteBuffer;
 use crate::store::filestore::{FileStore, FileStoreConfig, SyncPolicy};
 use crate::store::memstore::MemStore;
 use crate::subject::subject_matches_filter;
@@ -178,6 +179,9 @@ impl Storage for BoxedStorage {
     fn list(&mut self, dir: &str) -> Result<Vec<String>, StorageError> {
         self.0.list(dir)
     }
+    fn sync_handle(&mut self, file: FileId) -> Option<Box<dyn crate::storage::SyncHandle>> {
+        self.0.sync_handle(file)
+    }
 }
 
 /// A stream that could not be recovered, and why (Go logs these).
@@ -204,6 +208,9 @@ pub struct JetStream {
     server_name: String,
     /// [`JetStream::shutdown`] ran: the stores are closed.
     shut_down: bool,
+    /// The split-phase flush in progress: each stream in it and how many
+    /// of the batch's handles are its own, in batch order.
+    inflight: Vec<(String, usize)>,
     /// The last (monotonic, wall) time pair seen, to turn wall deadlines
     /// into monotonic ones.
     clock: (Instant, UnixNanos),
@@ -255,6 +262,7 @@ impl JetStream {
             api_errors: 0,
             server_name: String::new(),
             shut_down: false,
+            inflight: Vec::new(),
             clock: (now, realtime),
             last_interval_flush: now,
             warnings: Vec::new(),
@@ -319,7 +327,10 @@ impl JetStream {
             StorageType::Memory => (Box::new(MemStore::new(scfg)), None, false),
             StorageType::File => {
                 let dir = stream_dir(&cfg.name);
-                let storage = BoxedStorage((self.factory)(&dir));
+                // Appends gather in memory until the group commit writes
+                // them out in one go.
+                let inner = BoxedStorage((self.factory)(&dir));
+                let storage = BoxedStorage(Box::new(WriteBuffer::new(inner)));
                 let mut fcfg = FileStoreConfig::new(dir.clone());
                 if !self.cfg.sync_always {
                     fcfg.sync = SyncPolicy::Interval(DEFAULT_SYNC_INTERVAL);
@@ -529,6 +540,57 @@ impl JetStream {
         out
     }
 
+    /// Group commit off the engine's lock, first half: consumer state is
+    /// written in place; every stream with pending writes begins its
+    /// split-phase flush. Returns what is durable already and the sync
+    /// handles of the batch, whose results go to [`JetStream::finish_flush`].
+    pub fn begin_flush(&mut self, now: Instant) -> (Vec<Outgoing>, Vec<Box<dyn SyncHandle>>) {
+        assert!(self.inflight.is_empty(), "one split-phase flush at a time");
+        let mut out = Vec::new();
+        let mut handles = Vec::new();
+        for (name, s) in self.streams.iter_mut() {
+            if !s.wants_flush() {
+                continue;
+            }
+            let (o, h) = s.begin_flush();
+            out.extend(o);
+            if !h.is_empty() {
+                self.inflight.push((name.clone(), h.len()));
+                handles.extend(h);
+            }
+        }
+        if self.durability.wants_flush() {
+            out.extend(self.flush_consumers(now));
+        }
+        self.last_interval_flush = now;
+        (out, handles)
+    }
+
+    /// Second half: the results of the batch's handles, in order. Returns
+    /// the acks and deliveries now durable.
+    pub fn finish_flush(&mut self, now: Instant, results: &[Result<(), StorageError>]) -> Vec<Outgoing> {
+        let inflight = std::mem::take(&mut self.inflight);
+        let total: usize = inflight.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, results.len(), "one result per handle of the batch");
+        if self.shut_down {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut at = 0;
+        for (name, n) in inflight {
+            let r = &results[at..at + n];
+            at += n;
+            // A stream deleted meanwhile answered its acks then.
+            if let Some(s) = self.streams.get_mut(&name) {
+                out.extend(s.finish_flush(r));
+            }
+        }
+        if self.durability.wants_flush() {
+            out.extend(self.flush_consumers(now));
+        }
+        out
+    }
+
     /// True when [`JetStream::flush`] has work.
     pub fn wants_flush(&self) -> bool {
         (self.cfg.sync_always && self.streams.values().any(|s| s.wants_flush()))
@@ -649,6 +711,12 @@ impl InternalService for JetStream {
     }
     fn flush(&mut self, now: Instant) -> Vec<Outgoing> {
         JetStream::flush(self, now)
+    }
+    fn begin_flush(&mut self, now: Instant) -> (Vec<Outgoing>, Vec<Box<dyn SyncHandle>>) {
+        JetStream::begin_flush(self, now)
+    }
+    fn finish_flush(&mut self, now: Instant, results: &[Result<(), StorageError>]) -> Vec<Outgoing> {
+        JetStream::finish_flush(self, now, results)
     }
     fn take_interest_changed(&mut self) -> bool {
         JetStream::take_interest_changed(self)

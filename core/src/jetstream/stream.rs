@@ -14,6 +14,7 @@ use super::headers::*;
 use super::types::*;
 use super::Outgoing;
 use crate::prng::Prng;
+use crate::storage::{StorageError, SyncHandle};
 use crate::store::{self, StoreError, StreamStore};
 use crate::subject_transform::SubjectTransform;
 use crate::time::UnixNanos;
@@ -76,6 +77,8 @@ pub struct Stream {
     pending: VecDeque<PendingAck>,
     /// The store has changes not yet flushed.
     dirty: bool,
+    /// The target sequence of the split-phase flush in progress.
+    inflight: Option<u64>,
     domain: String,
     /// Go's `mset.itr`: the input subject transform.
     itr: Option<SubjectTransform>,
@@ -194,6 +197,7 @@ impl Stream {
             dedup_order: VecDeque::new(),
             pending: VecDeque::new(),
             dirty,
+            inflight: None,
             domain,
             itr,
             tr,
@@ -562,34 +566,85 @@ impl Stream {
         }
     }
 
-    /// Whether the store has unflushed changes.
+    /// Whether the store has changes that no flush (finished or in
+    /// progress) covers.
     pub fn wants_flush(&self) -> bool {
-        self.dirty || !self.pending.is_empty()
+        self.dirty || (!self.pending.is_empty() && self.inflight.is_none())
     }
 
-    /// Flushes the store and returns the acks now durable. If the flush
-    /// fails the held acks are answered with an error: their durability is
-    /// unknown.
+    /// Whether a flush is in progress or wanted: what is not durable yet may
+    /// still become so.
+    pub fn flush_pending(&self) -> bool {
+        self.inflight.is_some() || self.wants_flush()
+    }
+
+    /// Flushes the store in place and returns the acks now durable. If the
+    /// flush fails the held acks are answered with an error: their
+    /// durability is unknown.
     pub fn flush(&mut self) -> Vec<Outgoing> {
-        let mut out = Vec::new();
-        if !self.wants_flush() {
-            return out;
+        if !self.wants_flush() && self.inflight.is_none() {
+            return Vec::new();
         }
         self.dirty = false;
-        match self.store.flush() {
+        // A split-phase flush in progress is overtaken: this one syncs
+        // everything in place, and its late finish changes nothing.
+        let res = self.store.flush();
+        self.settle(res)
+    }
+
+    /// Split-phase flush, first half (see [`StreamStore::begin_flush`]):
+    /// the acks already durable, and the sync handles whose completion
+    /// [`Stream::finish_flush`] reports.
+    pub fn begin_flush(&mut self) -> (Vec<Outgoing>, Vec<Box<dyn SyncHandle>>) {
+        assert!(self.inflight.is_none(), "one split-phase flush at a time");
+        if !self.wants_flush() {
+            return (Vec::new(), Vec::new());
+        }
+        self.dirty = false;
+        match self.store.begin_flush() {
+            Ok((target, handles)) => {
+                if !handles.is_empty() {
+                    self.inflight = Some(target);
+                }
+                let durable = self.store.durable_seq();
+                (self.settle(Ok(durable)), handles)
+            }
+            Err(e) => (self.settle(Err(e)), Vec::new()),
+        }
+    }
+
+    /// Split-phase flush, second half: the handles' results, in order.
+    /// Returns the acks now durable (or their errors).
+    pub fn finish_flush(&mut self, results: &[Result<(), StorageError>]) -> Vec<Outgoing> {
+        let Some(target) = self.inflight.take() else {
+            return Vec::new();
+        };
+        let res = self.store.finish_flush(target, results);
+        self.settle(res)
+    }
+
+    /// Answers the held acks a flush decided: those up to the durable
+    /// sequence go out; on an error every held ack gets it.
+    fn settle(&mut self, res: Result<u64, StoreError>) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        match res {
             Ok(durable) => {
+                // Not always in order: a duplicate's ack names the original.
                 let (done, wait): (VecDeque<_>, VecDeque<_>) =
                     self.pending.drain(..).partition(|p| p.seq <= durable);
                 self.pending = wait;
-                out.extend(done.into_iter().map(|p| Outgoing {
-                    subject: p.reply,
-                    reply: None,
-                    deliver_as: None,
-                    headers: None,
-                    payload: p.payload,
-                }));
+                for p in done {
+                    out.push(Outgoing {
+                        subject: p.reply,
+                        reply: None,
+                        deliver_as: None,
+                        headers: None,
+                        payload: p.payload,
+                    });
+                }
             }
             Err(e) => {
+                self.inflight = None;
                 for p in self.pending.drain(..) {
                     let resp = PubAckResponse {
                         error: Some(ApiError::new(&JS_STREAM_STORE_FAILED_F).with("err", &e)),

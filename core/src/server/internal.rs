@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
+use crate::storage::{StorageError, SyncHandle};
 use crate::time::{Instant, UnixNanos};
 
 use super::accounts::AccountId;
@@ -63,11 +64,23 @@ pub trait InternalService: Send {
     fn interest(&self) -> Vec<String>;
     /// A message on one of the service's subjects. Returns what to publish now.
     fn handle_msg(&mut self, now: Instant, realtime: UnixNanos, msg: InternalMsg) -> Vec<Outgoing>;
-    /// True when [`Self::flush`] has work.
+    /// True when [`Self::flush`] (or [`Self::begin_flush`]) has work.
     fn wants_flush(&self) -> bool;
     /// Makes pending writes durable (one sync per store) and returns the
     /// replies that waited for it.
     fn flush(&mut self, now: Instant) -> Vec<Outgoing>;
+    /// Group commit off the engine's lock, first half: returns the replies
+    /// durable already and the sync handles whose results the engine passes
+    /// to [`Self::finish_flush`] once its adapter ran them. The engine calls
+    /// it again only after that finish. Default: [`Self::flush`] in place.
+    fn begin_flush(&mut self, now: Instant) -> (Vec<Outgoing>, Vec<Box<dyn SyncHandle>>) {
+        (self.flush(now), Vec::new())
+    }
+    /// Second half: one result per handle of the last non-empty
+    /// [`Self::begin_flush`], in order. Returns the replies now durable.
+    fn finish_flush(&mut self, _now: Instant, _results: &[Result<(), StorageError>]) -> Vec<Outgoing> {
+        Vec::new()
+    }
     /// True once after the service's interest changed.
     fn take_interest_changed(&mut self) -> bool;
     fn handle_timeout(&mut self, now: Instant, realtime: UnixNanos) -> Vec<Outgoing>;
@@ -129,11 +142,14 @@ pub(super) struct Internal {
     /// Builds services for accounts that appear after startup (operator
     /// mode); given by the adapter, which alone can open storage.
     pub factory: Option<super::internal_services::AccountServiceFactory>,
+    /// Split-phase syncs begun and not yet done.
+    pub sync: super::sync::SyncQueue,
 }
 
 impl Server {
     /// Installs the internal service (JetStream) and subscribes to its interest.
     pub fn set_internal_service(&mut self, now: Instant, service: Box<dyn InternalService>) {
+        self.internal.sync.forget(None);
         self.internal.service = Some(service);
         self.sync_internal_interest();
         self.run_internal(now);
@@ -253,7 +269,7 @@ impl Server {
                 out.extend(service.handle_msg(now, realtime, msg));
             }
             if service.wants_flush() {
-                out.extend(service.flush(now));
+                out.extend(self.begin_service_flush(now, service.as_mut()));
             }
             let changed = service.take_interest_changed();
             if changed {

@@ -63,6 +63,7 @@ impl Server {
                 self.internal.slots.len() - 1
             }
         };
+        self.internal.sync.forget(Some(account));
         self.internal.slots[i].service = Some(service);
         self.swap_slot(i);
         if let Some(s) = self.internal.service.as_mut() {
@@ -112,7 +113,7 @@ impl Server {
     }
 
     /// Exchanges slot `i`'s state with the single-service fields.
-    fn swap_slot(&mut self, i: usize) {
+    pub(super) fn swap_slot(&mut self, i: usize) {
         let internal = &mut self.internal;
         let slot = &mut internal.slots[i];
         std::mem::swap(&mut internal.service, &mut slot.service);

@@ -18,6 +18,9 @@
 //!      connection and write the bytes to its socket;
 //!    - [`Event::Close`]: take what `poll_transmit` still gives, write it,
 //!      close the socket, then call [`Server::handle_disconnect`].
+//! 6. Also drain [`Server::poll_sync`]: run each sync batch outside the
+//!    engine and report it with [`Server::handle_sync_done`] (group commit
+//!    off the engine's lock; see `sync.rs`).
 //!
 //! Nothing here blocks, reads a clock or touches the OS. Every call ends
 //! with [`Server::check_invariants`] in debug builds, and the simulator calls
@@ -45,6 +48,7 @@ mod process;
 mod reload;
 mod subs;
 mod subsz;
+mod sync;
 mod sysreq;
 mod timers;
 mod tls;
@@ -619,6 +623,7 @@ impl Server {
         if let Some(s) = &self.internal.service {
             s.check_invariants();
         }
+        self.internal.sync.check_invariants();
         for (_, s) in self.subs.iter() {
             assert!(s.conn == INTERNAL_CONN || self.conns.contains_key(&s.conn), "sub of a vanished conn");
         }

@@ -26,7 +26,7 @@ pub mod index;
 pub mod limits;
 pub mod memstore;
 
-use crate::storage::StorageError;
+use crate::storage::{StorageError, SyncHandle};
 use crate::time::UnixNanos;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -283,6 +283,24 @@ pub trait StreamStore {
     /// Makes every stored change durable (one fsync for all pending appends);
     /// returns the new [`StreamStore::durable_seq`].
     fn flush(&mut self) -> Result<u64, StoreError>;
+
+    /// Split-phase flush, first half (group commit off the engine's lock):
+    /// returns the sequence that is durable once every returned handle has
+    /// synced, and the handles. Files whose storage gives no handle are
+    /// synced in place; with no handle at all the target is durable already.
+    /// At most one split-phase flush is in progress per store; a plain
+    /// [`StreamStore::flush`] meanwhile is allowed (it syncs in place).
+    fn begin_flush(&mut self) -> Result<(u64, Vec<Box<dyn SyncHandle>>), StoreError> {
+        self.flush().map(|d| (d, Vec::new()))
+    }
+
+    /// Second half: the results of the handles of the last
+    /// [`StreamStore::begin_flush`], in order. All `Ok`: `target` (or what
+    /// is left of it after a truncate) is durable. Any error fails the
+    /// store. Returns the new [`StreamStore::durable_seq`].
+    fn finish_flush(&mut self, _target: u64, _results: &[Result<(), StorageError>]) -> Result<u64, StoreError> {
+        Ok(self.durable_seq())
+    }
 
     /// Every message with a sequence up to this one is durable.
     fn durable_seq(&self) -> u64;

@@ -30,7 +30,7 @@ impl<S: Storage> FileStore<S> {
         let Some(b) = self.blocks.get(&index) else {
             return false;
         };
-        if Some(index) == self.active || b.writable || b.quarantined || b.dirty {
+        if Some(index) == self.active || b.writable || b.quarantined || b.unsynced() {
             return false;
         }
         let compress = self.fcfg.compression == StoreCompression::S2 && !b.codec.compressed;
@@ -88,7 +88,7 @@ impl<S: Storage> FileStore<S> {
             return Ok(());
         }
         assert!(
-            !b.dirty && !b.writable,
+            !b.unsynced() && !b.writable,
             "only clean sealed blocks are rewritten"
         );
         let (file, len, start) = (b.file, b.len, b.hdr_len);

@@ -92,7 +92,7 @@ impl<S: Storage> FileStore<S> {
         self.flush()?;
         self.closed = true;
         let clean =
-            self.report.lost.is_none() && self.blocks.values().all(|b| !b.quarantined && !b.dirty);
+            self.report.lost.is_none() && self.blocks.values().all(|b| !b.quarantined && !b.unsynced());
         if clean {
             self.write_index()?;
         }
@@ -287,6 +287,7 @@ impl<S: Storage> FileStore<S> {
                     msg_range: l.msg_range,
                     writable,
                     dirty: false,
+                    syncing: false,
                     quarantined: false,
                 },
             );

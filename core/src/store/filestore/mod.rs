@@ -26,6 +26,7 @@ pub mod msg_block;
 pub mod record;
 pub mod recovery;
 mod replay;
+pub mod write_buffer;
 
 pub use self::cipher::{Cipher, StoreCipher};
 use self::cipher::{StreamKey, SALT_LEN};
@@ -40,7 +41,7 @@ use super::{
     StreamConfig, StreamState, StreamStore,
 };
 use crate::prng::Prng;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Storage, StorageError, SyncHandle};
 use crate::time::{Instant, UnixNanos};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -257,7 +258,7 @@ impl<S: Storage> FileStore<S> {
 
     /// Whether appends are waiting for a flush.
     pub fn pending_sync(&self) -> bool {
-        self.dir_dirty || self.blocks.values().any(|b| b.dirty)
+        self.dir_dirty || self.blocks.values().any(|b| b.unsynced())
     }
 
     /// With [`SyncPolicy::Interval`], flushes when the interval has passed.
@@ -284,6 +285,18 @@ impl<S: Storage> FileStore<S> {
             stream_hash: self.stream_hash,
             index,
         }
+    }
+
+    /// Makes block files created or removed since the last call durable.
+    fn sync_msgs_dir(&mut self) -> Result<(), StoreError> {
+        if self.dir_dirty {
+            let dir = self.msgs_dir();
+            if let Err(e) = self.storage.sync_dir(&dir) {
+                return self.fail(e);
+            }
+            self.dir_dirty = false;
+        }
+        Ok(())
     }
 
     fn fail<T>(&mut self, e: StorageError) -> Result<T, StoreError> {
@@ -354,6 +367,7 @@ impl<S: Storage> FileStore<S> {
             msg_range: None,
             writable: true,
             dirty: true,
+            syncing: false,
             quarantined: false,
         };
         self.blocks.insert(index, blk);
@@ -547,7 +561,7 @@ impl<S: Storage> FileStore<S> {
     fn gc_front_blocks(&mut self) -> Result<(), StoreError> {
         while self.blocks.len() > 1 {
             let (&index, b) = self.blocks.iter().next().expect("more than one block");
-            if b.live > 0 || b.quarantined || b.dirty || Some(index) == self.active {
+            if b.live > 0 || b.quarantined || b.unsynced() || Some(index) == self.active {
                 break;
             }
             let file = b.file;
@@ -782,27 +796,83 @@ impl<S: Storage> StreamStore for FileStore<S> {
     fn flush(&mut self) -> Result<u64, StoreError> {
         self.check_failed()?;
         let target = self.idx.last_seq();
+        // Blocks whose deferred sync is still running are synced here too:
+        // this call promises durability now.
+        let unsynced: Vec<u64> = self
+            .blocks
+            .iter()
+            .filter(|(_, b)| b.unsynced())
+            .map(|(i, _)| *i)
+            .collect();
+        for index in unsynced {
+            let file = self.blocks[&index].file;
+            if let Err(e) = self.storage.sync(file) {
+                return self.fail(e);
+            }
+            let b = self.blocks.get_mut(&index).expect("listed above");
+            b.dirty = false;
+            b.syncing = false;
+        }
+        self.sync_msgs_dir()?;
+        self.durable_seq = target;
+        self.gc_front_blocks()?;
+        self.reclaim()?;
+        Ok(self.durable_seq)
+    }
+
+    fn begin_flush(&mut self) -> Result<(u64, Vec<Box<dyn SyncHandle>>), StoreError> {
+        self.check_failed()?;
+        assert!(
+            self.blocks.values().all(|b| !b.syncing),
+            "one split-phase flush at a time"
+        );
+        let target = self.idx.last_seq();
         let dirty: Vec<u64> = self
             .blocks
             .iter()
             .filter(|(_, b)| b.dirty)
             .map(|(i, _)| *i)
             .collect();
+        let mut handles = Vec::new();
         for index in dirty {
             let file = self.blocks[&index].file;
-            if let Err(e) = self.storage.sync(file) {
-                return self.fail(e);
-            }
-            self.blocks.get_mut(&index).expect("listed above").dirty = false;
+            let b = match self.storage.sync_handle(file) {
+                Some(h) => {
+                    handles.push(h);
+                    let b = self.blocks.get_mut(&index).expect("listed above");
+                    b.syncing = true;
+                    b
+                }
+                None => {
+                    if let Err(e) = self.storage.sync(file) {
+                        return self.fail(e);
+                    }
+                    self.blocks.get_mut(&index).expect("listed above")
+                }
+            };
+            b.dirty = false;
         }
-        if self.dir_dirty {
-            let dir = self.msgs_dir();
-            if let Err(e) = self.storage.sync_dir(&dir) {
-                return self.fail(e);
-            }
-            self.dir_dirty = false;
+        // New block files are rare: their directory entries sync in place.
+        self.sync_msgs_dir()?;
+        if handles.is_empty() {
+            self.durable_seq = target;
+            self.gc_front_blocks()?;
+            self.reclaim()?;
         }
-        self.durable_seq = target;
+        Ok((target, handles))
+    }
+
+    fn finish_flush(&mut self, target: u64, results: &[Result<(), StorageError>]) -> Result<u64, StoreError> {
+        if let Some(e) = results.iter().find_map(|r| r.as_ref().err()) {
+            // Durability of everything the batch covered is unknown.
+            return self.fail(e.clone());
+        }
+        self.check_failed()?;
+        for b in self.blocks.values_mut() {
+            b.syncing = false;
+        }
+        // A truncate since the flush began may have cut below the target.
+        self.durable_seq = self.durable_seq.max(target.min(self.idx.last_seq()));
         self.gc_front_blocks()?;
         self.reclaim()?;
         Ok(self.durable_seq)

@@ -190,12 +190,20 @@ pub struct MsgBlock {
     pub writable: bool,
     /// Changes since the last sync.
     pub dirty: bool,
+    /// A deferred sync (split-phase flush) covers this block's earlier
+    /// changes and has not finished: they are not durable yet.
+    pub syncing: bool,
     /// Recovery found damage or a foreign header: the block is kept as
     /// evidence and never removed by the front-block collection.
     pub quarantined: bool,
 }
 
 impl MsgBlock {
+    /// Whether the block has changes not yet known durable.
+    pub fn unsynced(&self) -> bool {
+        self.dirty || self.syncing
+    }
+
     /// Accounts a message record of `rlen` bytes at `seq` written to (or
     /// found in) this block; `live` if the index holds it.
     pub fn add_msg(&mut self, seq: u64, rlen: u32, live: bool) {

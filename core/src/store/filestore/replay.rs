@@ -182,6 +182,7 @@ impl<S: Storage> FileStore<S> {
             msg_range: None,
             writable: false,
             dirty: false,
+            syncing: false,
             quarantined: damaged > 0 || (!header_ok && !torn_creation),
         };
         if cut_tail {
