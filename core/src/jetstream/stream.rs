@@ -80,6 +80,8 @@ pub struct Stream {
     /// The target sequence of the split-phase flush in progress.
     inflight: Option<u64>,
     domain: String,
+    /// The start of every PubAck (stream and domain never change).
+    ack_prefix: Vec<u8>,
     /// Go's `mset.itr`: the input subject transform.
     itr: Option<SubjectTransform>,
     /// Go's `mset.tr`: the republish transform.
@@ -146,19 +148,42 @@ fn republish_transform(cfg: &StreamConfig) -> Option<SubjectTransform> {
 
 /// Go's `PubAck` template: `{"stream":"S"[,"domain":"D"],"seq":N` + tail.
 fn pub_ack_json(stream: &str, domain: &str, seq: u64, duplicate: bool) -> Bytes {
-    let name = serde_json::to_string(stream).unwrap_or_default();
-    let mut s = format!("{{\"stream\":{name},");
+    pub_ack_with_prefix(&pub_ack_prefix(stream, domain), seq, duplicate)
+}
+
+/// What every PubAck of a stream starts with: `{"stream":..,["domain":..,]`.
+fn pub_ack_prefix(stream: &str, domain: &str) -> Vec<u8> {
+    let mut s = b"{\"stream\":".to_vec();
+    s.extend_from_slice(serde_json::to_string(stream).unwrap_or_default().as_bytes());
+    s.push(b',');
     if !domain.is_empty() {
-        let d = serde_json::to_string(domain).unwrap_or_default();
-        s.push_str(&format!("\"domain\":{d},"));
+        s.extend_from_slice(b"\"domain\":");
+        s.extend_from_slice(serde_json::to_string(domain).unwrap_or_default().as_bytes());
+        s.push(b',');
     }
-    s.push_str(&format!("\"seq\":{seq}"));
+    s
+}
+
+/// A PubAck from its stream's prefix: one allocation, no formatting
+/// machinery (it is built for every stored message).
+fn pub_ack_with_prefix(prefix: &[u8], seq: u64, duplicate: bool) -> Bytes {
+    let mut s = Vec::with_capacity(prefix.len() + 48);
+    s.extend_from_slice(prefix);
+    s.extend_from_slice(b"\"seq\":");
+    let mut digits = [0u8; 20];
+    let mut n = seq;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.extend_from_slice(&digits[i..]);
     // Go writes the duplicate flag with a space after the colon.
-    s.push_str(if duplicate {
-        ",\"duplicate\": true}"
-    } else {
-        "}"
-    });
+    s.extend_from_slice(if duplicate { b",\"duplicate\": true}" } else { b"}" });
     Bytes::from(s)
 }
 
@@ -185,6 +210,7 @@ impl Stream {
         let lseq = store.state().last_seq;
         let itr = input_transform(&cfg);
         let tr = republish_transform(&cfg);
+        let cfg_name_for_ack = cfg.name.clone();
         let mut s = Stream {
             cfg,
             created,
@@ -198,6 +224,7 @@ impl Stream {
             pending: VecDeque::new(),
             dirty,
             inflight: None,
+            ack_prefix: pub_ack_prefix(&cfg_name_for_ack, &domain),
             domain,
             itr,
             tr,
@@ -295,7 +322,7 @@ impl Stream {
     /// The ack for `seq`: returned now, or held until `seq` is durable.
     fn ack(&mut self, reply: Option<&[u8]>, seq: u64, duplicate: bool) -> Option<Outgoing> {
         let reply = reply.filter(|r| !r.is_empty() && !self.cfg.no_ack)?;
-        let payload = pub_ack_json(&self.cfg.name, &self.domain, seq, duplicate);
+        let payload = pub_ack_with_prefix(&self.ack_prefix, seq, duplicate);
         if self.hold_acks && seq > self.store.durable_seq() {
             self.pending.push_back(PendingAck {
                 seq,

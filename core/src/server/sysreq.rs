@@ -120,6 +120,11 @@ impl Server {
     pub(super) fn run_sys_requests(&mut self, now: Instant) {
         let Some(sys) = self.accounts.system() else { return };
         for _ in 0..SYS_ROUNDS_MAX {
+            // The common case (JetStream traffic): nothing for the system
+            // account, and no reshuffling of the inbox.
+            if !self.internal.inbox.iter().any(|m| m.account == sys) {
+                return;
+            }
             let inbox = std::mem::take(&mut self.internal.inbox);
             let (mine, rest): (Vec<InternalMsg>, Vec<InternalMsg>) =
                 inbox.into_iter().partition(|m| m.account == sys && self.sys_handler_for(&m.subject).is_some());
