@@ -198,10 +198,15 @@ impl<P> MsgIndex<P> {
         if let Some(at) = ttl_expiry(entry.ts, entry.ttl) {
             self.ttls.insert((at, seq));
         }
-        self.subjects
-            .entry(entry.subj.clone())
-            .or_default()
-            .insert(seq);
+        // Most subjects are already indexed: no key clone for them.
+        match self.subjects.get_mut(entry.subj.as_str()) {
+            Some(seqs) => {
+                seqs.insert(seq);
+            }
+            None => {
+                self.subjects.insert(entry.subj.clone(), BTreeSet::from([seq]));
+            }
+        }
         self.msgs.insert(seq, entry);
         if self.buckets.as_mut().is_some_and(|b| !b.add(seq)) {
             self.buckets = None;
