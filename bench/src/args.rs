@@ -172,9 +172,7 @@ mod tests {
 
     #[test]
     fn usage_lists_every_row() {
-        let words: Vec<&str> = USAGE
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .collect();
+        let words: Vec<&str> = USAGE.split(|c: char| !c.is_ascii_alphanumeric()).collect();
         for key in crate::rows::ROW_KEYS {
             assert!(words.contains(&key), "--rows help lacks {key}");
         }

@@ -382,7 +382,10 @@ mod tests {
         assert_eq!(e.0, "exited: boom");
         let e = startup_error(BenchError::new("exited"), "other failure\n", Some("always"));
         assert_eq!(e.0, "exited: other failure");
-        assert_eq!(startup_error(BenchError::new("exited"), "", None).0, "exited");
+        assert_eq!(
+            startup_error(BenchError::new("exited"), "", None).0,
+            "exited"
+        );
     }
 
     #[test]
