@@ -19,8 +19,9 @@ usage: rnatsd-bench [--compare GO_SERVER] [--rnatsd PATH] [--only go|rnatsd]
   --repeats N      runs per row and server; the median is reported (default 3)
   --time-cap SECS  soft cap on each run's measured phase (default 20)
   --rows LIST      comma-separated subset of: pub16,pub128,pub1k,sub,fanout,
-                   queue,reqrep,mem,js1,js256,js256lazy
-                   (default: all)
+                   queue,reqrep,mem,js1,js256,js256lazy,js1always,js256always,
+                   pull (default: all; js*always need a Go server that
+                   accepts sync_interval: bash bench/install-go-server.sh)
   --markdown FILE  also write the table to FILE";
 
 /// Which servers to run.
@@ -167,6 +168,14 @@ mod tests {
             Some(vec!["pub16".to_string(), "mem".to_string()])
         );
         assert_eq!(args.markdown, Some(PathBuf::from("out.md")));
+    }
+
+    #[test]
+    fn usage_lists_every_row() {
+        let words: Vec<&str> = USAGE.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+        for key in crate::rows::ROW_KEYS {
+            assert!(words.contains(&key), "--rows help lacks {key}");
+        }
     }
 
     #[test]

@@ -55,14 +55,41 @@ pub enum Workload {
     JsPublish {
         payload_len: usize,
         in_flight: u64,
-        /// rnatsd runs with `sync_interval: "2m"` (Go runs in its default,
-        /// which is already lazy).
-        rnatsd_lazy: bool,
+        /// How each server's store syncs to disk.
+        sync: JsSync,
     },
     /// JetStream pull consumption with explicit acks (`workload::pull`).
     Pull {
         payload_len: usize,
     },
+}
+
+/// Which `sync_interval` each server gets in a JetStream publish row.
+/// Anything not named here runs the server's default: rnatsd is durable
+/// before the ack (group commit), Go syncs every 2 minutes
+/// (`defaultSyncInterval` in Go's filestore.go) and acks before that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsSync {
+    /// Both servers in their defaults (`-js -sd <dir>`).
+    Defaults,
+    /// rnatsd with `sync_interval: "2m"`, Go in its default (also 2m).
+    RnatsdLazy,
+    /// Go with `sync_interval: always` (fsync before every ack), rnatsd in
+    /// its default. Needs a Go server that knows the option (not 2.9.10).
+    GoAlways,
+}
+
+impl JsSync {
+    /// The `sync_interval` value the server labelled `label` is started
+    /// with, or `None` for its default.
+    pub fn sync_interval_for(self, label: &str) -> Option<&'static str> {
+        let is_rnatsd = label == RNATSD_LABEL;
+        match self {
+            JsSync::Defaults => None,
+            JsSync::RnatsdLazy => is_rnatsd.then_some("2m"),
+            JsSync::GoAlways => (!is_rnatsd).then_some("always"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +104,7 @@ pub struct Row {
     pub metrics: Vec<Metric>,
 }
 
-pub const ROW_KEYS: [&str; 12] = [
+pub const ROW_KEYS: [&str; 14] = [
     "pub16",
     "pub128",
     "pub1k",
@@ -89,6 +116,8 @@ pub const ROW_KEYS: [&str; 12] = [
     "js1",
     "js256",
     "js256lazy",
+    "js1always",
+    "js256always",
     "pull",
 ];
 
@@ -216,7 +245,7 @@ pub fn all_rows(divisor: u64, conns_max: usize) -> Vec<Row> {
             Workload::JsPublish {
                 payload_len: 128,
                 in_flight: 1,
-                rnatsd_lazy: false,
+                sync: JsSync::Defaults,
             },
             20_000,
             vec![rate("JetStream publish 128 B to a file stream, 1 in flight, acked msgs/s")],
@@ -226,7 +255,7 @@ pub fn all_rows(divisor: u64, conns_max: usize) -> Vec<Row> {
             Workload::JsPublish {
                 payload_len: 128,
                 in_flight: 256,
-                rnatsd_lazy: false,
+                sync: JsSync::Defaults,
             },
             500_000,
             vec![rate("JetStream publish 128 B to a file stream, 256 in flight, acked msgs/s")],
@@ -236,11 +265,40 @@ pub fn all_rows(divisor: u64, conns_max: usize) -> Vec<Row> {
             Workload::JsPublish {
                 payload_len: 128,
                 in_flight: 256,
-                rnatsd_lazy: true,
+                sync: JsSync::RnatsdLazy,
             },
             1_000_000,
             vec![rate(
-                "JetStream publish 128 B, 256 in flight, both lazy (rnatsd sync_interval 2m), acked msgs/s",
+                "JetStream publish 128 B, 256 in flight, both lazy (rnatsd sync_interval 2m, Go default 2m), acked msgs/s",
+            )],
+        ),
+        throughput(
+            "js1always",
+            Workload::JsPublish {
+                payload_len: 128,
+                in_flight: 1,
+                sync: JsSync::GoAlways,
+            },
+            // Fewer than js1: Go fsyncs every message here, so a slow disk
+            // (a few ms per fsync) would hit the time cap.
+            10_000,
+            vec![rate(
+                "JetStream publish 128 B, 1 in flight, Go sync_interval always vs rnatsd default (durable), acked msgs/s",
+            )],
+        ),
+        throughput(
+            "js256always",
+            Workload::JsPublish {
+                payload_len: 128,
+                in_flight: 256,
+                sync: JsSync::GoAlways,
+            },
+            // Fewer than js256: Go's per-write fsync keeps it near its
+            // 1-in-flight rate (a few thousand msgs/s) however many are in
+            // flight.
+            50_000,
+            vec![rate(
+                "JetStream publish 128 B, 256 in flight, Go sync_interval always vs rnatsd default (durable), acked msgs/s",
             )],
         ),
         Row {
@@ -275,18 +333,17 @@ pub fn run_once(
     if let Workload::JsPublish {
         payload_len,
         in_flight,
-        rnatsd_lazy,
+        sync,
     } = row.workload
     {
         // Starts its own server, with JetStream and a fresh store directory.
-        let lazy = rnatsd_lazy && spec.label == RNATSD_LABEL;
         return jetstream::run_server(
             spec,
             payload_len,
             in_flight,
             row.warm,
             row.count,
-            lazy,
+            sync.sync_interval_for(spec.label),
             limits,
         );
     }
@@ -348,6 +405,44 @@ mod tests {
                 assert!(row.warm < row.count, "{}", row.key);
                 assert!(!row.metrics.is_empty());
             }
+        }
+    }
+
+    #[test]
+    fn js_sync_modes_configure_the_right_server() {
+        let go = "nats-server (Go)";
+        assert_eq!(JsSync::Defaults.sync_interval_for(RNATSD_LABEL), None);
+        assert_eq!(JsSync::Defaults.sync_interval_for(go), None);
+        assert_eq!(
+            JsSync::RnatsdLazy.sync_interval_for(RNATSD_LABEL),
+            Some("2m")
+        );
+        assert_eq!(JsSync::RnatsdLazy.sync_interval_for(go), None);
+        assert_eq!(JsSync::GoAlways.sync_interval_for(RNATSD_LABEL), None);
+        assert_eq!(JsSync::GoAlways.sync_interval_for(go), Some("always"));
+        // The always rows are js1/js256 with only Go's sync changed.
+        let rows = all_rows(1, 1000);
+        let find = |key| rows.iter().find(|r| r.key == key).unwrap().clone();
+        for (plain, always) in [("js1", "js1always"), ("js256", "js256always")] {
+            let (
+                Workload::JsPublish {
+                    payload_len: p1,
+                    in_flight: f1,
+                    ..
+                },
+                Workload::JsPublish {
+                    payload_len: p2,
+                    in_flight: f2,
+                    sync,
+                },
+            ) = (find(plain).workload, find(always).workload)
+            else {
+                panic!("{plain}/{always} are not JetStream publish rows");
+            };
+            assert_eq!((p1, f1, sync), (p2, f2, JsSync::GoAlways));
+            let label = &find(always).metrics[0].label;
+            assert!(label.contains("Go sync_interval always vs rnatsd default (durable)"));
+            assert!(label.contains(&format!("{f2} in flight")), "{label}");
         }
     }
 

@@ -36,6 +36,19 @@ impl RunningServer {
     /// Like [`RunningServer::start`], with `extra` flags appended (e.g.
     /// `-js -sd <dir>` for the JetStream rows).
     pub fn start_with_args(spec: &ServerSpec, extra: &[&str]) -> BenchResult<Self> {
+        Self::spawn(spec, extra, Stdio::null())
+    }
+
+    /// Like [`RunningServer::start_with_args`], with the server's stderr
+    /// (where both servers log) written to `log`, so a failed start can be
+    /// explained.
+    pub fn start_logged(spec: &ServerSpec, extra: &[&str], log: &Path) -> BenchResult<Self> {
+        let file = fs::File::create(log)
+            .map_err(|e| BenchError::new(format!("{}: {e}", log.display())))?;
+        Self::spawn(spec, extra, Stdio::from(file))
+    }
+
+    fn spawn(spec: &ServerSpec, extra: &[&str], stderr: Stdio) -> BenchResult<Self> {
         let port = free_port()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let child = Command::new(&spec.binary)
@@ -43,7 +56,7 @@ impl RunningServer {
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .map_err(|e| BenchError::new(format!("cannot start {}: {e}", spec.binary.display())))?;
         let mut server = RunningServer { child, addr };

@@ -52,33 +52,49 @@ impl Drop for StoreDir {
     }
 }
 
-/// Starts `spec` with JetStream on (`-js -sd <fresh dir>`), runs one
-/// windowed publish, and stops it. Returns `[msgs/s]`. With `lazy_sync`,
-/// the server gets a config file with `sync_interval: "2m"` instead (acks
-/// no longer wait for fsync); only rnatsd is started that way, since Go
-/// 2.9.10 rejects the option and syncs lazily by default.
+/// Starts `spec` with JetStream on and a fresh store directory, runs one
+/// windowed publish, and stops it. Returns `[msgs/s]`.
+///
+/// With `sync_interval` `None` the server runs `-js -sd <dir>`, its default.
+/// With `Some(v)` it gets a config file
+/// `jetstream { store_dir: "<dir>", sync_interval: v }` instead (`"2m"`:
+/// acks no longer wait for fsync; `"always"`: Go fsyncs every write before
+/// the ack). A server that rejects the option (Go 2.9.10 does) fails the run
+/// with a message saying so.
 pub fn run_server(
     spec: &ServerSpec,
     payload_len: usize,
     in_flight: u64,
     warm: u64,
     count: u64,
-    lazy_sync: bool,
+    sync_interval: Option<&str>,
     limits: RunLimits,
 ) -> BenchResult<Sample> {
     let dir = StoreDir::new()?;
-    let sd = dir.path().to_string_lossy().into_owned();
-    let conf = dir.path().join("lazy.conf");
-    let conf_text = format!("jetstream {{\n  store_dir: {sd:?}\n  sync_interval: \"2m\"\n}}\n");
+    // The store lives one level down, so the config file and the server's
+    // log sit next to it and not inside it.
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&store)
+        .map_err(|e| BenchError::new(format!("{}: {e}", store.display())))?;
+    let sd = store.to_string_lossy().into_owned();
+    let conf = dir.path().join("js.conf");
     let conf_path = conf.to_string_lossy().into_owned();
-    let args: Vec<&str> = if lazy_sync {
-        std::fs::write(&conf, conf_text)
-            .map_err(|e| BenchError::new(format!("{}: {e}", conf.display())))?;
-        vec!["-c", &conf_path]
-    } else {
-        vec!["-js", "-sd", &sd]
+    let log = dir.path().join("server.log");
+    let args: Vec<&str> = match sync_interval {
+        Some(interval) => {
+            std::fs::write(&conf, js_config(&sd, interval))
+                .map_err(|e| BenchError::new(format!("{}: {e}", conf.display())))?;
+            vec!["-c", &conf_path]
+        }
+        None => vec!["-js", "-sd", &sd],
     };
-    let mut server = RunningServer::start_with_args(spec, &args)?;
+    let mut server = match RunningServer::start_logged(spec, &args, &log) {
+        Ok(server) => server,
+        Err(e) => {
+            let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(startup_error(e, &stderr, sync_interval));
+        }
+    };
     let sample = run(server.addr, payload_len, in_flight, warm, count, limits);
     let alive = server.check_alive();
     server.stop();
@@ -86,6 +102,34 @@ pub fn run_server(
     let sample = sample?;
     alive?;
     Ok(sample)
+}
+
+/// The config file for a store in `store_dir` with the given `sync_interval`
+/// (`"2m"`, `"always"`).
+fn js_config(store_dir: &str, sync_interval: &str) -> String {
+    format!("jetstream {{\n  store_dir: {store_dir:?}\n  sync_interval: {sync_interval:?}\n}}\n")
+}
+
+/// Explains a server that did not start: when a `sync_interval` was asked
+/// for and the server's output names it (Go before 2.10 says
+/// `unknown field "sync_interval"`), the option is unsupported; otherwise the
+/// start error plus the last line the server printed.
+fn startup_error(err: BenchError, stderr: &str, sync_interval: Option<&str>) -> BenchError {
+    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+    if let Some(interval) = sync_interval {
+        if stderr.contains("sync_interval") {
+            return BenchError::new(format!(
+                "this server does not support sync_interval (needed for sync_interval: {interval}); \
+                 for Go use a current release: bash bench/install-go-server.sh, then \
+                 --compare target/go-nats-server/2.12.1/nats-server ({})",
+                last.unwrap_or("").trim()
+            ));
+        }
+    }
+    match last {
+        Some(line) => BenchError::new(format!("{err}: {}", line.trim())),
+        None => err,
+    }
 }
 
 /// Creates the stream, publishes `warm` then `count` messages keeping at most
@@ -316,6 +360,32 @@ mod tests {
             Some(b"NATS/1.0\r\n\r\nhi".to_vec())
         );
         assert!(parse_first_msg(b"-ERR 'boom'\r\n").is_err());
+    }
+
+    #[test]
+    fn config_file_names_store_dir_and_sync_interval() {
+        assert_eq!(
+            js_config("/tmp/x y/store", "always"),
+            "jetstream {\n  store_dir: \"/tmp/x y/store\"\n  sync_interval: \"always\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn startup_error_explains_unsupported_sync_interval() {
+        let go_2_9 = "nats-server: /tmp/js.conf:3:3: unknown field \"sync_interval\"\n";
+        let e = startup_error(BenchError::new("exited"), go_2_9, Some("always"));
+        assert!(e.0.contains("does not support sync_interval"), "{e}");
+        assert!(e.0.contains("install-go-server.sh"), "{e}");
+        assert!(e.0.contains("unknown field"), "{e}");
+        // Without a sync_interval asked for, the server's own last line is kept.
+        let e = startup_error(BenchError::new("exited"), "boom\n\n", None);
+        assert_eq!(e.0, "exited: boom");
+        let e = startup_error(BenchError::new("exited"), "other failure\n", Some("always"));
+        assert_eq!(e.0, "exited: other failure");
+        assert_eq!(
+            startup_error(BenchError::new("exited"), "", None).0,
+            "exited"
+        );
     }
 
     #[test]
