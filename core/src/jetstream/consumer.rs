@@ -247,6 +247,11 @@ pub struct Consumer {
     /// `npc`/`npf`): `(sseq, pending from the store at sseq)`. Cleared at
     /// the start of every round, since the store may have changed between.
     pub(super) npc: Option<(u64, u64)>,
+    /// Deliver only messages the stream's store reports durable (file
+    /// streams with durable acks): the consumer's state then never counts a
+    /// delivery of a message a crash could still take back. The stream's
+    /// group commit signals the consumer when more become durable.
+    pub(crate) durable_only: bool,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -340,6 +345,7 @@ impl Consumer {
             outbox: Vec::new(),
             adv_seq: 0,
             npc: None,
+            durable_only: false,
             cfg,
         }
     }
@@ -434,10 +440,18 @@ impl Consumer {
                 Err(_) => self.forget(seq),
             }
         }
+        let cap = if self.durable_only { store.durable_seq() } else { u64::MAX };
         while let Some(seq) = self.lss.pop_front() {
+            if seq > cap {
+                self.lss.push_front(seq);
+                return None;
+            }
             if let Ok(sm) = store.load_msg(seq) {
                 return Some((sm, 1));
             }
+        }
+        if self.sseq > cap {
+            return None;
         }
         let filters = self.cfg.filters();
         let res = match filters.len() {
@@ -449,6 +463,7 @@ impl Consumer {
             }
         };
         match res {
+            Ok((_, seq)) if seq > cap => None,
             Ok((sm, seq)) => {
                 // The message at `seq` is the only match in
                 // `[sseq, seq]`: the cached count drops by one.

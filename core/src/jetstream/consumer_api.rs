@@ -527,6 +527,7 @@ impl JetStream {
         let name = cfg.name.clone();
         let pause = cfg.pause_until.as_deref().and_then(parse_rfc3339).flatten();
         let mut c = Consumer::new(stream, &name, cfg, s.store.as_mut(), now, realtime);
+        c.durable_only = self.cfg.sync_always && s.cfg.storage == StorageType::File;
         if pause.is_some() {
             c.set_pause(pause, now, realtime);
         }

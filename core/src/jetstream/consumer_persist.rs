@@ -509,6 +509,7 @@ impl JetStream {
         let s = self.streams.get_mut(stream).ok_or("no stream")?;
         let state = clamp_to_stream(state, s.store.state().last_seq);
         let mut c = Consumer::new(stream, name, cfg, s.store.as_mut(), now, realtime);
+        c.durable_only = self.cfg.sync_always && s.cfg.storage == StorageType::File;
         c.created = created;
         c.restore_state(state.clone(), now, realtime)
             .map_err(|e| e.to_string())?;

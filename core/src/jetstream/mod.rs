@@ -533,6 +533,13 @@ impl JetStream {
         for s in self.streams.values_mut() {
             out.extend(s.flush());
         }
+        if self.cfg.sync_always && !self.shut_down {
+            // Consumers deliver only durable messages: more may be now.
+            let names: Vec<String> = self.consumers.keys().cloned().collect();
+            for name in names {
+                out.extend(self.signal_consumers(now, self.clock.1, &name));
+            }
+        }
         if self.durability.wants_flush() {
             out.extend(self.flush_consumers(now));
         }
@@ -548,16 +555,23 @@ impl JetStream {
         assert!(self.inflight.is_empty(), "one split-phase flush at a time");
         let mut out = Vec::new();
         let mut handles = Vec::new();
+        let mut synced = Vec::new();
         for (name, s) in self.streams.iter_mut() {
             if !s.wants_flush() {
                 continue;
             }
             let (o, h) = s.begin_flush();
             out.extend(o);
-            if !h.is_empty() {
+            if h.is_empty() {
+                synced.push(name.clone());
+            } else {
                 self.inflight.push((name.clone(), h.len()));
                 handles.extend(h);
             }
+        }
+        // Synced in place: their consumers may deliver what became durable.
+        for name in synced {
+            out.extend(self.signal_consumers(now, self.clock.1, &name));
         }
         if self.durability.wants_flush() {
             out.extend(self.flush_consumers(now));
@@ -583,6 +597,7 @@ impl JetStream {
             // A stream deleted meanwhile answered its acks then.
             if let Some(s) = self.streams.get_mut(&name) {
                 out.extend(s.finish_flush(r));
+                out.extend(self.signal_consumers(now, self.clock.1, &name));
             }
         }
         if self.durability.wants_flush() {
