@@ -74,6 +74,9 @@ struct Node {
     /// Wall clock minus monotonic clock (moved by skew).
     skew: i64,
     syncs: DeferredSyncs,
+    /// Deliveries the worker received, whatever it was waiting for (with
+    /// deferred syncs a held delivery may come with any later reply).
+    deliveries: Vec<Delivery>,
 }
 
 impl Node {
@@ -106,6 +109,7 @@ impl Node {
             now,
             skew,
             syncs: std::mem::replace(slot, DeferredSyncs::new(0, Some(false))),
+            deliveries: Vec::new(),
         };
         node.syncs.collect(&mut node.server, now);
         let mut hello = wire::connect(true, true);
@@ -208,7 +212,8 @@ impl Node {
         self.take_msgs_now()
     }
 
-    /// Every MSG the client got so far, without waiting.
+    /// Every MSG the client got so far, without waiting; deliveries go to
+    /// [`Node::deliveries`].
     fn take_msgs_now(&mut self) -> Result<Vec<ServerOp>, String> {
         while let Some(ev) = self.server.poll_event() {
             if matches!(ev, Event::Close(id) if id == self.client) {
@@ -222,7 +227,10 @@ impl Node {
         let mut ping = false;
         while let Some(op) = wire::decode(&mut self.inbox).map_err(|e| e.0)? {
             match op {
-                ServerOp::Msg { .. } => msgs.push(op),
+                ServerOp::Msg { .. } => match parse_delivery(&op) {
+                    Some(d) => self.deliveries.push(d),
+                    None => msgs.push(op),
+                },
                 ServerOp::Ping => ping = true,
                 _ => {}
             }
@@ -425,10 +433,14 @@ fn crash_and_boot(
 ) -> Result<(), String> {
     let (now, skew) = (node.now, node.skew);
     let mut syncs = node.crash();
+    // Deliveries received before the crash were seen: the worker still
+    // handles them (its acks then go to the new incarnation).
+    let seen = std::mem::take(&mut node.deliveries);
     disk.disk().crash();
     r.crashes += 1;
     m.crashed = true;
     *node = boot(disk, seed, now + 1_000_000_000, skew, &mut syncs)?;
+    node.deliveries = seen;
     Ok(())
 }
 
@@ -554,11 +566,8 @@ fn work(
         None,
         body.as_bytes(),
     ));
-    let got: Vec<Delivery> = node
-        .take_msgs()?
-        .iter()
-        .filter_map(parse_delivery)
-        .collect();
+    node.take_msgs()?;
+    let got = std::mem::take(&mut node.deliveries);
     let mut bytes: Vec<Vec<u8>> = Vec::new();
     let mut double: Vec<u64> = Vec::new();
     for d in &got {
