@@ -15,6 +15,12 @@
 //!   exactly those while no crash happened;
 //! - at least once: after a final drain every acknowledged publish was
 //!   delivered, and the stream is empty.
+//!
+//! Half of the seeds run the group commit split-phase, as in
+//! [`crate::js_sim`]: batches complete 0..=5 ms of virtual time after they
+//! began (interleaved with the engine's timers), publishes and acks arrive
+//! in several reads, and the node sometimes crashes with batches pending,
+//! dropped or run without their report.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +36,8 @@ use rnatsd_io_sim::faults::{FaultAtlas, FaultCounters};
 use rnatsd_io_sim::prng::Ratio;
 use rnatsd_io_sim::shared::SharedDisk;
 
+use crate::js_sim::{chunks, DeferredSyncs, SyncStats, MAX_SYNC_WAIT};
+
 use crate::wire::{self, ServerOp};
 
 /// What one seed did and found.
@@ -43,6 +51,7 @@ pub struct ConsumerSimReport {
     pub answered_acks: u64,
     pub crashes: u64,
     pub counters: FaultCounters,
+    pub sync: SyncStats,
     pub violations: Vec<String>,
 }
 
@@ -64,16 +73,21 @@ struct Node {
     now: u64,
     /// Wall clock minus monotonic clock (moved by skew).
     skew: i64,
+    syncs: DeferredSyncs,
+    /// Deliveries the worker received, whatever it was waiting for (with
+    /// deferred syncs a held delivery may come with any later reply).
+    deliveries: Vec<Delivery>,
 }
 
 impl Node {
-    fn boot(disk: &SharedDisk, seed: u64, now: u64, skew: i64) -> Result<Node, String> {
+    /// Boots over `disk`, taking over `slot`'s syncs (given back on failure).
+    fn boot(disk: &SharedDisk, seed: u64, now: u64, skew: i64, slot: &mut DeferredSyncs) -> Result<Node, String> {
         let mut opts = ServerOptions::default();
         opts.jetstream.enabled = true;
         let at = Instant::from_nanos(now);
         let wall = WALL0 + skew + now as i64;
         let mut server = Server::new(opts, seed, at, wall)?;
-        let d = disk.clone();
+        let d = slot.storage(disk);
         let factory: StorageFactory =
             Box::new(move |_: &str| Box::new(d.clone()) as Box<dyn Storage + Send>);
         let js = JetStream::new(JsConfig::default(), factory, at, wall)?;
@@ -94,36 +108,93 @@ impl Node {
             inbox: BytesMut::new(),
             now,
             skew,
+            syncs: std::mem::replace(slot, DeferredSyncs::new(0, Some(false))),
+            deliveries: Vec::new(),
         };
+        node.syncs.collect(&mut node.server, now);
         let mut hello = wire::connect(true, true);
         hello.extend_from_slice(&wire::sub("_INBOX.>", None, 1));
         node.send(&hello);
-        node.take_msgs()?;
+        if let Err(e) = node.take_msgs() {
+            *slot = node.crash();
+            return Err(e);
+        }
         Ok(node)
+    }
+
+    /// The node dies, its pending sync batches with it; it must not be
+    /// called again. Returns the syncs for the next boot.
+    fn crash(&mut self) -> DeferredSyncs {
+        self.syncs.crash();
+        std::mem::replace(&mut self.syncs, DeferredSyncs::new(0, Some(false)))
+    }
+
+    /// After every engine call: invariants, and the batches it began.
+    fn after_call(&mut self) {
+        self.server.check_invariants();
+        self.syncs.collect(&mut self.server, self.now);
     }
 
     fn send(&mut self, bytes: &[u8]) {
         self.now += 1_000_000;
+        self.syncs.complete_due(&mut self.server, self.now);
         self.server
             .handle_read(Instant::from_nanos(self.now), self.client, bytes);
-        self.server.check_invariants();
+        self.after_call();
+    }
+
+    /// Sends `parts` in the reads [`chunks`] chose, the clock moving 0..3 ms
+    /// between them.
+    fn send_parts(&mut self, parts: Vec<Vec<u8>>) {
+        for (i, c) in chunks(&mut self.syncs, parts).into_iter().enumerate() {
+            if i > 0 {
+                let dt = self.syncs.prng.below(3_000_000);
+                self.advance_to(self.now + dt);
+            }
+            self.send(&c);
+        }
+    }
+
+    /// Moves the clock to `end`, completing sync batches and firing timers
+    /// as they fall due, in time order (bounded).
+    fn advance_to(&mut self, end: u64) {
+        for _ in 0..1000 {
+            let timer = self.server.poll_timeout().map(|t| t.as_nanos()).filter(|t| *t <= end);
+            let batch = self.syncs.next_due().filter(|t| *t <= end);
+            match (timer, batch) {
+                (None, None) => break,
+                (t, Some(b)) if t.is_none_or(|t| b <= t) => {
+                    self.now = self.now.max(b);
+                    self.syncs.complete_due(&mut self.server, self.now);
+                }
+                (Some(t), _) => {
+                    self.now = self.now.max(t);
+                    self.server.handle_timeout(Instant::from_nanos(self.now));
+                    self.after_call();
+                }
+                (None, Some(_)) => unreachable!("matched above"),
+            }
+        }
+        self.now = self.now.max(end);
     }
 
     /// Moves the clock by `dt`, firing due timers on the way.
     fn advance(&mut self, dt: u64) {
-        let end = self.now + dt;
-        for _ in 0..1000 {
-            match self.server.poll_timeout() {
-                Some(t) if t.as_nanos() <= end => {
-                    self.now = self.now.max(t.as_nanos());
-                    self.server.handle_timeout(Instant::from_nanos(self.now));
-                }
-                _ => break,
-            }
-        }
-        self.now = end;
+        self.advance_to(self.now + dt);
         self.server.handle_timeout(Instant::from_nanos(self.now));
-        self.server.check_invariants();
+        self.after_call();
+    }
+
+    /// Completes the pending batches, moving the clock to each due time
+    /// (bounded: a node that keeps beginning batches is stuck, a finding).
+    fn wait_syncs(&mut self) -> Result<(), String> {
+        for _ in 0..MAX_SYNC_WAIT {
+            let Some(due) = self.syncs.next_due() else {
+                return Ok(());
+            };
+            self.advance_to(due);
+        }
+        Err(format!("sync batches still pending after {MAX_SYNC_WAIT} waits"))
     }
 
     /// Steps the wall clock (NTP correcting, an operator, a VM resume).
@@ -132,9 +203,18 @@ impl Node {
         let at = Instant::from_nanos(self.now);
         self.server
             .handle_wall_clock(at, WALL0 + self.skew + self.now as i64);
+        self.after_call();
     }
 
+    /// Every MSG the client got once the pending syncs completed.
     fn take_msgs(&mut self) -> Result<Vec<ServerOp>, String> {
+        self.wait_syncs()?;
+        self.take_msgs_now()
+    }
+
+    /// Every MSG the client got so far, without waiting; deliveries go to
+    /// [`Node::deliveries`].
+    fn take_msgs_now(&mut self) -> Result<Vec<ServerOp>, String> {
         while let Some(ev) = self.server.poll_event() {
             if matches!(ev, Event::Close(id) if id == self.client) {
                 return Err("the server closed the client".into());
@@ -147,7 +227,10 @@ impl Node {
         let mut ping = false;
         while let Some(op) = wire::decode(&mut self.inbox).map_err(|e| e.0)? {
             match op {
-                ServerOp::Msg { .. } => msgs.push(op),
+                ServerOp::Msg { .. } => match parse_delivery(&op) {
+                    Some(d) => self.deliveries.push(d),
+                    None => msgs.push(op),
+                },
                 ServerOp::Ping => ping = true,
                 _ => {}
             }
@@ -156,6 +239,7 @@ impl Node {
             // Answered after the clock moved: keep the client alive.
             self.server
                 .handle_read(Instant::from_nanos(self.now), self.client, b"PONG\r\n");
+            self.after_call();
         }
         Ok(msgs)
     }
@@ -254,6 +338,13 @@ struct Model {
 
 /// Runs one seed.
 pub fn run_consumer_seed(seed: u64) -> ConsumerSimReport {
+    run_consumer_seed_sync(seed, None)
+}
+
+/// Runs one seed; `deferred` forces the sync mode (`None`: the seed
+/// chooses, see [`DeferredSyncs`]).
+pub fn run_consumer_seed_sync(seed: u64, deferred: Option<bool>) -> ConsumerSimReport {
+    let mut syncs = DeferredSyncs::new(seed, deferred);
     let mut prng = Prng::from_seed(seed ^ 0xc0_75ee);
     let mut cfg = DiskConfig::perfect();
     cfg.torn_write = Ratio::new(1, 1 + prng.below(3));
@@ -271,10 +362,11 @@ pub fn run_consumer_seed(seed: u64) -> ConsumerSimReport {
         next_id: 1,
         ..Model::default()
     };
-    if let Err(e) = run(&mut prng, &disk, seed, rounds, &mut m, &mut r) {
+    if let Err(e) = run(&mut prng, &disk, seed, rounds, &mut m, &mut syncs, &mut r) {
         r.violations.push(e);
     }
     r.counters = disk.disk().counters().clone();
+    r.sync = syncs.stats.clone();
     r
 }
 
@@ -284,12 +376,37 @@ fn run(
     seed: u64,
     rounds: usize,
     m: &mut Model,
+    syncs: &mut DeferredSyncs,
     r: &mut ConsumerSimReport,
 ) -> Result<(), String> {
-    let mut node = boot(disk, seed, 0, 0)?;
+    let mut node = boot(disk, seed, 0, 0, syncs)?;
+    let res = rounds_on(prng, disk, seed, rounds, m, &mut node, r);
+    *syncs = node.crash();
+    res
+}
+
+fn rounds_on(
+    prng: &mut Prng,
+    disk: &SharedDisk,
+    seed: u64,
+    rounds: usize,
+    m: &mut Model,
+    node: &mut Node,
+    r: &mut ConsumerSimReport,
+) -> Result<(), String> {
     for _ in 0..rounds {
-        publish_batch(prng, &mut node, m, r)?;
-        work(prng, &mut node, m, r, false)?;
+        // Deferred: sometimes the node dies with batches pending, right
+        // after the publishes or the acks (replies released so far count).
+        let early = node.syncs.chance(1, 6);
+        publish_batch(prng, node, m, r, !early)?;
+        if early {
+            crash_and_boot(disk, seed, node, m, r)?;
+            check_stream(node, m, false)?;
+        }
+        if work(prng, node, m, r, false)?.1 {
+            crash_and_boot(disk, seed, node, m, r)?;
+            check_stream(node, m, false)?;
+        }
         if prng.chance(1, 4) {
             node.advance(ACK_WAIT / 2 + prng.below(ACK_WAIT * 2));
         }
@@ -298,36 +415,61 @@ fn run(
             node.skew_wall(jump);
         }
         if prng.chance(1, 7) {
-            let (now, skew) = (node.now, node.skew);
-            drop(node);
-            disk.disk().crash();
-            r.crashes += 1;
-            m.crashed = true;
-            node = boot(disk, seed, now + 1_000_000_000, skew)?;
-            check_stream(&mut node, m, false)?;
+            crash_and_boot(disk, seed, node, m, r)?;
+            check_stream(node, m, false)?;
         }
     }
-    drain(prng, disk, seed, &mut node, m, r)
+    drain(prng, disk, seed, node, m, r)
+}
+
+/// The node crashes (losing everything unsynced and its pending sync
+/// batches) and boots again a second later.
+fn crash_and_boot(
+    disk: &SharedDisk,
+    seed: u64,
+    node: &mut Node,
+    m: &mut Model,
+    r: &mut ConsumerSimReport,
+) -> Result<(), String> {
+    let (now, skew) = (node.now, node.skew);
+    let mut syncs = node.crash();
+    // Deliveries received before the crash were seen: the worker still
+    // handles them (its acks then go to the new incarnation).
+    let seen = std::mem::take(&mut node.deliveries);
+    disk.disk().crash();
+    r.crashes += 1;
+    m.crashed = true;
+    *node = boot(disk, seed, now + 1_000_000_000, skew, &mut syncs)?;
+    node.deliveries = seen;
+    Ok(())
 }
 
 /// Boots and makes sure the stream and the consumer exist, retrying
-/// transient disk errors.
-fn boot(disk: &SharedDisk, seed: u64, now: u64, skew: i64) -> Result<Node, String> {
+/// transient disk errors. `syncs` goes to the node (and stays with the
+/// caller on failure).
+fn boot(disk: &SharedDisk, seed: u64, now: u64, skew: i64, syncs: &mut DeferredSyncs) -> Result<Node, String> {
     let mut last = String::new();
     for attempt in 0..30 {
-        let mut node = match Node::boot(disk, seed, now + attempt * 1_000_000, skew) {
+        let mut node = match Node::boot(disk, seed, now + attempt * 1_000_000, skew, syncs) {
             Ok(n) => n,
             Err(e) => {
                 last = e;
                 continue;
             }
         };
-        if ensure(&mut node, "$JS.API.STREAM.CREATE.W", STREAM)?
-            && ensure(&mut node, "$JS.API.CONSUMER.CREATE.W.C", CONSUMER)?
-        {
-            return Ok(node);
+        let created = ensure(&mut node, "$JS.API.STREAM.CREATE.W", STREAM)
+            .and_then(|ok| if ok { ensure(&mut node, "$JS.API.CONSUMER.CREATE.W.C", CONSUMER) } else { Ok(false) });
+        match created {
+            Ok(true) => return Ok(node),
+            Ok(false) => {
+                *syncs = node.crash();
+                last = "stream or consumer create kept failing".into();
+            }
+            Err(e) => {
+                *syncs = node.crash();
+                return Err(e);
+            }
         }
-        last = "stream or consumer create kept failing".into();
     }
     Err(format!("boot kept failing: {last}"))
 }
@@ -354,17 +496,18 @@ fn publish_batch(
     node: &mut Node,
     m: &mut Model,
     r: &mut ConsumerSimReport,
+    wait: bool,
 ) -> Result<(), String> {
     let mut ids = std::mem::take(&mut m.unacked_ids);
     for _ in 0..1 + prng.below(8) {
         ids.push(m.next_id);
         m.next_id += 1;
     }
-    let mut bytes = Vec::new();
+    let mut parts = Vec::new();
     for id in &ids {
         let hdr = format!("NATS/1.0\r\nNats-Msg-Id: m{id}\r\n\r\n");
         let subj = format!("w.{}", id % 3);
-        bytes.extend_from_slice(&wire::publish(
+        parts.push(wire::publish(
             &subj,
             Some(&format!("_INBOX.p.{id}")),
             Some(hdr.as_bytes()),
@@ -372,9 +515,10 @@ fn publish_batch(
         ));
         r.published += 1;
     }
-    node.send(&bytes);
+    node.send_parts(parts);
+    let replies = if wait { node.take_msgs()? } else { node.take_msgs_now()? };
     let mut acks: BTreeMap<u64, u64> = BTreeMap::new();
-    for op in node.take_msgs()? {
+    for op in replies {
         if let ServerOp::Msg {
             subject, payload, ..
         } = op
@@ -404,14 +548,16 @@ fn publish_batch(
 }
 
 /// One pull and what the worker does with each message. `finish` double
-/// acks everything (the drain).
+/// acks everything (the drain). Returns the deliveries, and whether the
+/// node is to crash now (deferred syncs: it did not wait for the replies
+/// to its acks).
 fn work(
     prng: &mut Prng,
     node: &mut Node,
     m: &mut Model,
     r: &mut ConsumerSimReport,
     finish: bool,
-) -> Result<usize, String> {
+) -> Result<(usize, bool), String> {
     let n = 1 + prng.below(16);
     let body = format!("{{\"batch\":{n},\"no_wait\":true}}");
     node.send(&wire::publish(
@@ -420,12 +566,9 @@ fn work(
         None,
         body.as_bytes(),
     ));
-    let got: Vec<Delivery> = node
-        .take_msgs()?
-        .iter()
-        .filter_map(parse_delivery)
-        .collect();
-    let mut bytes = Vec::new();
+    node.take_msgs()?;
+    let got = std::mem::take(&mut node.deliveries);
+    let mut bytes: Vec<Vec<u8>> = Vec::new();
     let mut double: Vec<u64> = Vec::new();
     for d in &got {
         r.deliveries += 1;
@@ -449,7 +592,7 @@ fn work(
         let action = if finish { 0 } else { prng.below(6) };
         match action {
             0 | 1 => {
-                bytes.extend_from_slice(&wire::publish(
+                bytes.push(wire::publish(
                     &d.ack,
                     Some(&format!("_INBOX.a.{}", d.seq)),
                     None,
@@ -459,16 +602,19 @@ fn work(
                 m.ack_sent.insert(d.seq);
             }
             2 => {
-                bytes.extend_from_slice(&wire::publish(&d.ack, None, None, b"+ACK"));
+                bytes.push(wire::publish(&d.ack, None, None, b"+ACK"));
                 m.ack_sent.insert(d.seq);
             }
-            3 => bytes.extend_from_slice(&wire::publish(&d.ack, None, None, b"-NAK")),
+            3 => bytes.push(wire::publish(&d.ack, None, None, b"-NAK")),
             _ => {}
         }
     }
+    let mut crash = false;
     if !bytes.is_empty() {
-        node.send(&bytes);
-        for op in node.take_msgs()? {
+        node.send_parts(bytes);
+        crash = !finish && node.syncs.chance(1, 6);
+        let replies = if crash { node.take_msgs_now()? } else { node.take_msgs()? };
+        for op in replies {
             if let ServerOp::Msg { subject, .. } = op {
                 if let Some(seq) = subject
                     .strip_prefix("_INBOX.a.")
@@ -481,7 +627,7 @@ fn work(
             }
         }
     }
-    Ok(got.len())
+    Ok((got.len(), crash))
 }
 
 /// Every stored message is either still in the stream or was acked; at
@@ -521,18 +667,14 @@ fn drain(
     for _ in 0..400 {
         if idle >= 4 {
             idle = 0;
-            let (now, skew) = (node.now, node.skew);
-            disk.disk().crash();
-            r.crashes += 1;
-            m.crashed = true;
-            *node = boot(disk, seed, now + 1_000_000_000, skew)?;
+            crash_and_boot(disk, seed, node, m, r)?;
         }
         if !m.unacked_ids.is_empty() {
-            publish_batch(prng, node, m, r)?;
+            publish_batch(prng, node, m, r, true)?;
             idle += usize::from(!m.unacked_ids.is_empty());
             continue;
         }
-        if work(prng, node, m, r, true)? == 0 {
+        if work(prng, node, m, r, true)?.0 == 0 {
             let info = node
                 .request("$JS.API.STREAM.INFO.W", b"")?
                 .ok_or("no stream info")?;

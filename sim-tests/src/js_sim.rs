@@ -11,6 +11,15 @@
 //!
 //! The disk is honest here (EIO, ENOSPC and torn unsynced writes, no
 //! damage): a single node must then lose nothing it acknowledged.
+//!
+//! Half of the seeds (chosen from the seed) give JetStream's storage sync
+//! handles ([`SharedDisk::with_deferred_sync`]): the group commit then goes
+//! through `Server::poll_sync`, and [`DeferredSyncs`] completes each batch
+//! 0..=5 ms of virtual time later (`handle_sync_done`), publishes may
+//! arrive in several reads while a batch is in progress, and a crash drops
+//! the pending batches or runs their handles without reporting them
+//! (durable, never acknowledged). A client waiting for replies makes the
+//! clock advance to the next due batch, a bounded number of times.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +28,7 @@ use rnatsd_core::jetstream::{JetStream, JsConfig, StorageFactory};
 use rnatsd_core::options::ServerOptions;
 use rnatsd_core::prng::Prng;
 use rnatsd_core::server::{ConnId, Event, RemoteAddr, Server};
-use rnatsd_core::storage::Storage;
+use rnatsd_core::storage::{Storage, SyncBatch};
 use rnatsd_core::time::{Instant, UnixNanos};
 use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
 use rnatsd_io_sim::faults::{FaultAtlas, FaultCounters};
@@ -38,6 +47,7 @@ pub struct JsSimReport {
     pub duplicates_acked: u64,
     pub crashes: u64,
     pub counters: FaultCounters,
+    pub sync: SyncStats,
     pub violations: Vec<String>,
 }
 
@@ -56,36 +66,84 @@ struct Node {
     client: ConnId,
     inbox: BytesMut,
     now: u64,
+    syncs: DeferredSyncs,
 }
 
 impl Node {
-    fn boot(disk: &SharedDisk, seed: u64, now: u64, lazy: bool) -> Result<Node, String> {
+    /// Boots over `disk`, taking over `syncs` (given back on failure).
+    fn boot(disk: &SharedDisk, seed: u64, now: u64, lazy: bool, slot: &mut DeferredSyncs) -> Result<Node, String> {
         let mut opts = ServerOptions::default();
         opts.jetstream.enabled = true;
         let at = Instant::from_nanos(now);
         let wall = WALL0 + now as i64;
         let mut server = Server::new(opts, seed, at, wall)?;
-        let d = disk.clone();
+        let d = slot.storage(disk);
         let factory: StorageFactory = Box::new(move |_dir: &str| Box::new(d.clone()) as Box<dyn Storage + Send>);
         let js = JetStream::new(JsConfig { sync_always: !lazy, ..JsConfig::default() }, factory, at, wall)?;
         server.set_internal_service(at, Box::new(js));
         let client = server.handle_accept(at, RemoteAddr { ip: "127.0.0.1".into(), port: 1 });
-        let mut node = Node { server, client, inbox: BytesMut::new(), now };
+        let syncs = std::mem::replace(slot, DeferredSyncs::new(0, Some(false)));
+        let mut node = Node { server, client, inbox: BytesMut::new(), now, syncs };
+        node.syncs.collect(&mut node.server, now);
         let mut hello = wire::connect(true, true);
         hello.extend_from_slice(&wire::sub("_INBOX.>", None, 1));
         node.send(&hello);
-        node.take_msgs()?;
+        if let Err(e) = node.take_msgs() {
+            *slot = node.crash();
+            return Err(e);
+        }
         Ok(node)
+    }
+
+    /// The node dies, its pending sync batches with it (see
+    /// [`DeferredSyncs::crash`]); it must not be called again. Returns the
+    /// syncs for the next boot.
+    fn crash(&mut self) -> DeferredSyncs {
+        self.syncs.crash();
+        std::mem::replace(&mut self.syncs, DeferredSyncs::new(0, Some(false)))
     }
 
     fn send(&mut self, bytes: &[u8]) {
         self.now += 1_000_000;
+        self.syncs.complete_due(&mut self.server, self.now);
         self.server.handle_read(Instant::from_nanos(self.now), self.client, bytes);
         self.server.check_invariants();
+        self.syncs.collect(&mut self.server, self.now);
     }
 
-    /// Every MSG/HMSG the client got since the last call.
+    /// Sends `parts` in the reads [`chunks`] chose, the clock moving 0..3 ms
+    /// between them (batches falling due complete on the way).
+    fn send_parts(&mut self, parts: Vec<Vec<u8>>) {
+        for (i, c) in chunks(&mut self.syncs, parts).into_iter().enumerate() {
+            if i > 0 {
+                self.now += self.syncs.prng.below(3_000_000);
+            }
+            self.send(&c);
+        }
+    }
+
+    /// Moves the clock to each pending batch's due time and completes it,
+    /// until none is pending (bounded: a node that keeps beginning batches
+    /// without new writes is stuck, a finding).
+    fn wait_syncs(&mut self) -> Result<(), String> {
+        for _ in 0..MAX_SYNC_WAIT {
+            let Some(due) = self.syncs.next_due() else {
+                return Ok(());
+            };
+            self.now = self.now.max(due);
+            self.syncs.complete_due(&mut self.server, self.now);
+        }
+        Err(format!("sync batches still pending after {MAX_SYNC_WAIT} completions"))
+    }
+
+    /// Every MSG/HMSG the client got once the pending syncs completed.
     fn take_msgs(&mut self) -> Result<Vec<ServerOp>, String> {
+        self.wait_syncs()?;
+        self.take_msgs_now()
+    }
+
+    /// Every MSG/HMSG the client got since the last call, without waiting.
+    fn take_msgs_now(&mut self) -> Result<Vec<ServerOp>, String> {
         while let Some(ev) = self.server.poll_event() {
             if let Event::Close(id) = ev {
                 if id == self.client {
@@ -146,6 +204,13 @@ pub fn run_js_seed(seed: u64) -> JsSimReport {
 /// Runs one seed; `lazy` acknowledges before fsync, as Go's default
 /// `sync_interval` does (Jepsen's F1): the checker must then find loss.
 pub fn run_js_seed_with(seed: u64, lazy: bool) -> JsSimReport {
+    run_js_seed_sync(seed, lazy, None)
+}
+
+/// Runs one seed; `deferred` forces the sync mode (`None`: the seed
+/// chooses, see [`DeferredSyncs`]).
+pub fn run_js_seed_sync(seed: u64, lazy: bool, deferred: Option<bool>) -> JsSimReport {
+    let mut syncs = DeferredSyncs::new(seed, deferred);
     let mut prng = Prng::from_seed(seed ^ 0x1e75_7ea3);
     let mut cfg = DiskConfig::perfect();
     cfg.torn_write = Ratio::new(1, 1 + prng.below(3));
@@ -163,12 +228,14 @@ pub fn run_js_seed_with(seed: u64, lazy: bool) -> JsSimReport {
         duplicates_acked: 0,
         crashes: 0,
         counters: FaultCounters::default(),
+        sync: SyncStats::default(),
         violations: Vec::new(),
     };
-    if let Err(e) = run_rounds(&mut prng, &disk, seed, rounds, lazy, &mut r) {
+    if let Err(e) = run_rounds(&mut prng, &disk, seed, rounds, lazy, &mut syncs, &mut r) {
         r.violations.push(e);
     }
     r.counters = disk.disk().counters().clone();
+    r.sync = syncs.stats.clone();
     r
 }
 
@@ -178,10 +245,25 @@ fn run_rounds(
     seed: u64,
     rounds: usize,
     lazy: bool,
+    syncs: &mut DeferredSyncs,
     r: &mut JsSimReport,
 ) -> Result<(), String> {
-    let mut node = boot_retrying(disk, seed, 0, lazy)?;
-    ensure_stream(&mut node)?;
+    let mut node = boot_retrying(disk, seed, 0, lazy, syncs)?;
+    let res = rounds_on(prng, disk, seed, rounds, lazy, &mut node, r);
+    *syncs = node.crash();
+    res
+}
+
+fn rounds_on(
+    prng: &mut Prng,
+    disk: &SharedDisk,
+    seed: u64,
+    rounds: usize,
+    lazy: bool,
+    node: &mut Node,
+    r: &mut JsSimReport,
+) -> Result<(), String> {
+    ensure_stream(node)?;
     // id -> acknowledged sequence.
     let mut acked: BTreeMap<u64, u64> = BTreeMap::new();
     let mut unacked: Vec<u64> = Vec::new();
@@ -194,14 +276,17 @@ fn run_rounds(
             ids.push(next_id);
             next_id += 1;
         }
-        let mut bytes = Vec::new();
+        let mut parts = Vec::new();
         for id in &ids {
             let hdr = format!("NATS/1.0\r\nNats-Msg-Id: m{id}\r\n\r\n");
-            bytes.extend_from_slice(&wire::publish("s.x", Some(&format!("_INBOX.p.{id}")), Some(hdr.as_bytes()), &payload_of(*id)));
+            parts.push(wire::publish("s.x", Some(&format!("_INBOX.p.{id}")), Some(hdr.as_bytes()), &payload_of(*id)));
             r.published += 1;
         }
-        node.send(&bytes);
-        let mut replies = node.take_msgs()?;
+        node.send_parts(parts);
+        // Deferred: sometimes the node dies with batches pending, the
+        // publisher holding only the acks already released.
+        let early_crash = node.syncs.chance(1, 5);
+        let mut replies = if early_crash { node.take_msgs_now()? } else { node.take_msgs()? };
         // Sometimes the acks never reach the publisher (the node dies just
         // after sending them): the retry must then be answered as a
         // duplicate at the original sequence, not stored again.
@@ -247,23 +332,24 @@ fn run_rounds(
                 }
             }
         }
-        if lose_acks || prng.chance(1, 6) {
-            drop(node);
+        if lose_acks || prng.chance(1, 6) || early_crash {
+            let mut syncs = node.crash();
             disk.disk().crash();
             r.crashes += 1;
-            node = boot_retrying(disk, seed, r.crashes * 1_000_000_000, lazy)?;
-            ensure_stream(&mut node)?;
-            check(&mut node, &acked)?;
+            *node = boot_retrying(disk, seed, r.crashes * 1_000_000_000, lazy, &mut syncs)?;
+            ensure_stream(node)?;
+            check(node, &acked)?;
         }
     }
-    check(&mut node, &acked)
+    check(node, &acked)
 }
 
-/// Boots, retrying when recovery hits a transient disk error.
-fn boot_retrying(disk: &SharedDisk, seed: u64, now: u64, lazy: bool) -> Result<Node, String> {
+/// Boots, retrying when recovery hits a transient disk error. `syncs` goes
+/// to the node (and stays with the caller on failure).
+fn boot_retrying(disk: &SharedDisk, seed: u64, now: u64, lazy: bool, syncs: &mut DeferredSyncs) -> Result<Node, String> {
     let mut last = String::new();
     for _ in 0..20 {
-        match Node::boot(disk, seed, now, lazy) {
+        match Node::boot(disk, seed, now, lazy, syncs) {
             Ok(n) => return Ok(n),
             Err(e) => last = e,
         }
@@ -302,4 +388,148 @@ fn check(node: &mut Node, acked: &BTreeMap<u64, u64>) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Seeds choose their sync mode from their own stream, so a seed keeps the
+/// workload it had before deferred syncs existed, plus the sync choices.
+const SYNC_SALT: u64 = 0x5e1f_d00d_0000_0000;
+/// A deferred batch completes 0..=5 ms (virtual) after the engine began it.
+const MAX_SYNC_DELAY: u64 = 5_000_000;
+/// Batches the simulation completes in one wait before it calls the node
+/// stuck: without new writes, a service begins at most one more batch.
+pub(crate) const MAX_SYNC_WAIT: usize = 64;
+
+/// What the deferred syncs of one seed did.
+#[derive(Clone, Debug, Default)]
+pub struct SyncStats {
+    /// The seed ran the storage with sync handles (group commit through
+    /// `Server::poll_sync`).
+    pub deferred: bool,
+    /// Batches taken from `Server::poll_sync`.
+    pub batches: u64,
+    /// Batches run and reported with `Server::handle_sync_done`.
+    pub completed: u64,
+    /// Handle results that were errors (disk faults).
+    pub failed_results: u64,
+    /// Batches a crash dropped before they ran.
+    pub dropped: u64,
+    /// Batches whose handles ran, the node crashing before the report:
+    /// durable, never acknowledged.
+    pub ran_unreported: u64,
+}
+
+impl std::fmt::Display for SyncStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.deferred {
+            return write!(f, "syncs: inline");
+        }
+        write!(
+            f,
+            "syncs: deferred, {} batches ({} completed, {} failed handle results, {} dropped by a crash, {} ran but unreported)",
+            self.batches, self.completed, self.failed_results, self.dropped, self.ran_unreported
+        )
+    }
+}
+
+/// The simulation's side of split-phase syncs (`rnatsd_core::server::sync`):
+/// the batches the engine began, each due at a virtual time the seed chose.
+/// It outlives a node: a crash drops (or runs without reporting) what is
+/// pending, and the next boot takes it over.
+pub(crate) struct DeferredSyncs {
+    /// Delays and crash choices; separate from the workload's stream.
+    pub prng: Prng,
+    /// (due time in nanoseconds, batch), in the order the engine began them.
+    pending: Vec<(u64, SyncBatch)>,
+    pub stats: SyncStats,
+}
+
+impl DeferredSyncs {
+    /// The seed's choice (half of the seeds defer), unless `force` says.
+    pub fn new(seed: u64, force: Option<bool>) -> DeferredSyncs {
+        let mut prng = Prng::from_seed(seed ^ SYNC_SALT);
+        let choice = prng.chance(1, 2);
+        let stats = SyncStats { deferred: force.unwrap_or(choice), ..SyncStats::default() };
+        DeferredSyncs { prng, pending: Vec::new(), stats }
+    }
+
+    pub fn on(&self) -> bool {
+        self.stats.deferred
+    }
+
+    /// The storage JetStream's factory hands out.
+    pub fn storage(&self, disk: &SharedDisk) -> SharedDisk {
+        if self.on() {
+            disk.clone().with_deferred_sync()
+        } else {
+            disk.clone()
+        }
+    }
+
+    /// A chance taken only when deferred (so inline seeds keep their runs).
+    pub fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.on() && self.prng.chance(num, den)
+    }
+
+    /// Takes every batch the engine began; call after every engine call.
+    pub fn collect(&mut self, server: &mut Server, now: u64) {
+        while let Some(batch) = server.poll_sync() {
+            self.stats.batches += 1;
+            let due = now + self.prng.below(MAX_SYNC_DELAY + 1);
+            self.pending.push((due, batch));
+        }
+    }
+
+    /// The earliest due time of a pending batch.
+    pub fn next_due(&self) -> Option<u64> {
+        self.pending.iter().map(|(t, _)| *t).min()
+    }
+
+    /// Runs and reports every batch due by `now`, earliest first, then
+    /// checks the engine's invariants and takes the batches that began.
+    pub fn complete_due(&mut self, server: &mut Server, now: u64) {
+        while let Some(i) = self.earliest_due(now) {
+            let (_, batch) = self.pending.remove(i);
+            let results = batch.run();
+            self.stats.completed += 1;
+            self.stats.failed_results += results.iter().filter(|r| r.is_err()).count() as u64;
+            server.handle_sync_done(Instant::from_nanos(now), batch.id, results);
+            server.check_invariants();
+            self.collect(server, now);
+        }
+    }
+
+    fn earliest_due(&self, now: u64) -> Option<usize> {
+        let (i, (t, _)) = self.pending.iter().enumerate().min_by_key(|(i, (t, _))| (*t, *i))?;
+        (*t <= now).then_some(i)
+    }
+
+    /// The node crashes: pending batches are dropped, or (sometimes) their
+    /// handles run first, the node dying before `handle_sync_done`.
+    pub fn crash(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let run_first = self.prng.chance(1, 2);
+        for (_, batch) in self.pending.drain(..) {
+            if run_first {
+                batch.run();
+                self.stats.ran_unreported += 1;
+            } else {
+                self.stats.dropped += 1;
+            }
+        }
+    }
+}
+
+/// Splits `parts` (whole protocol messages) into 1..=3 sends when the
+/// syncs are deferred, so writes arrive while a batch is in progress.
+pub(crate) fn chunks(syncs: &mut DeferredSyncs, parts: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let n = if syncs.on() { 1 + syncs.prng.below(3) as usize } else { 1 };
+    let mut out: Vec<Vec<u8>> = vec![Vec::new(); n];
+    let len = parts.len().max(1);
+    for (i, p) in parts.into_iter().enumerate() {
+        out[i * n / len].extend_from_slice(&p);
+    }
+    out.retain(|c| !c.is_empty());
+    out
 }

@@ -7,9 +7,12 @@
 //! rnatsd-sim-tests replay SEED [--trace] [--canary]
 //! rnatsd-sim-tests determinism --seeds N [--from S]
 //! rnatsd-sim-tests store --seeds N [--from S]     (the file store under disk faults)
-//! rnatsd-sim-tests js --seeds N [--from S]        (JetStream publishers under crashes)
-//! rnatsd-sim-tests js-consumers --seeds N [--from S]  (a workqueue consumer under crashes)
+//! rnatsd-sim-tests js --seeds N [--from S] [--sync deferred|inline]   (JetStream publishers under crashes)
+//! rnatsd-sim-tests js-consumers --seeds N [--from S] [--sync deferred|inline]  (a workqueue consumer under crashes)
 //! ```
+//!
+//! `--sync` forces the group commit's mode for every seed (default: each
+//! seed chooses; `deferred` runs it split-phase through `Server::poll_sync`).
 //!
 //! Environment knobs: `SIM_SEED` (first seed, default 0) and `SIM_RUNS`
 //! (number of seeds) stand in for `--from` and `--seeds`.
@@ -28,6 +31,8 @@ struct Args {
     canary: bool,
     suite: String,
     nodes: u64,
+    /// `--sync`: `Some(true)` deferred, `Some(false)` inline, `None` per seed.
+    deferred: Option<bool>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -45,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
         canary: false,
         suite: "core".to_string(),
         nodes: 0,
+        deferred: None,
     };
     while let Some(arg) = argv.next() {
         let mut num = |name: &str| -> Result<u64, String> {
@@ -58,6 +64,13 @@ fn parse_args() -> Result<Args, String> {
             "--trace" => a.trace = true,
             "--canary" => a.canary = true,
             "--nodes" => a.nodes = num("--nodes")?,
+            "--sync" => {
+                a.deferred = match argv.next().as_deref() {
+                    Some("deferred") => Some(true),
+                    Some("inline") => Some(false),
+                    _ => return Err("--sync needs deferred|inline".into()),
+                }
+            }
             "--suite" => a.suite = argv.next().ok_or("--suite needs core|raft")?,
             s if a.seed.is_none() && s.parse::<u64>().is_ok() => a.seed = s.parse().ok(),
             other => return Err(format!("unknown argument {other:?}")),
@@ -66,22 +79,60 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
+/// The `--sync` flag a replay needs.
+fn sync_flag(a: &Args) -> &'static str {
+    match a.deferred {
+        Some(true) => " --sync deferred",
+        Some(false) => " --sync inline",
+        None => "",
+    }
+}
+
+/// The deferred syncs of a JetStream campaign, summed over its seeds.
+#[derive(Default)]
+struct SyncTotals {
+    deferred_seeds: u64,
+    total: rnatsd_sim_tests::js_sim::SyncStats,
+}
+
+impl SyncTotals {
+    fn add(&mut self, s: &rnatsd_sim_tests::js_sim::SyncStats) {
+        if s.deferred {
+            self.deferred_seeds += 1;
+            self.total.deferred = true;
+        }
+        self.total.batches += s.batches;
+        self.total.completed += s.completed;
+        self.total.failed_results += s.failed_results;
+        self.total.dropped += s.dropped;
+        self.total.ran_unreported += s.ran_unreported;
+    }
+}
+
+impl std::fmt::Display for SyncTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} seeds with deferred syncs; {}", self.deferred_seeds, self.total)
+    }
+}
+
 /// JetStream publishers under crashes (see `rnatsd_sim_tests::js_sim`).
 fn js(a: &Args) -> ExitCode {
     let start = std::time::Instant::now();
+    let mut syncs = SyncTotals::default();
     let (mut failed, mut acked, mut crashes, mut dups) = (0u64, 0u64, 0u64, 0u64);
     for seed in a.from..a.from + a.seeds {
-        let r = rnatsd_sim_tests::js_sim::run_js_seed(seed);
+        let r = rnatsd_sim_tests::js_sim::run_js_seed_sync(seed, false, a.deferred);
+        syncs.add(&r.sync);
         acked += r.acked;
         crashes += r.crashes;
         dups += r.duplicates_acked;
         if !r.ok() {
             failed += 1;
-            println!("SEED={seed} FAILED ({})", r.params);
+            println!("SEED={seed} FAILED ({}; {})", r.params, r.sync);
             for v in &r.violations {
                 println!("  {v}");
             }
-            println!("  replay: cargo run --release -p rnatsd-sim-tests -- js --seeds 1 --from {seed}");
+            println!("  replay: cargo run --release -p rnatsd-sim-tests -- js --seeds 1 --from {seed}{}", sync_flag(a));
         }
     }
     println!(
@@ -90,6 +141,7 @@ fn js(a: &Args) -> ExitCode {
         a.from,
         start.elapsed().as_secs_f64()
     );
+    println!("{syncs}");
     if failed > 0 {
         ExitCode::FAILURE
     } else {
@@ -100,20 +152,22 @@ fn js(a: &Args) -> ExitCode {
 /// A workqueue consumer under crashes (see `rnatsd_sim_tests::js_consumer_sim`).
 fn js_consumers(a: &Args) -> ExitCode {
     let start = std::time::Instant::now();
+    let mut syncs = SyncTotals::default();
     let (mut failed, mut deliveries, mut redeliveries, mut answered, mut crashes) = (0u64, 0u64, 0u64, 0u64, 0u64);
     for seed in a.from..a.from + a.seeds {
-        let r = rnatsd_sim_tests::js_consumer_sim::run_consumer_seed(seed);
+        let r = rnatsd_sim_tests::js_consumer_sim::run_consumer_seed_sync(seed, a.deferred);
+        syncs.add(&r.sync);
         deliveries += r.deliveries;
         redeliveries += r.redeliveries;
         answered += r.answered_acks;
         crashes += r.crashes;
         if !r.ok() {
             failed += 1;
-            println!("SEED={seed} FAILED ({})", r.params);
+            println!("SEED={seed} FAILED ({}; {})", r.params, r.sync);
             for v in &r.violations {
                 println!("  {v}");
             }
-            println!("  replay: cargo run --release -p rnatsd-sim-tests -- js-consumers --seeds 1 --from {seed}");
+            println!("  replay: cargo run --release -p rnatsd-sim-tests -- js-consumers --seeds 1 --from {seed}{}", sync_flag(a));
         }
     }
     println!(
@@ -123,6 +177,7 @@ fn js_consumers(a: &Args) -> ExitCode {
         a.from,
         start.elapsed().as_secs_f64()
     );
+    println!("{syncs}");
     if failed > 0 {
         ExitCode::FAILURE
     } else {

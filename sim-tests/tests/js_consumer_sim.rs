@@ -1,13 +1,16 @@
 //! A workqueue consumer under crashes, disk faults and clock skew (see
 //! `rnatsd_sim_tests::js_consumer_sim`).
 
-use rnatsd_sim_tests::js_consumer_sim::run_consumer_seed;
+use rnatsd_sim_tests::js_consumer_sim::{run_consumer_seed, run_consumer_seed_sync};
 
 #[test]
 fn workqueue_consumer_survives_crashes_faults_and_skew() {
     let (mut deliveries, mut redeliveries, mut answered, mut crashes) = (0, 0, 0, 0);
+    let (mut deferred, mut completed) = (0, 0);
     for seed in 0..5 {
         let r = run_consumer_seed(seed);
+        deferred += u64::from(r.sync.deferred);
+        completed += r.sync.completed;
         assert!(
             r.ok(),
             "seed {seed} ({}): {}",
@@ -29,5 +32,21 @@ fn workqueue_consumer_survives_crashes_faults_and_skew() {
     );
     assert!(answered > 20, "double acks were answered: {answered}");
     assert!(crashes > 5, "nodes crashed: {crashes}");
+    assert!(deferred > 0 && deferred < 5, "the seeds chose both sync modes: {deferred} deferred");
+    assert!(completed > 20, "deferred sync batches completed: {completed}");
+}
+
+/// A finding of the deferred-sync runs, left for core: `JetStream::begin_flush`
+/// saves consumer state in place before the stream's sync batch is done, so
+/// the saved state counts a delivery still held for durability. A crash
+/// before `handle_sync_done` then redelivers it with dc 2 to a worker that
+/// never saw dc 1 (or, if the batch was dropped, a new message reusing the
+/// sequence starts at dc 2). Seeds 4, 28, 31, 36, 193 of `js-consumers
+/// --sync deferred` show it.
+#[test]
+#[ignore = "core finding: consumer state saved before the stream batch is durable (see docs/TESTING.md)"]
+fn deferred_sync_delivery_count_never_exceeds_deliveries_seen() {
+    let r = run_consumer_seed_sync(4, Some(true));
+    assert!(r.ok(), "seed 4 ({}; {}): {}", r.params, r.sync, r.violations.join("\n"));
 }
 
