@@ -65,6 +65,11 @@ pub struct StoreSimReport {
     pub durable: u64,
     pub crashes: u64,
     pub durable_lost: u64,
+    /// Split-phase flushes finished with at least one handle.
+    pub split_finished: u64,
+    /// Split-phase flushes a crash cut short (handles pending, or run but
+    /// not reported to `finish_flush`).
+    pub split_abandoned: u64,
     pub violations: Vec<String>,
 }
 
@@ -281,6 +286,8 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
         durable: 0,
         crashes: 0,
         durable_lost: 0,
+        split_finished: 0,
+        split_abandoned: 0,
         violations: Vec::new(),
     };
     let mut model: BTreeMap<u64, Stored> = BTreeMap::new();
@@ -331,7 +338,7 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
                 Err(_) => {
                     w.history.entry(next).or_default().push((subject.clone(), payload.clone()));
                     w.model.insert(next, Stored { subject, payload, durable: false, removing: false });
-                    pending = None;
+                    report.split_abandoned += u64::from(pending.take().is_some());
                     restart(&mut fs, &mut w, &mut report, op);
                 }
             }
@@ -359,7 +366,7 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
                 match fs.flush() {
                     Ok(durable_seq) => made_durable(w.model, w.removed, &mut report, durable_seq, &removals),
                     Err(_) => {
-                        pending = None;
+                        report.split_abandoned += u64::from(pending.take().is_some());
                         restart(&mut fs, &mut w, &mut report, op);
                     }
                 }
@@ -377,7 +384,7 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
                     }
                     Err(StoreError::MsgNotFound) | Err(StoreError::Eof) => {}
                     Err(_) => {
-                        pending = None;
+                        report.split_abandoned += u64::from(pending.take().is_some());
                         restart(&mut fs, &mut w, &mut report, op);
                     }
                 }
@@ -397,7 +404,7 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
         } else {
             // A crash, possibly with a split-phase flush pending: its
             // handles never run and nothing it covered was promised.
-            pending = None;
+            report.split_abandoned += u64::from(pending.take().is_some());
             restart(&mut fs, &mut w, &mut report, op);
         }
         fs.check_invariants();
@@ -425,6 +432,7 @@ struct World<'a> {
 fn finish(fs: &mut FileStore<SimStorage>, p: Pending, w: &mut World<'_>, prng: &mut Prng, report: &mut StoreSimReport, op: usize) {
     let results: Vec<Result<(), StorageError>> = p.handles.iter().map(|h| h.sync()).collect();
     if prng.chance(1, 10) {
+        report.split_abandoned += 1;
         restart(fs, w, report, op);
         return;
     }
@@ -433,6 +441,7 @@ fn finish(fs: &mut FileStore<SimStorage>, p: Pending, w: &mut World<'_>, prng: &
             if results.iter().any(|r| r.is_err()) {
                 report.violations.push(format!("op {op}: finish_flush succeeded although a sync failed"));
             }
+            report.split_finished += u64::from(!p.handles.is_empty());
             made_durable(w.model, w.removed, report, durable_seq, &p.removals);
         }
         Err(_) => restart(fs, w, report, op),
@@ -598,6 +607,8 @@ mod tests {
             durable: 0,
             crashes: 0,
             durable_lost: 0,
+            split_finished: 0,
+            split_abandoned: 0,
             violations: Vec::new(),
         }
     }
