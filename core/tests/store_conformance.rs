@@ -3,9 +3,15 @@
 //! apply; names kept, snake_cased). Every test runs on MemStore, FileStore
 //! over io-sim's SimDisk, and FileStore over SimDisk with a flush + crash +
 //! recovery at each `restart()` point; the file stores run in every cipher
-//! and compression permutation (Go's `testFileStoreAllPermutations`).
+//! and compression permutation (Go's `testFileStoreAllPermutations`), and
+//! some of them over a [`WriteBuffer`] (appends held in memory until a
+//! sync needs them): with the default limit, with a 64-byte limit (every
+//! few records spill), and over a disk giving sync handles, where
+//! `restart()` flushes split-phase (`begin_flush`, run the handles,
+//! `finish_flush`).
 
-use rnatsd_core::storage::Storage as _;
+use rnatsd_core::storage::{FileId, Storage, StorageError, SyncHandle};
+use rnatsd_core::store::filestore::write_buffer::{WriteBuffer, WRITE_BUFFER_LIMIT};
 use rnatsd_core::store::filestore::{Cipher, FileStore, FileStoreConfig, StoreCipher, SyncPolicy};
 use rnatsd_core::store::memstore::MemStore;
 use rnatsd_core::store::{
@@ -13,6 +19,7 @@ use rnatsd_core::store::{
 };
 use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
 use rnatsd_io_sim::faults::FaultAtlas;
+use rnatsd_io_sim::shared::SharedDisk;
 use std::time::Duration;
 
 const NOW: i64 = 1_700_000_000_000_000_000;
@@ -25,31 +32,132 @@ enum Kind {
     FileCrash,
 }
 
-/// A file store permutation: cipher and compression.
+/// How a file store reaches its disk.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Buf {
+    /// Straight onto the SimDisk.
+    Direct,
+    /// Through a `WriteBuffer` with this limit.
+    Buffered(usize),
+    /// Through a `WriteBuffer` over a disk that gives sync handles:
+    /// `restart()` flushes split-phase.
+    Deferred(usize),
+}
+
+/// A file store permutation: cipher, compression and write buffering.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 struct Perm {
     cipher: Option<Cipher>,
     compression: StoreCompression,
+    buf: Buf,
 }
 
-const PERMS: [Perm; 4] = [
+const PERMS: [Perm; 7] = [
     Perm {
         cipher: None,
         compression: StoreCompression::None,
+        buf: Buf::Direct,
     },
     Perm {
         cipher: Some(Cipher::Aes),
         compression: StoreCompression::None,
+        buf: Buf::Direct,
     },
     Perm {
         cipher: None,
         compression: StoreCompression::S2,
+        buf: Buf::Direct,
     },
     Perm {
         cipher: Some(Cipher::ChaChaPoly),
         compression: StoreCompression::S2,
+        buf: Buf::Direct,
+    },
+    Perm {
+        cipher: None,
+        compression: StoreCompression::None,
+        buf: Buf::Buffered(WRITE_BUFFER_LIMIT),
+    },
+    Perm {
+        cipher: Some(Cipher::Aes),
+        compression: StoreCompression::S2,
+        buf: Buf::Deferred(WRITE_BUFFER_LIMIT),
+    },
+    Perm {
+        cipher: Some(Cipher::ChaChaPoly),
+        compression: StoreCompression::None,
+        buf: Buf::Buffered(64),
     },
 ];
+
+/// The storage under a conformance file store: the SimDisk itself, or a
+/// write buffer over a shared handle to it (the test keeps another handle,
+/// so that a crash can drop the buffer without writing it out).
+#[derive(Debug)]
+enum Disk {
+    Direct(SimDisk),
+    Buffered(WriteBuffer<SharedDisk>),
+}
+
+impl Disk {
+    fn wb(&mut self) -> Option<&mut WriteBuffer<SharedDisk>> {
+        match self {
+            Disk::Direct(_) => None,
+            Disk::Buffered(w) => Some(w),
+        }
+    }
+}
+
+macro_rules! each_disk {
+    ($self:ident, $d:ident => $e:expr) => {
+        match $self {
+            Disk::Direct($d) => $e,
+            Disk::Buffered($d) => $e,
+        }
+    };
+}
+
+impl Storage for Disk {
+    fn open(&mut self, path: &str, create: bool) -> Result<FileId, StorageError> {
+        each_disk!(self, d => d.open(path, create))
+    }
+    fn close(&mut self, file: FileId) {
+        each_disk!(self, d => d.close(file))
+    }
+    fn read_at(&mut self, file: FileId, off: u64, buf: &mut [u8]) -> Result<usize, StorageError> {
+        each_disk!(self, d => d.read_at(file, off, buf))
+    }
+    fn write_at(&mut self, file: FileId, off: u64, data: &[u8]) -> Result<(), StorageError> {
+        each_disk!(self, d => d.write_at(file, off, data))
+    }
+    fn append(&mut self, file: FileId, data: &[u8]) -> Result<u64, StorageError> {
+        each_disk!(self, d => d.append(file, data))
+    }
+    fn len(&mut self, file: FileId) -> Result<u64, StorageError> {
+        each_disk!(self, d => d.len(file))
+    }
+    fn truncate(&mut self, file: FileId, len: u64) -> Result<(), StorageError> {
+        each_disk!(self, d => d.truncate(file, len))
+    }
+    fn sync(&mut self, file: FileId) -> Result<(), StorageError> {
+        each_disk!(self, d => d.sync(file))
+    }
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        each_disk!(self, d => d.rename(from, to))
+    }
+    fn remove(&mut self, path: &str) -> Result<(), StorageError> {
+        each_disk!(self, d => d.remove(path))
+    }
+    fn sync_dir(&mut self, dir: &str) -> Result<(), StorageError> {
+        each_disk!(self, d => d.sync_dir(dir))
+    }
+    fn list(&mut self, dir: &str) -> Result<Vec<String>, StorageError> {
+        each_disk!(self, d => d.list(dir))
+    }
+    fn sync_handle(&mut self, file: FileId) -> Option<Box<dyn SyncHandle>> {
+        each_disk!(self, d => d.sync_handle(file))
+    }
+}
 
 struct Ctx {
     kind: Kind,
@@ -57,7 +165,9 @@ struct Ctx {
     opens: u64,
     cfg: StreamConfig,
     mem: Option<MemStore>,
-    fs: Option<FileStore<SimDisk>>,
+    fs: Option<FileStore<Disk>>,
+    /// The disk under a write buffer, for crashing it.
+    shared: Option<SharedDisk>,
 }
 
 fn fcfg() -> FileStoreConfig {
@@ -86,10 +196,22 @@ impl Ctx {
                 opens: 0,
                 mem: Some(MemStore::new(cfg.clone())),
                 fs: None,
+                shared: None,
                 cfg,
             },
             _ => {
                 let disk = SimDisk::new(1, DiskConfig::perfect(), FaultAtlas::pristine());
+                let (disk, shared) = match perm.buf {
+                    Buf::Direct => (Disk::Direct(disk), None),
+                    Buf::Buffered(limit) => {
+                        let shared = SharedDisk::new(disk);
+                        (Disk::Buffered(WriteBuffer::with_limit(shared.clone(), limit)), Some(shared))
+                    }
+                    Buf::Deferred(limit) => {
+                        let shared = SharedDisk::new(disk).with_deferred_sync();
+                        (Disk::Buffered(WriteBuffer::with_limit(shared.clone(), limit)), Some(shared))
+                    }
+                };
                 let fs = FileStore::open(disk, perm_cfg(perm, 1), cfg.clone()).unwrap();
                 Ctx {
                     kind,
@@ -97,6 +219,7 @@ impl Ctx {
                     opens: 1,
                     mem: None,
                     fs: Some(fs),
+                    shared,
                     cfg,
                 }
             }
@@ -111,22 +234,46 @@ impl Ctx {
         }
     }
 
-    /// Flushes, then (file stores) closes and reopens, crashing the disk in
-    /// between for the crash variant. State must be unchanged.
+    /// Flushes (split-phase over a disk giving sync handles), then (file
+    /// stores) closes and reopens, crashing the disk in between for the
+    /// crash variant. State must be unchanged.
     fn restart(&mut self) {
         let before = self.s().state();
-        self.s().flush().unwrap();
+        if matches!(self.perm.buf, Buf::Deferred(_)) {
+            let fs = self.fs.as_mut().expect("a deferred disk is under a file store");
+            let (target, handles) = fs.begin_flush().unwrap();
+            assert!(fs.durable_seq() <= target);
+            let results: Vec<_> = handles.iter().map(|h| h.sync()).collect();
+            assert_eq!(fs.finish_flush(target, &results).unwrap(), target);
+        } else {
+            self.s().flush().unwrap();
+        }
         let Some(mut fs) = self.fs.take() else {
             return;
         };
         // A clean close writes the index file (used by the next open); a
         // crash leaves none, so the next open scans every block.
-        let mut disk = match self.kind {
-            Kind::FileCrash => fs.into_storage(),
-            _ => { fs.close().unwrap(); fs.into_storage() },
-        };
-        if self.kind == Kind::FileCrash {
-            disk.crash();
+        if self.kind == Kind::File {
+            fs.close().unwrap();
+        }
+        let mut disk = fs.into_storage();
+        if let (Some(wb), Some(shared)) = (disk.wb(), &self.shared) {
+            if self.kind == Kind::File {
+                assert_eq!(wb.buffered(), 0, "a clean close leaves nothing buffered");
+            } else {
+                // A crash loses the buffer: drop it unwritten, then crash
+                // the disk underneath.
+                let limit = match self.perm.buf {
+                    Buf::Buffered(l) | Buf::Deferred(l) => l,
+                    Buf::Direct => unreachable!("a write buffer is under a buffered perm"),
+                };
+                shared.disk().crash();
+                disk = Disk::Buffered(WriteBuffer::with_limit(shared.clone(), limit));
+            }
+        } else if let Disk::Direct(d) = &mut disk {
+            if self.kind == Kind::FileCrash {
+                d.crash();
+            }
         }
         self.opens += 1;
         let fs = FileStore::open(disk, perm_cfg(self.perm, self.opens), self.cfg.clone()).unwrap();

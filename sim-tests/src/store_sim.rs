@@ -21,15 +21,28 @@
 //! S2: encrypted frames, compressed rewrites of sealed blocks, space
 //! reclaim) and sometimes closes the store cleanly, so the next open uses
 //! the index file.
+//!
+//! Independently, the seed picks whether the store writes through a
+//! [`WriteBuffer`] (appends held in memory until a sync needs them; a crash
+//! drops the buffer unwritten), with the default or a small limit, and
+//! whether flushes are split-phase: the disk then gives sync handles, the
+//! workload calls `begin_flush`, keeps the handles pending for a random
+//! number of steps (a plain `flush`, more appends and removals, or a crash
+//! may come first), runs them and calls `finish_flush`. The model of what is
+//! durable advances only when `finish_flush` (or a plain `flush`, or a
+//! clean close) returns `Ok`, and only up to the sequence it returned.
 
 use std::collections::BTreeMap;
 
 use rnatsd_core::prng::Prng;
+use rnatsd_core::storage::{FileId, Storage, StorageError, SyncHandle};
+use rnatsd_core::store::filestore::write_buffer::{WriteBuffer, WRITE_BUFFER_LIMIT};
 use rnatsd_core::store::filestore::{Cipher, FileStore, FileStoreConfig, StoreCipher};
 use rnatsd_core::store::{StoreCompression, StoreError, StoreMsg, StreamConfig, StreamStore};
 use rnatsd_io_sim::disk::{DiskConfig, SimDisk};
 use rnatsd_io_sim::faults::{FaultAtlas, FaultCounters, FaultKind};
 use rnatsd_io_sim::prng::Ratio;
+use rnatsd_io_sim::shared::SharedDisk;
 
 /// One stored message in the model.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +65,11 @@ pub struct StoreSimReport {
     pub durable: u64,
     pub crashes: u64,
     pub durable_lost: u64,
+    /// Split-phase flushes finished with at least one handle.
+    pub split_finished: u64,
+    /// Split-phase flushes a crash cut short (handles pending, or run but
+    /// not reported to `finish_flush`).
+    pub split_abandoned: u64,
     pub violations: Vec<String>,
 }
 
@@ -95,11 +113,24 @@ struct Setup {
     block_size: u64,
     cipher: Option<Cipher>,
     compression: StoreCompression,
+    /// Write through a [`WriteBuffer`] with this limit.
+    buffer: Option<usize>,
+    /// Flush split-phase over a disk that gives sync handles.
+    split: bool,
 }
 
 impl Setup {
     fn plain(block_size: u64) -> Setup {
-        Setup { block_size, cipher: None, compression: StoreCompression::None }
+        Setup { block_size, cipher: None, compression: StoreCompression::None, buffer: None, split: false }
+    }
+
+    /// A fresh storage over `disk` (after a crash: nothing buffered).
+    fn storage(&self, disk: &SharedDisk) -> SimStorage {
+        let disk = if self.split { disk.clone().with_deferred_sync() } else { disk.clone() };
+        match self.buffer {
+            Some(limit) => SimStorage::Buffered(WriteBuffer::with_limit(disk, limit)),
+            None => SimStorage::Direct(disk),
+        }
     }
 
     /// `opens` keeps salts and nonces fresh across reopens.
@@ -113,8 +144,112 @@ impl Setup {
     }
 }
 
-fn open(disk: SimDisk, setup: Setup) -> Result<FileStore<SimDisk>, StoreError> {
-    FileStore::open(disk, setup.fcfg(0), stream_config())
+/// The storage under the store: the shared disk, or a write buffer over it.
+/// The workload keeps its own handle to the disk, so a crash can drop the
+/// buffer without writing it out.
+#[derive(Debug)]
+pub enum SimStorage {
+    Direct(SharedDisk),
+    Buffered(WriteBuffer<SharedDisk>),
+}
+
+macro_rules! each {
+    ($self:ident, $d:ident => $e:expr) => {
+        match $self {
+            SimStorage::Direct($d) => $e,
+            SimStorage::Buffered($d) => $e,
+        }
+    };
+}
+
+impl Storage for SimStorage {
+    fn open(&mut self, path: &str, create: bool) -> Result<FileId, StorageError> {
+        each!(self, d => d.open(path, create))
+    }
+    fn close(&mut self, file: FileId) {
+        each!(self, d => d.close(file))
+    }
+    fn read_at(&mut self, file: FileId, off: u64, buf: &mut [u8]) -> Result<usize, StorageError> {
+        each!(self, d => d.read_at(file, off, buf))
+    }
+    fn write_at(&mut self, file: FileId, off: u64, data: &[u8]) -> Result<(), StorageError> {
+        each!(self, d => d.write_at(file, off, data))
+    }
+    fn append(&mut self, file: FileId, data: &[u8]) -> Result<u64, StorageError> {
+        each!(self, d => d.append(file, data))
+    }
+    fn len(&mut self, file: FileId) -> Result<u64, StorageError> {
+        each!(self, d => d.len(file))
+    }
+    fn truncate(&mut self, file: FileId, len: u64) -> Result<(), StorageError> {
+        each!(self, d => d.truncate(file, len))
+    }
+    fn sync(&mut self, file: FileId) -> Result<(), StorageError> {
+        each!(self, d => d.sync(file))
+    }
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        each!(self, d => d.rename(from, to))
+    }
+    fn remove(&mut self, path: &str) -> Result<(), StorageError> {
+        each!(self, d => d.remove(path))
+    }
+    fn sync_dir(&mut self, dir: &str) -> Result<(), StorageError> {
+        each!(self, d => d.sync_dir(dir))
+    }
+    fn list(&mut self, dir: &str) -> Result<Vec<String>, StorageError> {
+        each!(self, d => d.list(dir))
+    }
+    fn sync_handle(&mut self, file: FileId) -> Option<Box<dyn SyncHandle>> {
+        each!(self, d => d.sync_handle(file))
+    }
+}
+
+impl SimStorage {
+    fn check_invariants(&self) {
+        if let SimStorage::Buffered(w) = self {
+            w.check_invariants();
+        }
+    }
+}
+
+fn open(disk: &SharedDisk, setup: Setup) -> Result<FileStore<SimStorage>, StoreError> {
+    FileStore::open(setup.storage(disk), setup.fcfg(0), stream_config())
+}
+
+/// A split-phase flush in progress: begun, its handles not yet run.
+struct Pending {
+    target: u64,
+    handles: Vec<Box<dyn SyncHandle>>,
+    /// Steps of the workload until the handles run.
+    steps: u64,
+    /// Removals made before `begin_flush`: final once it finishes.
+    removals: Vec<u64>,
+}
+
+/// Marks everything up to `durable_seq` durable and makes `removals` final.
+fn made_durable(
+    model: &mut BTreeMap<u64, Stored>,
+    removed: &mut BTreeMap<u64, Stored>,
+    report: &mut StoreSimReport,
+    durable_seq: u64,
+    removals: &[u64],
+) {
+    for (_, m) in model.range_mut(..=durable_seq) {
+        if !m.durable {
+            m.durable = true;
+            report.durable += 1;
+        }
+    }
+    for seq in removals {
+        if model.get(seq).is_some_and(|m| m.removing) {
+            let m = model.remove(seq).expect("checked above");
+            removed.insert(*seq, m);
+        }
+    }
+}
+
+fn removing(model: &BTreeMap<u64, Stored>) -> Vec<u64> {
+    model.iter().filter(|(_, m)| m.removing).map(|(k, _)| *k).collect()
 }
 
 /// Runs one seed of the store workload.
@@ -129,12 +264,19 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
         2 => (None, StoreCompression::S2),
         _ => (Some(Cipher::ChaChaPoly), StoreCompression::S2),
     };
-    let setup = Setup { block_size, cipher, compression };
+    let buffer = match prng.below(3) {
+        0 => None,
+        1 => Some(WRITE_BUFFER_LIMIT),
+        _ => Some(64 + prng.below(2000) as usize),
+    };
+    let split = prng.chance(1, 2);
+    let setup = Setup { block_size, cipher, compression, buffer, split };
     let params = format!(
-        "damaging={damaging} block_size={block_size} cipher={cipher:?} compression={compression:?} disk: {cfg}"
+        "damaging={damaging} block_size={block_size} cipher={cipher:?} compression={compression:?} \
+         buffer={buffer:?} split={split} disk: {cfg}"
     );
     let atlas = if damaging { FaultAtlas::anywhere() } else { FaultAtlas::pristine() };
-    let disk = SimDisk::new(prng.next_u64(), cfg, atlas);
+    let disk = SharedDisk::new(SimDisk::new(prng.next_u64(), cfg, atlas));
     let mut report = StoreSimReport {
         seed,
         damaging,
@@ -144,6 +286,8 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
         durable: 0,
         crashes: 0,
         durable_lost: 0,
+        split_finished: 0,
+        split_abandoned: 0,
         violations: Vec::new(),
     };
     let mut model: BTreeMap<u64, Stored> = BTreeMap::new();
@@ -151,7 +295,7 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
     let mut removed: BTreeMap<u64, Stored> = BTreeMap::new();
     // Everything ever written (or attempted) at each sequence.
     let mut history: BTreeMap<u64, Vec<(String, Vec<u8>)>> = BTreeMap::new();
-    let mut fs = match open(disk, setup) {
+    let mut fs = match open(&disk, setup) {
         Ok(fs) => fs,
         Err(e) => {
             report.violations.push(format!("initial open of an empty disk failed: {e}"));
@@ -159,8 +303,18 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
         }
     };
     let mut clock: i64 = 1_000_000_000;
+    let mut pending: Option<Pending> = None;
+    let mut w = World { disk: &disk, setup, model: &mut model, removed: &mut removed, history: &mut history };
     for op in 0..OPS {
         clock += 1_000_000;
+        if let Some(p) = pending.as_mut() {
+            if p.steps > 0 {
+                p.steps -= 1;
+            } else {
+                let p = pending.take().expect("checked above");
+                finish(&mut fs, p, &mut w, &mut prng, &mut report, op);
+            }
+        }
         let roll = prng.below(100);
         if roll < 70 {
             let subject = format!("sim.{}", prng.below(7));
@@ -173,111 +327,148 @@ pub fn run_store_seed(seed: u64) -> StoreSimReport {
             match fs.store_msg(&subject, &[], &payload, 0, clock) {
                 Ok((seq, _)) => {
                     report.stored += 1;
-                    history.entry(seq).or_default().push((subject.clone(), payload.clone()));
-                    if let Some(old) = model.get(&seq) {
+                    w.history.entry(seq).or_default().push((subject.clone(), payload.clone()));
+                    if let Some(old) = w.model.get(&seq) {
                         if old.durable && !damaging {
                             report.violations.push(format!("op {op}: seq {seq} reused although it was durable"));
                         }
                     }
-                    model.insert(seq, Stored { subject, payload, durable: false, removing: false });
+                    w.model.insert(seq, Stored { subject, payload, durable: false, removing: false });
                 }
                 Err(_) => {
-                    history.entry(next).or_default().push((subject.clone(), payload.clone()));
-                    model.insert(next, Stored { subject, payload, durable: false, removing: false });
-                    restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op);
+                    w.history.entry(next).or_default().push((subject.clone(), payload.clone()));
+                    w.model.insert(next, Stored { subject, payload, durable: false, removing: false });
+                    report.split_abandoned += u64::from(pending.take().is_some());
+                    restart(&mut fs, &mut w, &mut report, op);
                 }
             }
         } else if roll < 85 {
-            match fs.flush() {
-                Ok(durable_seq) => {
-                    for (_, m) in model.range_mut(..=durable_seq) {
-                        if !m.durable {
-                            m.durable = true;
-                            report.durable += 1;
+            if setup.split && pending.is_none() {
+                let removals = removing(w.model);
+                let before = fs.durable_seq();
+                match fs.begin_flush() {
+                    Ok((target, handles)) => {
+                        if !handles.is_empty() && fs.durable_seq() != before {
+                            report.violations.push(format!(
+                                "op {op}: durable_seq moved from {before} to {} before the handles ran",
+                                fs.durable_seq()
+                            ));
                         }
+                        let steps = prng.below(8);
+                        pending = Some(Pending { target, handles, steps, removals });
                     }
-                    // A flush syncs removals too: they are final now.
-                    let done: Vec<u64> = model.iter().filter(|(_, m)| m.removing).map(|(k, _)| *k).collect();
-                    for seq in done {
-                        if let Some(m) = model.remove(&seq) {
-                            removed.insert(seq, m);
-                        }
+                    Err(_) => restart(&mut fs, &mut w, &mut report, op),
+                }
+            } else if !setup.split || prng.chance(1, 2) {
+                // A plain flush (also while a split-phase flush is pending:
+                // it syncs in place and promises durability now).
+                let removals = removing(w.model);
+                match fs.flush() {
+                    Ok(durable_seq) => made_durable(w.model, w.removed, &mut report, durable_seq, &removals),
+                    Err(_) => {
+                        report.split_abandoned += u64::from(pending.take().is_some());
+                        restart(&mut fs, &mut w, &mut report, op);
                     }
                 }
-                Err(_) => restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op),
             }
         } else if roll < 90 {
             // Remove a random message we know of, then flush it durable.
-            let keys: Vec<u64> = model.iter().filter(|(_, m)| !m.removing).map(|(k, _)| *k).collect();
+            let keys: Vec<u64> = w.model.iter().filter(|(_, m)| !m.removing).map(|(k, _)| *k).collect();
             if !keys.is_empty() {
                 let seq = keys[prng.below(keys.len() as u64) as usize];
                 match fs.remove_msg(seq) {
                     Ok(_) => {
-                        if let Some(m) = model.get_mut(&seq) {
+                        if let Some(m) = w.model.get_mut(&seq) {
                             m.removing = true;
                         }
                     }
                     Err(StoreError::MsgNotFound) | Err(StoreError::Eof) => {}
-                    Err(_) => restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op),
+                    Err(_) => {
+                        report.split_abandoned += u64::from(pending.take().is_some());
+                        restart(&mut fs, &mut w, &mut report, op);
+                    }
                 }
             }
         } else if roll < 93 {
-            fs.storage_mut().tick();
+            disk.disk().tick();
         } else if roll < 95 {
             // A clean close writes the index file; the restart's crash then
-            // drops nothing that close synced.
+            // drops nothing that close synced. A pending split-phase flush
+            // is abandoned: close syncs its blocks in place.
+            pending = None;
             if fs.close().is_ok() {
-                for m in model.values_mut() {
-                    if !m.durable {
-                        m.durable = true;
-                        report.durable += 1;
-                    }
-                }
-                let done: Vec<u64> = model.iter().filter(|(_, m)| m.removing).map(|(k, _)| *k).collect();
-                for seq in done {
-                    if let Some(m) = model.remove(&seq) {
-                        removed.insert(seq, m);
-                    }
-                }
+                let removals = removing(w.model);
+                made_durable(w.model, w.removed, &mut report, u64::MAX, &removals);
             }
-            restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op);
+            restart(&mut fs, &mut w, &mut report, op);
         } else {
-            restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, op);
+            // A crash, possibly with a split-phase flush pending: its
+            // handles never run and nothing it covered was promised.
+            report.split_abandoned += u64::from(pending.take().is_some());
+            restart(&mut fs, &mut w, &mut report, op);
         }
         fs.check_invariants();
+        fs.storage_mut().check_invariants();
     }
-    restart(&mut fs, &mut model, &mut removed, &history, &mut report, setup, OPS);
-    report.counters = fs.storage_mut().counters().clone();
+    restart(&mut fs, &mut w, &mut report, OPS);
+    report.counters = disk.disk().counters().clone();
     report
 }
 
-/// Crashes (drops everything unsynced: a restart after a write or sync
-/// error is a crash too, since those writes have an unknown fate), reopens
-/// and checks the recovered store against the model.
-fn restart(
-    fs: &mut FileStore<SimDisk>,
-    model: &mut BTreeMap<u64, Stored>,
-    removed: &mut BTreeMap<u64, Stored>,
-    history: &BTreeMap<u64, Vec<(String, Vec<u8>)>>,
-    report: &mut StoreSimReport,
+/// What the workload's helpers share: the disk, the setup and the model.
+struct World<'a> {
+    disk: &'a SharedDisk,
     setup: Setup,
-    op: usize,
-) {
-    let placeholder = open(SimDisk::new(0, DiskConfig::perfect(), FaultAtlas::pristine()), Setup::plain(setup.block_size))
-        .expect("a perfect empty disk opens");
-    let mut disk = std::mem::replace(fs, placeholder).into_storage();
-    disk.crash();
+    model: &'a mut BTreeMap<u64, Stored>,
+    /// Removals a flush made final: these must never come back.
+    removed: &'a mut BTreeMap<u64, Stored>,
+    /// Everything ever written (or attempted) at each sequence.
+    history: &'a mut BTreeMap<u64, Vec<(String, Vec<u8>)>>,
+}
+
+/// Runs a pending split-phase flush's handles and finishes it; sometimes
+/// the process crashes after the handles ran but before `finish_flush`
+/// (the sync happened, but the store never learned it: nothing promised).
+fn finish(fs: &mut FileStore<SimStorage>, p: Pending, w: &mut World<'_>, prng: &mut Prng, report: &mut StoreSimReport, op: usize) {
+    let results: Vec<Result<(), StorageError>> = p.handles.iter().map(|h| h.sync()).collect();
+    if prng.chance(1, 10) {
+        report.split_abandoned += 1;
+        restart(fs, w, report, op);
+        return;
+    }
+    match fs.finish_flush(p.target, &results) {
+        Ok(durable_seq) => {
+            if results.iter().any(|r| r.is_err()) {
+                report.violations.push(format!("op {op}: finish_flush succeeded although a sync failed"));
+            }
+            report.split_finished += u64::from(!p.handles.is_empty());
+            made_durable(w.model, w.removed, report, durable_seq, &p.removals);
+        }
+        Err(_) => restart(fs, w, report, op),
+    }
+}
+
+/// Crashes (drops everything unsynced, and the write buffer unwritten: a
+/// restart after a write or sync error is a crash too, since those writes
+/// have an unknown fate), reopens and checks the recovered store against
+/// the model.
+fn restart(fs: &mut FileStore<SimStorage>, w: &mut World<'_>, report: &mut StoreSimReport, op: usize) {
+    let spare = SharedDisk::new(SimDisk::new(0, DiskConfig::perfect(), FaultAtlas::pristine()));
+    let placeholder = open(&spare, Setup::plain(w.setup.block_size)).expect("a perfect empty disk opens");
+    drop(std::mem::replace(fs, placeholder));
+    w.disk.disk().crash();
     report.crashes += 1;
+    let mut storage = w.setup.storage(w.disk);
     // Transient read errors during recovery: retry, a bounded number of times.
     for _ in 0..50 {
-        let fcfg = setup.fcfg(report.crashes);
-        match FileStore::try_open(disk, fcfg, stream_config()) {
+        let fcfg = w.setup.fcfg(report.crashes);
+        match FileStore::try_open(storage, fcfg, stream_config()) {
             Ok(mut s) => {
-                check(&mut s, model, removed, history, report, op);
+                check(&mut s, w.model, w.removed, w.history, report, op);
                 *fs = s;
                 return;
             }
-            Err((StoreError::Storage(_), d)) => disk = d,
+            Err((StoreError::Storage(_), d)) => storage = d,
             Err((e, _)) => {
                 report.violations.push(format!("op {op}: reopen failed: {e}"));
                 return;
@@ -288,7 +479,7 @@ fn restart(
 }
 
 fn check(
-    fs: &mut FileStore<SimDisk>,
+    fs: &mut FileStore<SimStorage>,
     model: &mut BTreeMap<u64, Stored>,
     removed: &mut BTreeMap<u64, Stored>,
     history: &BTreeMap<u64, Vec<(String, Vec<u8>)>>,
@@ -382,7 +573,7 @@ fn check(
 
 /// Loads `seq`, retrying transient read errors a bounded number of times,
 /// so that an EIO does not hide what the store holds from the checker.
-fn load_retrying(fs: &mut FileStore<SimDisk>, seq: u64) -> Result<StoreMsg, StoreError> {
+fn load_retrying(fs: &mut FileStore<SimStorage>, seq: u64) -> Result<StoreMsg, StoreError> {
     let mut res = fs.load_msg(seq);
     for _ in 0..READ_RETRIES {
         if !matches!(res, Err(StoreError::Storage(_))) {
@@ -416,6 +607,8 @@ mod tests {
             durable: 0,
             crashes: 0,
             durable_lost: 0,
+            split_finished: 0,
+            split_abandoned: 0,
             violations: Vec::new(),
         }
     }
@@ -431,19 +624,19 @@ mod tests {
     /// after a durable removal".
     #[test]
     fn an_undone_removal_is_not_left_pending_by_a_read_error() {
-        let disk = SimDisk::new(1, DiskConfig::perfect(), FaultAtlas::pristine());
-        let mut fs = open(disk, Setup::plain(4096)).unwrap();
+        let disk = SharedDisk::new(SimDisk::new(1, DiskConfig::perfect(), FaultAtlas::pristine()));
+        let mut fs = open(&disk, Setup::plain(4096)).unwrap();
         fs.store_msg("sim.1", &[], b"one", 0, 1).unwrap();
         fs.store_msg("sim.1", &[], b"two", 0, 2).unwrap();
         fs.flush().unwrap();
         assert!(fs.remove_msg(1).unwrap());
-        let mut disk = fs.into_storage();
-        disk.crash();
-        let mut fs = open(disk, Setup::plain(4096)).unwrap();
+        drop(fs);
+        disk.disk().crash();
+        let mut fs = open(&disk, Setup::plain(4096)).unwrap();
         assert!(fs.msg_location(1).is_some(), "the unflushed removal was undone");
         let mut faulty = DiskConfig::perfect();
         faulty.eio_read = Ratio::ALWAYS;
-        fs.storage_mut().set_config(faulty);
+        disk.disk().set_config(faulty);
         let mut model = BTreeMap::from([(1, stored(b"one", true)), (2, stored(b"two", false))]);
         let mut removed = BTreeMap::new();
         let history = BTreeMap::from([
