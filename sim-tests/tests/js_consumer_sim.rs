@@ -36,15 +36,14 @@ fn workqueue_consumer_survives_crashes_faults_and_skew() {
     assert!(completed > 20, "deferred sync batches completed: {completed}");
 }
 
-/// A finding of the deferred-sync runs, left for core: `JetStream::begin_flush`
-/// saves consumer state in place before the stream's sync batch is done, so
-/// the saved state counts a delivery still held for durability. A crash
-/// before `handle_sync_done` then redelivers it with dc 2 to a worker that
-/// never saw dc 1 (or, if the batch was dropped, a new message reusing the
-/// sequence starts at dc 2). Seeds 4, 28, 31, 36, 193 of `js-consumers
-/// --sync deferred` show it.
+/// Regression for a finding of the deferred-sync runs: `JetStream::begin_flush`
+/// saved consumer state before the stream's sync batch was done, so the
+/// saved state counted a delivery still held for durability, and a crash
+/// before `handle_sync_done` redelivered it with dc 2 to a worker that never
+/// saw dc 1. Fixed in core: consumers of file streams with durable acks
+/// deliver only durable messages. Seed 4 of `js-consumers --sync deferred`
+/// showed it.
 #[test]
-#[ignore = "core finding: consumer state saved before the stream batch is durable (see docs/TESTING.md)"]
 fn deferred_sync_delivery_count_never_exceeds_deliveries_seen() {
     let r = run_consumer_seed_sync(4, Some(true));
     assert!(r.ok(), "seed 4 ({}; {}): {}", r.params, r.sync, r.violations.join("\n"));
