@@ -32,21 +32,32 @@ fn workqueue_consumer_survives_crashes_faults_and_skew() {
     );
     assert!(answered > 20, "double acks were answered: {answered}");
     assert!(crashes > 5, "nodes crashed: {crashes}");
-    assert!(deferred > 0 && deferred < 5, "the seeds chose both sync modes: {deferred} deferred");
-    assert!(completed > 20, "deferred sync batches completed: {completed}");
+    assert!(
+        deferred > 0 && deferred < 5,
+        "the seeds chose both sync modes: {deferred} deferred"
+    );
+    assert!(
+        completed > 20,
+        "deferred sync batches completed: {completed}"
+    );
 }
 
-/// A finding of the deferred-sync runs, left for core: `JetStream::begin_flush`
-/// saves consumer state in place before the stream's sync batch is done, so
-/// the saved state counts a delivery still held for durability. A crash
-/// before `handle_sync_done` then redelivers it with dc 2 to a worker that
-/// never saw dc 1 (or, if the batch was dropped, a new message reusing the
-/// sequence starts at dc 2). Seeds 4, 28, 31, 36, 193 of `js-consumers
-/// --sync deferred` show it.
+/// A finding left for core (docs/TESTING.md, JetStream simulation): the
+/// consumer's saved state counts a delivery the durability hold never
+/// released (its stream flush failed, or the node crashed before
+/// `handle_sync_done`: `JetStream::begin_flush` saves consumer state before
+/// the stream's batch is durable), so after the crash the worker's first
+/// copy arrives at dc 2. Seed 4 with deferred syncs shows it; `js-consumers
+/// --seeds 1 --from 197 --sync inline` shows it without them.
 #[test]
 #[ignore = "core finding: consumer state saved before the stream batch is durable (see docs/TESTING.md)"]
 fn deferred_sync_delivery_count_never_exceeds_deliveries_seen() {
     let r = run_consumer_seed_sync(4, Some(true));
-    assert!(r.ok(), "seed 4 ({}; {}): {}", r.params, r.sync, r.violations.join("\n"));
+    assert!(
+        r.ok(),
+        "seed 4 ({}; {}): {}",
+        r.params,
+        r.sync,
+        r.violations.join("\n")
+    );
 }
-
