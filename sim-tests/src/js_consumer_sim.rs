@@ -81,7 +81,13 @@ struct Node {
 
 impl Node {
     /// Boots over `disk`, taking over `slot`'s syncs (given back on failure).
-    fn boot(disk: &SharedDisk, seed: u64, now: u64, skew: i64, slot: &mut DeferredSyncs) -> Result<Node, String> {
+    fn boot(
+        disk: &SharedDisk,
+        seed: u64,
+        now: u64,
+        skew: i64,
+        slot: &mut DeferredSyncs,
+    ) -> Result<Node, String> {
         let mut opts = ServerOptions::default();
         opts.jetstream.enabled = true;
         let at = Instant::from_nanos(now);
@@ -159,7 +165,11 @@ impl Node {
     /// as they fall due, in time order (bounded).
     fn advance_to(&mut self, end: u64) {
         for _ in 0..1000 {
-            let timer = self.server.poll_timeout().map(|t| t.as_nanos()).filter(|t| *t <= end);
+            let timer = self
+                .server
+                .poll_timeout()
+                .map(|t| t.as_nanos())
+                .filter(|t| *t <= end);
             let batch = self.syncs.next_due().filter(|t| *t <= end);
             match (timer, batch) {
                 (None, None) => break,
@@ -194,7 +204,9 @@ impl Node {
             };
             self.advance_to(due);
         }
-        Err(format!("sync batches still pending after {MAX_SYNC_WAIT} waits"))
+        Err(format!(
+            "sync batches still pending after {MAX_SYNC_WAIT} waits"
+        ))
     }
 
     /// Steps the wall clock (NTP correcting, an operator, a VM resume).
@@ -447,7 +459,13 @@ fn crash_and_boot(
 /// Boots and makes sure the stream and the consumer exist, retrying
 /// transient disk errors. `syncs` goes to the node (and stays with the
 /// caller on failure).
-fn boot(disk: &SharedDisk, seed: u64, now: u64, skew: i64, syncs: &mut DeferredSyncs) -> Result<Node, String> {
+fn boot(
+    disk: &SharedDisk,
+    seed: u64,
+    now: u64,
+    skew: i64,
+    syncs: &mut DeferredSyncs,
+) -> Result<Node, String> {
     let mut last = String::new();
     for attempt in 0..30 {
         let mut node = match Node::boot(disk, seed, now + attempt * 1_000_000, skew, syncs) {
@@ -457,8 +475,13 @@ fn boot(disk: &SharedDisk, seed: u64, now: u64, skew: i64, syncs: &mut DeferredS
                 continue;
             }
         };
-        let created = ensure(&mut node, "$JS.API.STREAM.CREATE.W", STREAM)
-            .and_then(|ok| if ok { ensure(&mut node, "$JS.API.CONSUMER.CREATE.W.C", CONSUMER) } else { Ok(false) });
+        let created = ensure(&mut node, "$JS.API.STREAM.CREATE.W", STREAM).and_then(|ok| {
+            if ok {
+                ensure(&mut node, "$JS.API.CONSUMER.CREATE.W.C", CONSUMER)
+            } else {
+                Ok(false)
+            }
+        });
         match created {
             Ok(true) => return Ok(node),
             Ok(false) => {
@@ -516,7 +539,11 @@ fn publish_batch(
         r.published += 1;
     }
     node.send_parts(parts);
-    let replies = if wait { node.take_msgs()? } else { node.take_msgs_now()? };
+    let replies = if wait {
+        node.take_msgs()?
+    } else {
+        node.take_msgs_now()?
+    };
     let mut acks: BTreeMap<u64, u64> = BTreeMap::new();
     for op in replies {
         if let ServerOp::Msg {
@@ -613,7 +640,11 @@ fn work(
     if !bytes.is_empty() {
         node.send_parts(bytes);
         crash = !finish && node.syncs.chance(1, 6);
-        let replies = if crash { node.take_msgs_now()? } else { node.take_msgs()? };
+        let replies = if crash {
+            node.take_msgs_now()?
+        } else {
+            node.take_msgs()?
+        };
         for op in replies {
             if let ServerOp::Msg { subject, .. } = op {
                 if let Some(seq) = subject
