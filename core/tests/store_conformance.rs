@@ -95,7 +95,7 @@ const PERMS: [Perm; 7] = [
 /// so that a crash can drop the buffer without writing it out).
 #[derive(Debug)]
 enum Disk {
-    Direct(SimDisk),
+    Direct(Box<SimDisk>),
     Buffered(WriteBuffer<SharedDisk>),
 }
 
@@ -202,7 +202,7 @@ impl Ctx {
             _ => {
                 let disk = SimDisk::new(1, DiskConfig::perfect(), FaultAtlas::pristine());
                 let (disk, shared) = match perm.buf {
-                    Buf::Direct => (Disk::Direct(disk), None),
+                    Buf::Direct => (Disk::Direct(Box::new(disk)), None),
                     Buf::Buffered(limit) => {
                         let shared = SharedDisk::new(disk);
                         (Disk::Buffered(WriteBuffer::with_limit(shared.clone(), limit)), Some(shared))

@@ -104,3 +104,37 @@ fn a_failed_write_out_poisons_every_later_sync() {
     let h = s.sync_handle(g).expect("a failing handle");
     assert!(h.sync().is_err());
 }
+
+/// Found by `store_sim` (split-phase seeds): a plain `flush` while a
+/// split-phase flush was pending cleared the blocks' `syncing` marks, so
+/// its garbage collection closed and removed a block whose sync handle had
+/// not run yet; the handle then failed (io-sim's handle names the file
+/// handle) and `finish_flush` failed the whole store. A pending handle's
+/// file now stays open until `finish_flush`.
+#[test]
+fn a_plain_flush_during_a_split_phase_flush_keeps_the_pending_files_open() {
+    use rnatsd_core::store::filestore::{FileStore, FileStoreConfig};
+    use rnatsd_core::store::{StreamConfig, StreamStore};
+    let d = disk().with_deferred_sync();
+    let mut fcfg = FileStoreConfig::new("s/T");
+    fcfg.block_size = 256;
+    let cfg = StreamConfig { name: "T".into(), ..StreamConfig::default() };
+    let mut fs = FileStore::open(WriteBuffer::new(d.clone()), fcfg, cfg).unwrap();
+    fs.store_msg("a", &[], &[1; 100], 0, 1).unwrap();
+    let (target, handles) = fs.begin_flush().unwrap();
+    assert_eq!((target, handles.len()), (1, 1), "one dirty block, one handle");
+    // Fill block 1, move on to later blocks, and kill block 1's message.
+    for i in 0..4 {
+        fs.store_msg("a", &[], &[2; 100], 0, 2 + i).unwrap();
+    }
+    assert!(fs.block_indexes().len() > 1, "block 1 is sealed");
+    assert!(fs.remove_msg(1).unwrap());
+    assert_eq!(fs.flush().unwrap(), 5, "a plain flush makes everything durable");
+    let results: Vec<_> = handles.iter().map(|h| h.sync()).collect();
+    assert!(results.iter().all(|r| r.is_ok()), "the pending handle still syncs: {results:?}");
+    assert_eq!(fs.finish_flush(target, &results).unwrap(), 5);
+    assert!(!fs.block_indexes().contains(&1), "the dead block is collected after the handles ran");
+    fs.store_msg("a", &[], b"after", 0, 9).unwrap();
+    assert_eq!(fs.flush().unwrap(), 6, "the store is still healthy");
+    fs.check_invariants();
+}

@@ -35,7 +35,7 @@
 use std::collections::BTreeMap;
 
 use rnatsd_core::prng::Prng;
-use rnatsd_core::storage::{FileId, Storage, StorageError, SyncHandle};
+use rnatsd_core::storage::{FileId, Storage, StorageError, StorageErrorKind, SyncHandle};
 use rnatsd_core::store::filestore::write_buffer::{WriteBuffer, WRITE_BUFFER_LIMIT};
 use rnatsd_core::store::filestore::{Cipher, FileStore, FileStoreConfig, StoreCipher};
 use rnatsd_core::store::{StoreCompression, StoreError, StoreMsg, StreamConfig, StreamStore};
@@ -431,6 +431,12 @@ struct World<'a> {
 /// (the sync happened, but the store never learned it: nothing promised).
 fn finish(fs: &mut FileStore<SimStorage>, p: Pending, w: &mut World<'_>, prng: &mut Prng, report: &mut StoreSimReport, op: usize) {
     let results: Vec<Result<(), StorageError>> = p.handles.iter().map(|h| h.sync()).collect();
+    // Handles never outlive a crash here, so a bad handle means the store
+    // closed a file whose sync was still pending (then `finish_flush`
+    // fails the store for nothing).
+    if results.iter().any(|r| r.as_ref().is_err_and(|e| e.kind == StorageErrorKind::BadHandle)) {
+        report.violations.push(format!("op {op}: a pending sync handle's file was closed before it ran"));
+    }
     if prng.chance(1, 10) {
         report.split_abandoned += 1;
         restart(fs, w, report, op);

@@ -797,7 +797,9 @@ impl<S: Storage> StreamStore for FileStore<S> {
         self.check_failed()?;
         let target = self.idx.last_seq();
         // Blocks whose deferred sync is still running are synced here too:
-        // this call promises durability now.
+        // this call promises durability now. They stay `syncing` until
+        // `finish_flush`: their handles are still out, so garbage collection
+        // and reclaim must not close (or replace) their files meanwhile.
         let unsynced: Vec<u64> = self
             .blocks
             .iter()
@@ -809,9 +811,7 @@ impl<S: Storage> StreamStore for FileStore<S> {
             if let Err(e) = self.storage.sync(file) {
                 return self.fail(e);
             }
-            let b = self.blocks.get_mut(&index).expect("listed above");
-            b.dirty = false;
-            b.syncing = false;
+            self.blocks.get_mut(&index).expect("listed above").dirty = false;
         }
         self.sync_msgs_dir()?;
         self.durable_seq = target;
