@@ -1259,3 +1259,28 @@ fn plain_flush_overtakes_a_split_phase_flush() {
     let e = e.crash_restart();
     assert_eq!(e.js.stream("S").unwrap().state().msgs, 2);
 }
+
+/// Two split-phase flushes in progress at once (the engine allows
+/// `SYNC_BATCHES_MAX`): each acks what it covered when it finishes, in order.
+#[test]
+fn two_split_phase_flushes_finish_in_order() {
+    let disk = new_disk(7).with_deferred_sync();
+    let mut e = Env::open(disk, 0, NOW);
+    e.create(json!({"name": "S", "subjects": ["s.>"]}));
+    let now = Instant::from_nanos(e.now);
+    assert!(e.handle("s.1", None, b"a").is_empty());
+    let (_, first) = e.js.begin_flush(now);
+    assert!(e.handle("s.2", None, b"b").is_empty());
+    let (_, second) = e.js.begin_flush(now);
+    assert!(!first.is_empty() && !second.is_empty());
+    let seqs = |out: Vec<Outgoing>| -> Vec<u64> {
+        out.iter()
+            .map(|o| serde_json::from_slice::<Value>(&o.payload).unwrap()["seq"].as_u64().unwrap())
+            .collect()
+    };
+    let r1: Vec<_> = first.iter().map(|h| h.sync()).collect();
+    assert_eq!(seqs(e.js.finish_flush(now, &r1)), vec![1]);
+    let r2: Vec<_> = second.iter().map(|h| h.sync()).collect();
+    assert_eq!(seqs(e.js.finish_flush(now, &r2)), vec![2]);
+    assert!(!e.js.wants_flush());
+}

@@ -356,22 +356,28 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, acceptor: Optio
     }
 }
 
-/// The sync thread: runs each batch of deferred fsyncs with the engine
+/// The sync threads: each runs a batch of deferred fsyncs with the engine
 /// unlocked, then reports it (which releases the PubAcks it made durable
-/// and begins the next batch with what was written meanwhile). A plain
-/// thread, since fsync blocks; it ends when the server's state is dropped.
+/// and lets the next batch begin). One per batch the engine keeps in
+/// progress (`SYNC_BATCHES_MAX`), so two fsyncs can overlap in the device.
+/// Plain threads, since fsync blocks; they end when the server's state is
+/// dropped.
 fn spawn_sync_thread(shared: Weak<Shared>, rx: mpsc::Receiver<SyncBatch>) -> Result<(), String> {
-    std::thread::Builder::new()
-        .name("rnatsd-sync".into())
-        .spawn(move || {
-            while let Ok(batch) = rx.recv() {
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..rnatsd_core::server::SYNC_BATCHES_MAX {
+        let (shared, rx) = (shared.clone(), rx.clone());
+        std::thread::Builder::new()
+            .name(format!("rnatsd-sync-{i}"))
+            .spawn(move || loop {
+                let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                let Ok(batch) = next else { return };
                 let results = batch.run();
                 let Some(shared) = shared.upgrade() else { return };
                 shared.sync_finished(batch.id, results);
-            }
-        })
-        .map(|_| ())
-        .map_err(|e| format!("sync thread: {e}"))
+            })
+            .map_err(|e| format!("sync thread: {e}"))?;
+    }
+    Ok(())
 }
 
 async fn timer_loop(shared: Arc<Shared>) {

@@ -208,9 +208,10 @@ pub struct JetStream {
     server_name: String,
     /// [`JetStream::shutdown`] ran: the stores are closed.
     shut_down: bool,
-    /// The split-phase flush in progress: each stream in it and how many
-    /// of the batch's handles are its own, in batch order.
-    inflight: Vec<(String, usize)>,
+    /// The split-phase flushes in progress, oldest first: for each, every
+    /// stream in it and how many of the batch's handles are its own, in
+    /// batch order.
+    inflight: std::collections::VecDeque<Vec<(String, usize)>>,
     /// The last (monotonic, wall) time pair seen, to turn wall deadlines
     /// into monotonic ones.
     clock: (Instant, UnixNanos),
@@ -262,7 +263,7 @@ impl JetStream {
             api_errors: 0,
             server_name: String::new(),
             shut_down: false,
-            inflight: Vec::new(),
+            inflight: std::collections::VecDeque::new(),
             clock: (now, realtime),
             last_interval_flush: now,
             warnings: Vec::new(),
@@ -552,10 +553,10 @@ impl JetStream {
     /// split-phase flush. Returns what is durable already and the sync
     /// handles of the batch, whose results go to [`JetStream::finish_flush`].
     pub fn begin_flush(&mut self, now: Instant) -> (Vec<Outgoing>, Vec<Box<dyn SyncHandle>>) {
-        assert!(self.inflight.is_empty(), "one split-phase flush at a time");
         let mut out = Vec::new();
         let mut handles = Vec::new();
         let mut synced = Vec::new();
+        let mut batch = Vec::new();
         for (name, s) in self.streams.iter_mut() {
             if !s.wants_flush() {
                 continue;
@@ -565,9 +566,12 @@ impl JetStream {
             if h.is_empty() {
                 synced.push(name.clone());
             } else {
-                self.inflight.push((name.clone(), h.len()));
+                batch.push((name.clone(), h.len()));
                 handles.extend(h);
             }
+        }
+        if !handles.is_empty() {
+            self.inflight.push_back(batch);
         }
         // Synced in place: their consumers may deliver what became durable.
         for name in synced {
@@ -583,7 +587,8 @@ impl JetStream {
     /// Second half: the results of the batch's handles, in order. Returns
     /// the acks and deliveries now durable.
     pub fn finish_flush(&mut self, now: Instant, results: &[Result<(), StorageError>]) -> Vec<Outgoing> {
-        let inflight = std::mem::take(&mut self.inflight);
+        // The engine reports batches in the order they began.
+        let inflight = self.inflight.pop_front().unwrap_or_default();
         let total: usize = inflight.iter().map(|(_, n)| n).sum();
         assert_eq!(total, results.len(), "one result per handle of the batch");
         if self.shut_down {

@@ -77,9 +77,9 @@ pub struct Stream {
     pending: VecDeque<PendingAck>,
     /// The store has changes not yet flushed.
     dirty: bool,
-    /// The target sequence of the split-phase flush in progress.
-    inflight: Option<u64>,
-    domain: String,
+    /// The target sequences of the split-phase flushes in progress,
+    /// oldest first.
+    inflight: VecDeque<u64>,
     /// The start of every PubAck (stream and domain never change).
     ack_prefix: Vec<u8>,
     /// Go's `mset.itr`: the input subject transform.
@@ -147,6 +147,7 @@ fn republish_transform(cfg: &StreamConfig) -> Option<SubjectTransform> {
 }
 
 /// Go's `PubAck` template: `{"stream":"S"[,"domain":"D"],"seq":N` + tail.
+#[cfg(test)]
 fn pub_ack_json(stream: &str, domain: &str, seq: u64, duplicate: bool) -> Bytes {
     pub_ack_with_prefix(&pub_ack_prefix(stream, domain), seq, duplicate)
 }
@@ -223,9 +224,8 @@ impl Stream {
             dedup_order: VecDeque::new(),
             pending: VecDeque::new(),
             dirty,
-            inflight: None,
+            inflight: VecDeque::new(),
             ack_prefix: pub_ack_prefix(&cfg_name_for_ack, &domain),
-            domain,
             itr,
             tr,
             republished: Vec::new(),
@@ -596,20 +596,20 @@ impl Stream {
     /// Whether the store has changes that no flush (finished or in
     /// progress) covers.
     pub fn wants_flush(&self) -> bool {
-        self.dirty || (!self.pending.is_empty() && self.inflight.is_none())
+        self.dirty || (!self.pending.is_empty() && self.inflight.is_empty())
     }
 
     /// Whether a flush is in progress or wanted: what is not durable yet may
     /// still become so.
     pub fn flush_pending(&self) -> bool {
-        self.inflight.is_some() || self.wants_flush()
+        !self.inflight.is_empty() || self.wants_flush()
     }
 
     /// Flushes the store in place and returns the acks now durable. If the
     /// flush fails the held acks are answered with an error: their
     /// durability is unknown.
     pub fn flush(&mut self) -> Vec<Outgoing> {
-        if !self.wants_flush() && self.inflight.is_none() {
+        if !self.wants_flush() && self.inflight.is_empty() {
             return Vec::new();
         }
         self.dirty = false;
@@ -623,7 +623,6 @@ impl Stream {
     /// the acks already durable, and the sync handles whose completion
     /// [`Stream::finish_flush`] reports.
     pub fn begin_flush(&mut self) -> (Vec<Outgoing>, Vec<Box<dyn SyncHandle>>) {
-        assert!(self.inflight.is_none(), "one split-phase flush at a time");
         if !self.wants_flush() {
             return (Vec::new(), Vec::new());
         }
@@ -631,7 +630,7 @@ impl Stream {
         match self.store.begin_flush() {
             Ok((target, handles)) => {
                 if !handles.is_empty() {
-                    self.inflight = Some(target);
+                    self.inflight.push_back(target);
                 }
                 let durable = self.store.durable_seq();
                 (self.settle(Ok(durable)), handles)
@@ -643,7 +642,7 @@ impl Stream {
     /// Split-phase flush, second half: the handles' results, in order.
     /// Returns the acks now durable (or their errors).
     pub fn finish_flush(&mut self, results: &[Result<(), StorageError>]) -> Vec<Outgoing> {
-        let Some(target) = self.inflight.take() else {
+        let Some(target) = self.inflight.pop_front() else {
             return Vec::new();
         };
         let res = self.store.finish_flush(target, results);
@@ -671,7 +670,7 @@ impl Stream {
                 }
             }
             Err(e) => {
-                self.inflight = None;
+                self.inflight.clear();
                 for p in self.pending.drain(..) {
                     let resp = PubAckResponse {
                         error: Some(ApiError::new(&JS_STREAM_STORE_FAILED_F).with("err", &e)),

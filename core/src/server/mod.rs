@@ -88,6 +88,7 @@ pub use zfmt::{civil_from_days, go_duration, my_uptime, rfc3339};
 pub use jsz::{AccountDetail, JetStreamConfig, JetStreamReport, JetStreamStats, JetStreamVarz, Jsz, JszOptions, StreamDetail};
 pub use zstatus::{AccountStatz, Accountz, Gatewayz, HealthStatus, HealthzOptions, Leafz, Routez};
 pub use tls::{PeerCert, TlsInfo, TlsPolicy, TLS_HANDSHAKE_RECORD};
+pub use sync::SYNC_BATCHES_MAX;
 
 use accounts::Accounts;
 use auth::AuthConfig;

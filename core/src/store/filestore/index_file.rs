@@ -287,7 +287,7 @@ impl<S: Storage> FileStore<S> {
                     msg_range: l.msg_range,
                     writable,
                     dirty: false,
-                    syncing: false,
+                    syncing: 0,
                     quarantined: false,
                 },
             );

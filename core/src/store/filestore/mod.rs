@@ -159,6 +159,9 @@ pub struct FileStore<S: Storage> {
     stream_key: Option<StreamKey>,
     /// [`FileStore::close`] ran: no more mutations.
     closed: bool,
+    /// Split-phase flushes begun and not finished, oldest first: each
+    /// one's target sequence and the blocks its handles sync.
+    flushing: std::collections::VecDeque<(u64, Vec<u64>)>,
     /// The last chunk read: (block, frame offset, verified decompressed
     /// records). Sequential reads of a compressed block decode each chunk
     /// once. Dropped when that block is rewritten or removed.
@@ -200,6 +203,7 @@ impl<S: Storage> FileStore<S> {
             prng: Prng::from_seed(0),
             stream_key: None,
             closed: false,
+            flushing: std::collections::VecDeque::new(),
             chunk_cache: None,
         };
         fs.prng = Prng::from_seed(fs.fcfg.seed);
@@ -367,7 +371,7 @@ impl<S: Storage> FileStore<S> {
             msg_range: None,
             writable: true,
             dirty: true,
-            syncing: false,
+            syncing: 0,
             quarantined: false,
         };
         self.blocks.insert(index, blk);
@@ -822,10 +826,6 @@ impl<S: Storage> StreamStore for FileStore<S> {
 
     fn begin_flush(&mut self) -> Result<(u64, Vec<Box<dyn SyncHandle>>), StoreError> {
         self.check_failed()?;
-        assert!(
-            self.blocks.values().all(|b| !b.syncing),
-            "one split-phase flush at a time"
-        );
         let target = self.idx.last_seq();
         let dirty: Vec<u64> = self
             .blocks
@@ -834,13 +834,15 @@ impl<S: Storage> StreamStore for FileStore<S> {
             .map(|(i, _)| *i)
             .collect();
         let mut handles = Vec::new();
+        let mut covered = Vec::new();
         for index in dirty {
             let file = self.blocks[&index].file;
             let b = match self.storage.sync_handle(file) {
                 Some(h) => {
                     handles.push(h);
+                    covered.push(index);
                     let b = self.blocks.get_mut(&index).expect("listed above");
-                    b.syncing = true;
+                    b.syncing += 1;
                     b
                 }
                 None => {
@@ -855,9 +857,18 @@ impl<S: Storage> StreamStore for FileStore<S> {
         // New block files are rare: their directory entries sync in place.
         self.sync_msgs_dir()?;
         if handles.is_empty() {
-            self.durable_seq = target;
-            self.gc_front_blocks()?;
-            self.reclaim()?;
+            if self.flushing.is_empty() {
+                self.durable_seq = target;
+                self.gc_front_blocks()?;
+                self.reclaim()?;
+            }
+            // Else durability advances in order: the last flush in progress
+            // now also stands for this one (synced in place already).
+            if let Some(last) = self.flushing.back_mut() {
+                last.0 = last.0.max(target);
+            }
+        } else {
+            self.flushing.push_back((target, covered));
         }
         Ok((target, handles))
     }
@@ -868,8 +879,17 @@ impl<S: Storage> StreamStore for FileStore<S> {
             return self.fail(e.clone());
         }
         self.check_failed()?;
-        for b in self.blocks.values_mut() {
-            b.syncing = false;
+        // Flushes finish in the order they began.
+        let Some((begun, covered)) = self.flushing.pop_front() else {
+            return Ok(self.durable_seq);
+        };
+        // The store's own record: a later flush synced in place may have
+        // raised it.
+        let target = begun.max(target);
+        for index in covered {
+            if let Some(b) = self.blocks.get_mut(&index) {
+                b.syncing = b.syncing.saturating_sub(1);
+            }
         }
         // A truncate since the flush began may have cut below the target.
         self.durable_seq = self.durable_seq.max(target.min(self.idx.last_seq()));

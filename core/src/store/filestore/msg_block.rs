@@ -190,9 +190,10 @@ pub struct MsgBlock {
     pub writable: bool,
     /// Changes since the last sync.
     pub dirty: bool,
-    /// A deferred sync (split-phase flush) covers this block's earlier
-    /// changes and has not finished: they are not durable yet.
-    pub syncing: bool,
+    /// How many split-phase flushes in progress cover this block's earlier
+    /// changes: until they finish those are not known durable, and the
+    /// file must stay (their sync handles refer to it).
+    pub syncing: u32,
     /// Recovery found damage or a foreign header: the block is kept as
     /// evidence and never removed by the front-block collection.
     pub quarantined: bool,
@@ -201,7 +202,7 @@ pub struct MsgBlock {
 impl MsgBlock {
     /// Whether the block has changes not yet known durable.
     pub fn unsynced(&self) -> bool {
-        self.dirty || self.syncing
+        self.dirty || self.syncing > 0
     }
 
     /// Accounts a message record of `rlen` bytes at `seq` written to (or

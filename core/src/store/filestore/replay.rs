@@ -182,7 +182,7 @@ impl<S: Storage> FileStore<S> {
             msg_range: None,
             writable: false,
             dirty: false,
-            syncing: false,
+            syncing: 0,
             quarantined: damaged > 0 || (!header_ok && !torn_creation),
         };
         if cut_tail {
