@@ -171,18 +171,8 @@ fn pub_ack_with_prefix(prefix: &[u8], seq: u64, duplicate: bool) -> Bytes {
     let mut s = Vec::with_capacity(prefix.len() + 48);
     s.extend_from_slice(prefix);
     s.extend_from_slice(b"\"seq\":");
-    let mut digits = [0u8; 20];
-    let mut n = seq;
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    s.extend_from_slice(&digits[i..]);
+    let mut digits = [0u8; crate::protocol::encode::U64_DIGITS_MAX];
+    s.extend_from_slice(crate::protocol::encode::u64_digits(seq, &mut digits));
     // Go writes the duplicate flag with a space after the colon.
     s.extend_from_slice(if duplicate { b",\"duplicate\": true}" } else { b"}" });
     Bytes::from(s)

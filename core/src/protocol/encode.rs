@@ -19,21 +19,26 @@ pub const OK: &[u8] = b"+OK\r\n";
 const CRLF: &[u8] = b"\r\n";
 
 /// Room for the digits of any `u64`.
-const U64_DIGITS_MAX: usize = 20;
+pub const U64_DIGITS_MAX: usize = 20;
 
-/// Appends the decimal digits of `n`.
-fn put_u64(out: &mut BytesMut, mut n: u64) {
-    let mut digits = [0u8; U64_DIGITS_MAX];
-    let mut at = digits.len();
+/// The decimal digits of `n`, written at the end of `buf`.
+pub fn u64_digits(mut n: u64, buf: &mut [u8; U64_DIGITS_MAX]) -> &[u8] {
+    let mut at = buf.len();
     loop {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
+        buf[at] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    out.put_slice(&digits[at..]);
+    &buf[at..]
+}
+
+/// Appends the decimal digits of `n`.
+fn put_u64(out: &mut BytesMut, n: u64) {
+    let mut digits = [0u8; U64_DIGITS_MAX];
+    out.put_slice(u64_digits(n, &mut digits));
 }
 
 fn put_usize(out: &mut BytesMut, n: usize) {

@@ -578,14 +578,7 @@ impl<S: Storage> FileStore<S> {
             }
             self.dir_dirty = true;
         }
-        if self.dir_dirty {
-            let dir = self.msgs_dir();
-            if let Err(e) = self.storage.sync_dir(&dir) {
-                return self.fail(e);
-            }
-            self.dir_dirty = false;
-        }
-        Ok(())
+        self.sync_msgs_dir()
     }
 }
 
