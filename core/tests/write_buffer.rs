@@ -138,3 +138,24 @@ fn a_plain_flush_during_a_split_phase_flush_keeps_the_pending_files_open() {
     assert_eq!(fs.flush().unwrap(), 6, "the store is still healthy");
     fs.check_invariants();
 }
+
+/// A clean close while a split-phase flush is still out syncs in place and
+/// still writes the index file; the late finish changes nothing.
+#[test]
+fn close_during_a_split_phase_flush_writes_the_index() {
+    use rnatsd_core::store::filestore::{FileStore, FileStoreConfig};
+    use rnatsd_core::store::{StreamConfig, StreamStore};
+    let d = disk().with_deferred_sync();
+    let fcfg = FileStoreConfig::new("s/T");
+    let cfg = StreamConfig { name: "T".into(), ..StreamConfig::default() };
+    let mut fs = FileStore::open(WriteBuffer::new(d.clone()), fcfg, cfg).unwrap();
+    fs.store_msg("a", &[], b"one", 0, 1).unwrap();
+    let (target, handles) = fs.begin_flush().unwrap();
+    assert_eq!(handles.len(), 1);
+    fs.close().unwrap();
+    assert!(d.disk().volatile_contents("s/T/index.db").is_some(), "index written at close");
+    let results: Vec<_> = handles.iter().map(|h| h.sync()).collect();
+    // The store is closed: the late finish reports that, and changes nothing.
+    assert!(fs.finish_flush(target, &results).is_err());
+    assert_eq!(fs.durable_seq(), 1);
+}

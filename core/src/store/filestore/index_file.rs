@@ -91,6 +91,10 @@ impl<S: Storage> FileStore<S> {
     pub fn close(&mut self) -> Result<(), StoreError> {
         self.flush()?;
         self.closed = true;
+        // The flush synced every block in place; split-phase flushes still
+        // out only keep files open for their handles, and a closed store
+        // removes nothing, so they no longer stand in the way.
+        self.abandon_split_flushes();
         let clean =
             self.report.lost.is_none() && self.blocks.values().all(|b| !b.quarantined && !b.unsynced());
         if clean {

@@ -291,6 +291,16 @@ impl<S: Storage> FileStore<S> {
         }
     }
 
+    /// Forgets the split-phase flushes in progress (at close, after an
+    /// in-place flush made everything durable): their late finish is a
+    /// no-op.
+    fn abandon_split_flushes(&mut self) {
+        self.flushing.clear();
+        for b in self.blocks.values_mut() {
+            b.syncing = 0;
+        }
+    }
+
     /// Makes block files created or removed since the last call durable.
     fn sync_msgs_dir(&mut self) -> Result<(), StoreError> {
         if self.dir_dirty {
