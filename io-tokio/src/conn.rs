@@ -24,8 +24,9 @@ const FEED_CHUNK: usize = 8 * 1024;
 /// Hands `buf` to the engine in chunks of about [`FEED_CHUNK`] bytes; what
 /// is left is the unfinished op the engine handed back.
 fn feed(shared: &Shared, id: ConnId, buf: &mut BytesMut) {
+    let mut all = false;
     loop {
-        let whole = buf.len() <= 2 * FEED_CHUNK;
+        let whole = all || buf.len() <= 2 * FEED_CHUNK;
         let mut chunk = if whole { std::mem::take(buf) } else { buf.split_to(FEED_CHUNK) };
         let fed = chunk.len();
         {
@@ -42,14 +43,8 @@ fn feed(shared: &Shared, id: ConnId, buf: &mut BytesMut) {
         if whole {
             return;
         }
-        if stuck {
-            // One op longer than a chunk: give it everything.
-            let mut inner = shared.lock();
-            let now = shared.clock.now();
-            inner.server.handle_read_buf(now, id, buf);
-            inner.dispatch(shared);
-            return;
-        }
+        // One op longer than a chunk: give it everything next.
+        all = stuck;
     }
 }
 

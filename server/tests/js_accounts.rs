@@ -5,8 +5,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use common::StoreDir;
+
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
@@ -14,24 +14,6 @@ use rnatsd_core::options::ServerOptions;
 use rnatsd_io_tokio::RunningServer;
 
 use common::{opts, start, url};
-
-struct StoreDir(PathBuf);
-
-impl StoreDir {
-    fn new() -> StoreDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("rnatsd-jsacct-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        StoreDir(p)
-    }
-}
-
-impl Drop for StoreDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 const ACCOUNTS: &str = r#"
 accounts {

@@ -5,31 +5,13 @@
 
 mod common;
 
+use common::StoreDir;
+
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
 use common::Raw;
-
-struct StoreDir(PathBuf);
-
-impl StoreDir {
-    fn new() -> StoreDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("rnatsd-jspa-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        StoreDir(p)
-    }
-}
-
-impl Drop for StoreDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 async fn start_js(dir: &StoreDir) -> rnatsd_io_tokio::RunningServer {
     start_js_key(dir, None).await

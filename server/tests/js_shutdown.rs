@@ -5,38 +5,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use common::{start_js, StoreDir};
 
 use async_nats::jetstream::consumer::{pull, AckPolicy};
 use async_nats::jetstream::{self, stream};
 use futures::StreamExt;
-
-struct StoreDir(PathBuf);
-
-impl StoreDir {
-    fn new() -> StoreDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("rnatsd-jssd-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        StoreDir(p)
-    }
-}
-
-impl Drop for StoreDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn start_js(dir: &StoreDir) -> rnatsd_io_tokio::RunningServer {
-    let mut opts = common::opts();
-    opts.jetstream.enabled = true;
-    opts.jetstream.store_dir = Some(dir.0.to_string_lossy().into_owned());
-    common::start(opts).await
-}
 
 const T: Duration = Duration::from_secs(5);
 
